@@ -1,0 +1,35 @@
+"""Problems found in input, reported the way a spreadsheet user can act on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    """One thing wrong with the input: ``file:row: column: message``.
+
+    ``row`` is the spreadsheet row (header = 1, first data row = 2), or None when the problem
+    concerns the whole file; ``column`` is None when it concerns the whole row or file.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.row is None else f"{self.file}:{self.row}"
+        return f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+class InputError(Exception):
+    """Invalid input: carries every problem found, not only the first (exit code 2)."""
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("input", None, None, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))

@@ -1,0 +1,52 @@
+"""Travel distances from every patient's home to every unit, computed once per instance.
+
+``d(p, u)`` is what the objective charges per km (contract: "road" over the travel network,
+or "geodesic" on the WGS-84 ellipsoid). Nothing here loops over patient-unit pairs in
+Python: geodesics are vectorised with pyproj (Karney's algorithm, the one geopy uses).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyproj import Geod
+
+from models.domain import Instance
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def geodesic_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
+                lon2: np.ndarray) -> np.ndarray:
+    """Element-wise WGS-84 geodesic distance in km (agrees with geopy's ``geodesic``)."""
+    a1, o1, a2, o2 = np.broadcast_arrays(
+        np.asarray(lat1, float), np.asarray(lon1, float), np.asarray(lat2, float),
+        np.asarray(lon2, float))
+    if a1.size == 0:
+        return np.zeros(a1.shape)
+    _, _, metres = _GEOD.inv(o1.ravel(), a1.ravel(), o2.ravel(), a2.ravel())
+    return np.asarray(metres, dtype=float).reshape(a1.shape) / 1000.0
+
+
+def geodesic_matrix(instance: Instance) -> np.ndarray:
+    """km from each patient's home (rows) to each unit (columns)."""
+    n, m = len(instance.patients), len(instance.units)
+    if n == 0 or m == 0:
+        return np.zeros((n, m))
+    homes = np.array([(p.home_lat, p.home_lon) for p in instance.patients], dtype=float)
+    sites = np.array([(u.lat, u.lon) for u in instance.units], dtype=float)
+    # Many patients share a home centroid: compute each distinct home once.
+    uniq, inverse = np.unique(homes, axis=0, return_inverse=True)
+    km = geodesic_km(uniq[:, None, 0], uniq[:, None, 1], sites[None, :, 0], sites[None, :, 1])
+    return km[inverse.ravel()]
+
+
+def distance_matrix(instance: Instance, mode: str | None = None) -> np.ndarray:
+    """km, shape (patients, units); ``np.inf`` where the unit is unreachable from home."""
+    mode = mode or instance.policy.distance
+    if mode == "geodesic":
+        return geodesic_matrix(instance)
+    if mode == "road":
+        from optimiser.geography import road_matrix  # built by the geography module
+
+        return road_matrix(instance)
+    raise ValueError(f"unknown distance mode {mode!r}: use 'road' or 'geodesic'")

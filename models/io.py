@@ -1,0 +1,310 @@
+"""Reading and writing instances: a directory of CSV files (canonical) or an .xlsx workbook.
+
+``read_instance`` is the one entry point every command uses: it reports every problem at
+once (``InputError``) or returns a whole :class:`~models.domain.Instance`. ``write_instance``
+writes the canonical form through :mod:`models.atomic`, byte-for-byte deterministic, so that
+``read_instance(write_instance(x))`` gives ``x`` back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from models.atomic import atomic_open, atomic_write
+from models.domain import Instance, Patient, Policy, Unit
+from models.errors import InputError, Problem
+from models.policy import apply_overrides, policy_to_toml, read_policy
+from models.readers import Table, read_csv, read_workbook
+from models.validation import (
+    LINK_COLUMNS,
+    NETWORK_COLUMNS,
+    PATIENT_COLUMNS,
+    PLACE_COLUMNS,
+    UNIT_COLUMNS,
+    check_geography,
+    check_networks,
+    check_patients,
+    check_units,
+    sort_problems,
+)
+
+__all__ = ["apply_overrides", "read_instance", "validate", "write_instance", "write_workbook"]
+
+log = logging.getLogger(__name__)
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+FILE_ORDER = ("units.csv", "patients.csv", "networks.csv", "policy.toml",
+              "geography/places.csv", "geography/links.csv")
+
+
+def read_instance(path: str | os.PathLike[str], *,
+                  policy_overrides: Mapping[str, object] | None = None) -> Instance:
+    """Read and check an instance directory or workbook; raise InputError with every problem.
+
+    ``policy_overrides`` (command-line flags: distance, max_moves, max_admissions_per_unit,
+    solver, time_limit, gap, threads; None values ignored) apply after policy.toml.
+    """
+    instance, problems = validate(path, policy_overrides=policy_overrides)
+    if problems or instance is None:
+        raise InputError(problems or [Problem(str(path), None, None, "cannot be read")])
+    return instance
+
+
+def validate(path: str | os.PathLike[str], *,
+             policy_overrides: Mapping[str, object] | None = None,
+             ) -> tuple[Instance | None, list[Problem]]:
+    """(instance, []) when valid, else (None, every problem found), sorted by file and row."""
+    problems: list[Problem] = []
+    instance = _read(Path(path), problems, policy_overrides or {})
+    if problems:
+        return None, sort_problems(problems, {f: i for i, f in enumerate(FILE_ORDER)})
+    return instance, []
+
+
+def _find(directory: Path, name: str) -> Path | None:
+    """``directory/name``, matching the name case-insensitively as Windows users expect."""
+    exact = directory / name
+    if exact.is_file():
+        return exact
+    try:
+        for entry in directory.iterdir():
+            if entry.name.lower() == name and entry.is_file():
+                return entry
+    except OSError:
+        return None
+    return None
+
+
+def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
+          ) -> Instance | None:
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except (OSError, ValueError) as exc:
+        problems.append(Problem(str(path), None, None, f"cannot be opened ({exc})"))
+        return None
+    tables: dict[str, Table | None] = {}
+    policy = Policy()
+    geo_tables: tuple[Table | None, Table | None] | None = None
+    if is_dir:
+        for name in ("units.csv", "patients.csv"):
+            found = _find(path, name)
+            if found is None:
+                what = "one row per ward" if name == "units.csv" else \
+                    "one row per inpatient or referral"
+                problems.append(Problem(name, None, None,
+                                        f"missing: every instance needs {name} ({what})"))
+            else:
+                tables[name] = read_csv(found, name, _known(name), problems)
+        found = _find(path, "networks.csv")
+        if found is not None:
+            tables["networks.csv"] = read_csv(found, "networks.csv", NETWORK_COLUMNS, problems)
+        found = _find(path, "policy.toml")
+        if found is not None:
+            policy = read_policy(found, "policy.toml", problems)
+        geo_tables = _read_geography(path / "geography", problems)
+    elif is_file and path.suffix.lower() in WORKBOOK_SUFFIXES:
+        sheets = read_workbook(path, {"units": UNIT_COLUMNS, "patients": PATIENT_COLUMNS,
+                                      "networks": NETWORK_COLUMNS}, problems)
+        if sheets is None:
+            return None
+        for sheet in ("units", "patients"):
+            if sheet not in sheets:
+                problems.append(Problem(path.name, None, None, f"missing sheet {sheet!r}: the "
+                                        "workbook needs sheets units and patients"))
+        tables = {f"{s}.csv": t for s, t in sheets.items()}
+        found = _find(path.parent, "policy.toml")
+        if found is not None:
+            policy = read_policy(found, "policy.toml", problems)
+    elif is_file:
+        hint = {".csv": " (give the directory that holds this file, not the file)",
+                ".xls": " (save it from Excel as .xlsx)",
+                ".ods": " (save it as .xlsx)"}.get(path.suffix.lower(), "")
+        problems.append(Problem(path.name, None, None, "not an instance: give the directory "
+                                f"holding units.csv and patients.csv, or an .xlsx workbook{hint}"))
+        return None
+    else:
+        problems.append(Problem(str(path), None, None, "no such file or directory"))
+        return None
+
+    try:
+        policy = apply_overrides(policy, **overrides)
+    except InputError as exc:
+        problems.extend(exc.problems)
+
+    net_table = tables.get("networks.csv")
+    networks = check_networks(net_table, problems) if net_table is not None else []
+    network_ids = _ids(net_table, "network_id")
+    unit_table = tables.get("units.csv")
+    units = check_units(unit_table, problems, network_ids) if unit_table is not None else []
+    unit_ids = _ids(unit_table, "unit_id")
+    patient_table = tables.get("patients.csv")
+    patients = (check_patients(patient_table, problems, unit_ids, network_ids)
+                if patient_table is not None else [])
+    geography = None
+    if geo_tables is not None and geo_tables[0] is not None and geo_tables[1] is not None:
+        geography = check_geography(geo_tables[0], geo_tables[1], problems)
+    if problems:
+        return None
+    return Instance(units=tuple(units), patients=tuple(patients), networks=tuple(networks),
+                    policy=policy, geography=geography, source=str(path))
+
+
+def _known(name: str) -> Sequence[str]:
+    return UNIT_COLUMNS if name == "units.csv" else PATIENT_COLUMNS
+
+
+def _ids(table: Table | None, column: str) -> frozenset[str] | None:
+    """Non-blank ids of a table, or None when it could not be read (skip id checks)."""
+    if table is None or not table.has(column):
+        return None
+    return frozenset(v for v in table.column(column) if v)
+
+
+def _read_geography(directory: Path, problems: list[Problem]
+                    ) -> tuple[Table | None, Table | None] | None:
+    if not directory.is_dir():
+        return None
+    if _find(directory, "places.csv") is None and _find(directory, "links.csv") is None:
+        return None  # an empty geography/ folder: the built-in network applies
+    out: list[Table | None] = []
+    for name, known in (("places.csv", PLACE_COLUMNS), ("links.csv", LINK_COLUMNS)):
+        file = f"geography/{name}"
+        found = _find(directory, name)
+        if found is None:
+            problems.append(Problem(file, None, None, "missing: a custom travel network "
+                                    "needs geography/places.csv and geography/links.csv"))
+            out.append(None)
+        else:
+            out.append(read_csv(found, file, known, problems))
+    return out[0], out[1]
+
+
+# ----------------------------------------------------------------------------- writing
+
+def _text(value: object) -> str:
+    """One cell in canonical form (floats as their shortest exact repr)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, frozenset):
+        return ";".join(sorted(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _extra_names(rows: Iterable[Unit | Patient | Any], contract: Sequence[str]) -> list[str]:
+    names: dict[str, None] = {}
+    reserved = set(contract)
+    for row in rows:
+        for name, _ in getattr(row, "extra", ()):
+            if name not in reserved:
+                names.setdefault(name, None)
+    return list(names)
+
+
+def _records(rows: Sequence[Any], contract: Sequence[str]
+             ) -> tuple[list[str], list[list[object]]]:
+    """Header and raw values (contract columns, then extra columns) of dataclass rows."""
+    extras = _extra_names(rows, contract)
+    header = [*contract, *extras]
+    attrs = ["a" if c == "from" else "b" if c == "to" else c for c in contract]
+    records: list[list[object]] = []
+    for row in rows:
+        values: list[object] = [getattr(row, a) for a in attrs]
+        if extras:
+            given = dict(getattr(row, "extra", ()))
+            values.extend(given.get(n, "") for n in extras)
+        records.append(values)
+    return header, records
+
+
+def _csv(header: list[str], records: list[list[object]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([_text(v) for v in rec] for rec in records)
+    return buf.getvalue()
+
+
+def _remove(path: Path) -> None:
+    """Drop a stale optional file so the directory holds exactly the written instance."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def write_instance(instance: Instance, directory: str | os.PathLike[str]) -> None:
+    """Write the canonical CSV form of ``instance`` into ``directory`` (created if needed).
+
+    units.csv, patients.csv, networks.csv (only when there are networks), policy.toml (the
+    keys that differ from the defaults) and geography/ (only with a custom network). Every
+    file goes through the atomic writer; the same instance always gives the same bytes.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "units.csv", _csv(*_records(instance.units, UNIT_COLUMNS)))
+    atomic_write(out / "patients.csv", _csv(*_records(instance.patients, PATIENT_COLUMNS)))
+    if instance.networks:
+        atomic_write(out / "networks.csv", _csv(*_records(instance.networks, NETWORK_COLUMNS)))
+    else:
+        _remove(out / "networks.csv")
+    atomic_write(out / "policy.toml", policy_to_toml(instance.policy))
+    geo = out / "geography"
+    if instance.geography is not None:
+        atomic_write(geo / "places.csv",
+                     _csv(*_records(instance.geography.places, PLACE_COLUMNS)))
+        atomic_write(geo / "links.csv", _csv(*_records(instance.geography.links, LINK_COLUMNS)))
+    else:
+        _remove(geo / "places.csv")
+        _remove(geo / "links.csv")
+        with contextlib.suppress(OSError):
+            geo.rmdir()  # only when empty: anything else the user keeps there stays
+
+
+def _cell(value: object) -> object:
+    """A workbook cell: numbers and booleans stay typed, the rest is text."""
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float):
+        return value
+    return _text(value)
+
+
+def write_workbook(instance: Instance, path: str | os.PathLike[str]) -> None:
+    """Write sheets units, patients (and networks when there are any) to an .xlsx file.
+
+    The policy and a custom geography are not part of a workbook: keep policy.toml next to
+    it (``read_instance`` reads a policy.toml in the workbook's folder).
+    """
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    assert wb.active is not None
+    wb.remove(wb.active)
+    sheets: list[tuple[str, Sequence[Any], Sequence[str]]] = [
+        ("units", instance.units, UNIT_COLUMNS), ("patients", instance.patients, PATIENT_COLUMNS)]
+    if instance.networks:
+        sheets.append(("networks", instance.networks, NETWORK_COLUMNS))
+    for title, rows, contract in sheets:
+        ws = wb.create_sheet(title)
+        header, records = _records(rows, contract)
+        ws.append(header)
+        for r, rec in enumerate(records, start=2):
+            cells = [_cell(v) for v in rec]
+            ws.append(cells)
+            for c, value in enumerate(cells, start=1):
+                if isinstance(value, str) and value.startswith("="):
+                    ws.cell(r, c).data_type = "s"  # text that looks like a formula stays text
+    with atomic_open(path, "wb") as fh:
+        wb.save(fh)

@@ -1,0 +1,324 @@
+"""Derive the built-in England road-proxy network shipped in ``optimiser/data/``.
+
+Rerun after changing the district table, the barriers or the crossings::
+
+    python scripts/build_network.py && python scripts/calibrate_roads.py
+
+Steps (documented in ``docs/geography.md``):
+
+1. Places: every English and Welsh postcode district of ``models/data/postcode_districts.csv``
+   plus the Scottish border districts (DG, TD), so that routes near the borders follow real
+   roads. Northern Ireland, the rest of Scotland, the Isle of Man and the Channel Islands are
+   left out.
+2. Candidate links: the Delaunay triangulation of the places on the British National Grid.
+3. Dropped: links longer than ``MAX_LINK_KM`` (hull edges over open sea), links failing a
+   relaxed Gabriel test (a third place lies well inside the circle on the link as diameter:
+   such a link skims a bay or duplicates a two-hop road), links crossing a barrier polyline
+   (estuaries and bays with no bridge near the sea) and links with exactly one end on an
+   island that has no fixed link (Isle of Wight PO30-PO41, Isles of Scilly TR21-TR25).
+4. Added: every bridge, tunnel and ferry of ``data/crossings.csv`` between the districts
+   named at each end.
+5. Lengths: ``geo_km`` is the WGS-84 geodesic between the places (for crossings: the access
+   legs plus the crossing itself); ``km`` = detour × geo_km + per-link constant for road legs,
+   the crossing itself at its straight length. The detour factor and constant come from
+   ``data/calibration.json`` (written by ``scripts/calibrate_roads.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import Delaunay, cKDTree
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from models.atomic import atomic_open  # noqa: E402
+from optimiser.distances import geodesic_km  # noqa: E402
+from optimiser.roadnet import barrier_segments, crosses_any, to_grid  # noqa: E402
+
+DATA = ROOT / "optimiser" / "data"
+DISTRICTS = ROOT / "models" / "data" / "postcode_districts.csv"
+MAX_LINK_KM = 45.0
+#: A link is dropped when a third place lies within GABRIEL_BETA × half its length of its
+#: midpoint (1.0 is the Gabriel graph; smaller keeps more of the Delaunay links).
+GABRIEL_BETA = 0.55
+SCOTTISH_BORDER_AREAS = ("DG", "TD")
+ISLANDS = {
+    "Isle of Wight": [f"PO{i}" for i in range(30, 42)],
+    "Isles of Scilly": [f"TR{i}" for i in range(21, 26)],
+}
+
+#: Estuaries and bays with no road crossing near the sea, drawn along the water from the
+#: lowest bridge out to sea, as (lat, lon) vertices (approximate, ~1 km).
+BARRIERS: dict[str, list[tuple[float, float]]] = {
+    "Severn estuary and Bristol Channel": [
+        (51.855, -2.285), (51.83, -2.33), (51.80, -2.38), (51.79, -2.42), (51.75, -2.46),
+        (51.72, -2.49), (51.68, -2.54), (51.64, -2.59), (51.615, -2.635), (51.585, -2.69),
+        (51.55, -2.74), (51.51, -2.82), (51.47, -2.93), (51.40, -3.08), (51.36, -3.25),
+        (51.33, -3.50), (51.35, -3.90), (51.40, -4.30), (51.40, -4.80), (51.45, -5.60),
+        (51.50, -6.50)],
+    "Carmarthen Bay and Burry Inlet": [
+        (51.665, -4.08), (51.66, -4.15), (51.65, -4.25), (51.63, -4.35), (51.58, -4.55),
+        (51.40, -4.80)],
+    "Cardigan Bay (Lleyn)": [
+        (52.90, -4.13), (52.78, -4.25), (52.70, -4.60), (52.65, -5.00), (52.60, -5.60)],
+    "Dyfi estuary": [(52.57, -3.90), (52.55, -3.98), (52.53, -4.04), (52.52, -4.15)],
+    "Mawddach estuary": [(52.74, -3.90), (52.73, -3.98), (52.72, -4.05), (52.71, -4.12)],
+    "Dee estuary": [
+        (53.23, -3.08), (53.26, -3.12), (53.30, -3.17), (53.34, -3.22), (53.38, -3.27),
+        (53.50, -3.45), (53.70, -3.60)],
+    "Mersey estuary": [
+        (53.345, -2.75), (53.33, -2.80), (53.34, -2.87), (53.36, -2.93), (53.39, -2.98),
+        (53.42, -3.01), (53.45, -3.03), (53.52, -3.15), (53.60, -3.35)],
+    "Ribble estuary": [
+        (53.755, -2.72), (53.74, -2.80), (53.72, -2.90), (53.70, -3.00), (53.68, -3.10),
+        (53.65, -3.30)],
+    "Morecambe Bay": [
+        (54.24, -2.80), (54.18, -2.86), (54.12, -2.95), (54.05, -3.05), (53.95, -3.20),
+        (53.85, -3.50)],
+    "Leven estuary": [(54.22, -3.04), (54.17, -3.02), (54.12, -2.95)],
+    "Duddon estuary": [
+        (54.27, -3.22), (54.22, -3.22), (54.15, -3.27), (54.10, -3.35), (54.05, -3.50)],
+    "Solway Firth": [
+        (54.97, -3.06), (54.96, -3.15), (54.95, -3.28), (54.92, -3.45), (54.85, -3.60),
+        (54.80, -3.75), (54.65, -4.00), (54.50, -4.40), (54.30, -5.00)],
+    "Tyne below Newcastle": [
+        (54.966, -1.595), (54.97, -1.56), (54.985, -1.52), (54.99, -1.49), (54.995, -1.46),
+        (55.005, -1.43), (55.01, -1.42), (55.02, -1.35)],
+    "Tees estuary": [
+        (54.585, -1.22), (54.60, -1.19), (54.62, -1.16), (54.64, -1.14), (54.66, -1.05)],
+    "Humber, Ouse and Trent": [
+        (53.70, -0.86), (53.69, -0.78), (53.70, -0.70), (53.715, -0.60), (53.705, -0.50),
+        (53.705, -0.45), (53.72, -0.35), (53.69, -0.20), (53.62, -0.08), (53.56, 0.08),
+        (53.55, 0.50)],
+    "Trent below Keadby": [(53.70, -0.70), (53.66, -0.71), (53.62, -0.72), (53.60, -0.74)],
+    "The Wash": [
+        (52.82, 0.22), (52.90, 0.30), (52.98, 0.40), (53.03, 0.50), (53.10, 0.80),
+        (53.15, 1.20)],
+    "Deben estuary": [(52.09, 1.32), (52.05, 1.36), (52.00, 1.40), (51.97, 1.45)],
+    "Orwell and Stour": [
+        (52.025, 1.175), (52.00, 1.21), (51.97, 1.27), (51.95, 1.30), (51.93, 1.40)],
+    "Stour estuary": [(51.95, 1.11), (51.955, 1.20), (51.95, 1.27),
+                      (51.95, 1.30)],
+    "Blackwater estuary": [(51.73, 0.68), (51.74, 0.75), (51.75, 0.85), (51.77, 0.95),
+                           (51.78, 1.05)],
+    "Crouch estuary": [(51.62, 0.57), (51.625, 0.65), (51.62, 0.75), (51.625, 0.85),
+                       (51.63, 0.95)],
+    "Thames below Blackwall": [
+        (51.507, 0.02), (51.497, 0.06), (51.505, 0.10), (51.50, 0.13), (51.49, 0.17),
+        (51.48, 0.20), (51.475, 0.235), (51.463, 0.262), (51.455, 0.33), (51.449, 0.37),
+        (51.47, 0.44), (51.495, 0.50), (51.50, 0.58), (51.495, 0.68), (51.49, 0.78),
+        (51.51, 0.95), (51.53, 1.20), (51.55, 1.70)],
+    "Medway estuary": [
+        (51.392, 0.505), (51.405, 0.525), (51.405, 0.56), (51.415, 0.62), (51.43, 0.68),
+        (51.455, 0.74), (51.49, 0.78)],
+    "The Swale": [
+        (51.385, 0.76), (51.37, 0.82), (51.355, 0.90), (51.36, 0.95), (51.375, 0.99),
+        (51.42, 1.02), (51.52, 1.00)],
+    "Chichester Harbour": [(50.83, -0.90), (50.80, -0.93), (50.78, -0.94), (50.75, -0.94)],
+    "Langstone Harbour": [(50.835, -1.02), (50.81, -1.02), (50.79, -1.025), (50.76, -1.02)],
+    "Portsmouth Harbour": [(50.845, -1.12), (50.82, -1.11), (50.80, -1.11), (50.785, -1.105),
+                           (50.76, -1.10)],
+    "Southampton Water": [
+        (50.915, -1.455), (50.90, -1.42), (50.885, -1.40), (50.86, -1.37), (50.83, -1.33),
+        (50.78, -1.30)],
+    "Poole Harbour": [(50.69, -2.07), (50.69, -2.00), (50.68, -1.95), (50.66, -1.90),
+                      (50.62, -1.85)],
+    "Lyme Bay (Chesil Beach)": [(50.62, -2.60), (50.45, -2.80)],
+    "Exe estuary": [(50.69, -3.465), (50.66, -3.45), (50.63, -3.43), (50.605, -3.425),
+                    (50.55, -3.35), (50.40, -3.20)],
+    "Tamar and Plymouth Sound": [
+        (50.52, -4.22), (50.48, -4.20), (50.44, -4.21), (50.41, -4.205), (50.39, -4.19),
+        (50.37, -4.18), (50.355, -4.17), (50.33, -4.15), (50.25, -4.15)],
+    "Carrick Roads (Fal)": [(50.25, -5.04), (50.22, -5.03), (50.18, -5.03), (50.15, -5.04),
+                            (50.10, -5.00)],
+    "Fowey estuary": [(50.40, -4.665), (50.37, -4.655), (50.345, -4.64), (50.33, -4.635),
+                      (50.30, -4.63)],
+    "Camel estuary": [(50.52, -4.85), (50.54, -4.89), (50.56, -4.92), (50.60, -4.95)],
+    "Taw and Torridge": [(51.08, -4.07), (51.08, -4.13), (51.07, -4.19), (51.07, -4.22),
+                         (51.08, -4.30)],
+    "Torridge estuary": [(51.02, -4.205), (51.05, -4.20), (51.07, -4.21)],
+}
+
+#: Road junctions added as places where the district centroids alone leave a road out: the
+#: A590 runs round the heads of the Kent and Leven estuaries, far from any district centroid.
+#: They are ordinary places (ids starting "~"), so a location near one snaps to it.
+WAYPOINTS: list[tuple[str, float, float]] = [
+    ("~Levens (A590/A6)", 54.268, -2.785),
+    ("~Lindale (A590)", 54.218, -2.897),
+    ("~Greenodd (A590)", 54.232, -3.050),
+]
+
+#: District attached at each end of each crossing of england-crossings.csv (by name), and
+#: crossings added here: the two Severn bridges, as Welsh places are part of the network.
+ATTACH: dict[str, tuple[str, str]] = {
+    "Humber Bridge": ("HU13", "DN18"),
+    "Dartford Crossing": ("RM20", "DA9"),
+    "Tamar Bridge": ("PL12", "PL5"),
+    "Torpoint Ferry": ("PL11", "PL2"),
+    "Queensway Tunnel": ("L2", "CH41"),
+    "Kingsway Tunnel": ("L3", "CH44"),
+    "Mersey Gateway": ("WA8", "WA7"),
+    "Tyne Tunnel": ("NE28", "NE32"),
+    "Itchen Bridge": ("SO14", "SO19"),
+    "Sheppey Crossing": ("ME10", "ME11"),
+    "Sandbanks Ferry": ("BH13", "BH19"),
+    "Woolwich Ferry": ("E16", "SE18"),
+    "King Harry Ferry": ("TR3", "TR2"),
+    "Isle of Wight ferry (Wightlink), Portsmouth": ("PO1", "PO33"),
+    "Isle of Wight ferry (Red Funnel)": ("SO14", "PO32"),
+    "Isle of Wight ferry (Wightlink), Lymington": ("SO41", "PO41"),
+    "Isles of Scilly ferry (Scillonian)": ("TR18", "TR21"),
+    "Severn Bridge (M48)": ("BS35", "NP16"),
+    "Prince of Wales Bridge (M4)": ("BS35", "NP26"),
+}
+EXTRA_CROSSINGS = [
+    ("Severn Bridge (M48)", "bridge", "Aust", 51.603, -2.627, "Beachley", 51.617, -2.650,
+     "M48; England-Wales"),
+    ("Prince of Wales Bridge (M4)", "bridge", "Severn Beach", 51.565, -2.660, "Sudbrook",
+     51.585, -2.720, "M4 Second Severn Crossing; England-Wales"),
+]
+#: Scilly's off-islands (TR22-TR25) are reached by inter-island launches from St Mary's.
+INTER_ISLAND = [("TR21", t) for t in ("TR22", "TR23", "TR24", "TR25")]
+
+
+def load_places() -> pd.DataFrame:
+    t = pd.read_csv(DISTRICTS, keep_default_na=False, dtype={"district": str})
+    area = t["district"].str.extract(r"^([A-Z]+)")[0]
+    keep = t["country"].isin(["E", "W"]) | (
+        (t["country"] == "S") & area.isin(SCOTTISH_BORDER_AREAS))
+    keep &= t["lat"].between(49.8, 56.0) & t["lon"].between(-6.5, 1.8)
+    places = t.loc[keep, ["district", "lat", "lon", "country"]].rename(
+        columns={"district": "place_id"})
+    places["kind"] = "district"
+    extra = pd.DataFrame(WAYPOINTS, columns=["place_id", "lat", "lon"])
+    extra["country"], extra["kind"] = "E", "waypoint"
+    places = pd.concat([places, extra], ignore_index=True)
+    return places.sort_values("place_id").reset_index(drop=True)
+
+
+def load_crossings() -> pd.DataFrame:
+    shared = Path("/work/shared/data/england-crossings.csv")
+    source = shared if shared.exists() else DATA / "crossings.csv"
+    c = pd.read_csv(source, keep_default_na=False)
+    c = c[[col for col in c.columns if col not in ("a_place", "b_place")]]
+    # Three crossings share the name "Isle of Wight ferry (Wightlink)": key them by port.
+    c["name"] = [f"{n}, {a}" if n == "Isle of Wight ferry (Wightlink)" else n
+                 for n, a in zip(c["name"], c["a_name"], strict=True)]
+    extra = pd.DataFrame(EXTRA_CROSSINGS, columns=["name", "kind", "a_name", "a_lat", "a_lon",
+                                                   "b_name", "b_lat", "b_lon", "note"])
+    c = pd.concat([c[~c["name"].isin(extra["name"])], extra], ignore_index=True)
+    c["a_place"] = [ATTACH[n][0] for n in c["name"]]
+    c["b_place"] = [ATTACH[n][1] for n in c["name"]]
+    return c
+
+
+def delaunay_links(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Unique undirected Delaunay edges (i < j)."""
+    tri = Delaunay(np.column_stack([x, y]))
+    s = tri.simplices
+    # Places at the very same point as another (non-geographic districts) are left out of
+    # the triangulation: join each to its twin.
+    twins = tri.coplanar[:, [0, 2]] if len(tri.coplanar) else np.zeros((0, 2), int)
+    edges = np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]], twins])
+    edges.sort(axis=1)
+    return np.unique(edges, axis=0)
+
+
+def gabriel_violations(x: np.ndarray, y: np.ndarray, edges: np.ndarray,
+                       beta: float) -> np.ndarray:
+    """True where another place lies within beta × half the link length of its midpoint."""
+    tree = cKDTree(np.column_stack([x, y]))
+    i, j = edges[:, 0], edges[:, 1]
+    mx, my = (x[i] + x[j]) / 2, (y[i] + y[j]) / 2
+    half = np.hypot(x[i] - x[j], y[i] - y[j]) / 2
+    bad = np.zeros(len(edges), bool)
+    for k in range(len(edges)):
+        near = tree.query_ball_point((mx[k], my[k]), beta * half[k] * (1 - 1e-9))
+        bad[k] = any(n != i[k] and n != j[k] for n in near)
+    return bad
+
+
+def main() -> None:
+    places = load_places()
+    pid = places["place_id"].to_numpy()
+    lat, lon = places["lat"].to_numpy(), places["lon"].to_numpy()
+    x, y = to_grid(lat, lon)
+    index = {p: k for k, p in enumerate(pid)}
+
+    barrier_rows = [(name, seq, a, o) for name, pts in BARRIERS.items()
+                    for seq, (a, o) in enumerate(pts)]
+    barrier_table = pd.DataFrame(barrier_rows, columns=["barrier", "seq", "lat", "lon"])
+
+    edges = delaunay_links(x, y)
+    geo = geodesic_km(lat[edges[:, 0]], lon[edges[:, 0]], lat[edges[:, 1]], lon[edges[:, 1]])
+    geo = np.maximum(geo, 0.001)  # twins at the same point: a link must be longer than 0
+    reason = np.full(len(edges), "", dtype=object)
+    reason[geo > MAX_LINK_KM] = "too long"
+    gab = gabriel_violations(x, y, edges, GABRIEL_BETA)
+    reason[(reason == "") & gab] = "gabriel"
+    r0, r1, names = barrier_segments(barrier_table)
+    pts = np.column_stack([x, y])
+    hit = crosses_any(pts[edges[:, 0]], pts[edges[:, 1]], r0, r1)
+    reason[(reason == "") & (hit >= 0)] = [f"barrier: {names[h]}" for h in
+                                           hit[(reason == "") & (hit >= 0)]]
+    for island, members in ISLANDS.items():
+        on = np.isin(pid, members)
+        cut = on[edges[:, 0]] != on[edges[:, 1]]
+        reason[(reason == "") & cut] = f"island: {island}"
+    keep = reason == ""
+    for r in sorted(set(reason[~keep])):
+        print(f"dropped {np.sum(reason == r):5d} links: {r}")
+
+    links = pd.DataFrame({"from": pid[edges[keep, 0]], "to": pid[edges[keep, 1]],
+                          "geo_km": geo[keep], "crossing_km": 0.0, "kind": "road",
+                          "name": ""})
+    crossings = load_crossings()
+    rows = []
+    for c in crossings.itertuples():
+        a, b = index[c.a_place], index[c.b_place]
+        leg_a = float(geodesic_km(lat[a], lon[a], c.a_lat, c.a_lon))
+        leg_b = float(geodesic_km(lat[b], lon[b], c.b_lat, c.b_lon))
+        span = float(geodesic_km(c.a_lat, c.a_lon, c.b_lat, c.b_lon))
+        kind = "ferry" if "ferry" in str(c.kind) else "crossing"
+        rows.append((c.a_place, c.b_place, leg_a + leg_b, span, kind, c.name))
+    for a_id, b_id in INTER_ISLAND:
+        a, b = index[a_id], index[b_id]
+        span = float(geodesic_km(lat[a], lon[a], lat[b], lon[b]))
+        rows.append((a_id, b_id, 0.0, span, "ferry", "Isles of Scilly inter-island launch"))
+    links = pd.concat([links, pd.DataFrame(rows, columns=links.columns)], ignore_index=True)
+    links["geo_km"] = links["geo_km"].round(4)
+    links["crossing_km"] = links["crossing_km"].round(4)
+
+    calib = json.loads((DATA / "calibration.json").read_text()) if (
+        DATA / "calibration.json").exists() else {"detour": 1.25, "per_link_km": 0.0}
+    links["km"] = apply_calibration(links, calib["detour"], calib["per_link_km"]).round(4)
+
+    for path in DATA.glob("*.*"):
+        path.chmod(0o644)  # shipped data: readable by everyone (mkstemp creates 0600)
+    with atomic_open(DATA / "places.csv.gz", "wb") as fh:
+        places.to_csv(fh, index=False, compression={"method": "gzip", "mtime": 0})
+    with atomic_open(DATA / "links.csv.gz", "wb") as fh:
+        links.to_csv(fh, index=False, compression={"method": "gzip", "mtime": 0})
+    with atomic_open(DATA / "barriers.csv", "w", newline="") as fh:
+        barrier_table.to_csv(fh, index=False)
+    with atomic_open(DATA / "crossings.csv", "w", newline="") as fh:
+        crossings.to_csv(fh, index=False)
+    print(f"{len(places)} places, {len(links)} links ({int((links.kind != 'road').sum())} "
+          f"crossings and ferries), detour {calib['detour']}, per link "
+          f"{calib['per_link_km']} km")
+
+
+def apply_calibration(links: pd.DataFrame, detour: float, per_link_km: float) -> pd.Series:
+    """Road legs scaled by the detour factor plus a constant; crossings at their length."""
+    road = links["geo_km"] * detour + np.where(links["geo_km"] > 0, per_link_km, 0.0)
+    return road + links["crossing_km"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""`bedplan bed-values` on the tiny instance (tests/conftest.py), geodesic km."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bedplan.cli import cli
+from optimiser.distances import geodesic_km
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["bed-values", *args])
+
+
+def values(res) -> dict[str, dict]:
+    return {u["unit_id"]: u for u in json.loads(res.stdout)["units"]}
+
+
+def test_hand_checked_value_of_the_ld_ward(tiny_instance):
+    res = run(str(tiny_instance), "--json", "--distance", "geodesic")
+    assert res.exit_code == 0, res.output
+    by = values(res)
+    # U1 (2 beds) holds P1 and R1 (the only ld ward). One fewer: P1 moves to U2's free bed
+    # (out of area, + move) rather than R1 (priority 2) going unplaced.
+    p1_u2 = float(geodesic_km(51.6, -0.2, 52.48, -1.9))
+    p1_u1 = float(geodesic_km(51.6, -0.2, 51.5, -0.12))
+    assert by["U1"]["used_beds"] == 2 and by["U1"]["one_more"] == 0.0
+    assert by["U1"]["one_fewer"] == pytest.approx(p1_u2 + 50 + 25 - p1_u1, abs=1e-4)
+    # U2 (2 open, P2 only): spare bed, nothing to gain or lose
+    assert (by["U2"]["used_beds"], by["U2"]["one_more"], by["U2"]["one_fewer"]) == (1, 0, 0)
+    d = json.loads(res.stdout)
+    assert d["method"] == "flow" and d["status"] == "optimal"
+    assert [u["rank"] for u in d["units"]] == [1, 2, 3, 4]
+
+
+def test_flow_and_resolve_agree_and_table(tiny_instance):
+    flow = values(run(str(tiny_instance), "--json", "--distance", "geodesic", "--how", "flow"))
+    again = values(run(str(tiny_instance), "--json", "--distance", "geodesic", "--how",
+                       "resolve"))
+    for uid, v in flow.items():
+        assert v["one_more"] == pytest.approx(again[uid]["one_more"], abs=1e-6)
+        assert (v["one_fewer"] is None) == (again[uid]["one_fewer"] is None)
+        if v["one_fewer"] is not None:
+            assert v["one_fewer"] == pytest.approx(again[uid]["one_fewer"], abs=1e-6)
+    res = run(str(tiny_instance), "--distance", "geodesic", "--top", "2")
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("Objective tonight")
+    assert lines[2].split() == ["rank", "unit", "name", "network", "open", "used", "one",
+                                "more", "one", "fewer"]
+    assert len(lines) == 6 and "2 more units" in lines[-1]
+
+
+def test_max_moves_resolves_and_unit_filter(tiny_instance):
+    res = run(str(tiny_instance), "--json", "--distance", "geodesic", "--max-moves", "0",
+              "--unit", "U1")
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["method"] == "resolve" and [u["unit_id"] for u in d["units"]] == ["U1"]
+    # no move allowed: one bed fewer in U1 leaves R1 (priority 2) unplaced: 2000 − 7.386
+    r1_u1 = float(geodesic_km(51.55, -0.05, 51.5, -0.12))
+    assert d["units"][0]["one_fewer"] == pytest.approx(2000 - r1_u1, abs=1e-4)
+    assert "re-solving for unit 1/1 U1" in res.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--unit", "U9"], "error: --unit: unknown unit 'U9'"),
+    (["--how", "flow", "--max-moves", "2"], "--how flow needs no max-moves limit"),
+    (["--top", "x"], "Invalid value for '--top'"),
+])
+def test_bad_input_exits_2(tiny_instance, args, message):
+    res = run(str(tiny_instance), "--distance", "geodesic", *args)
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+
+
+def test_infeasible_instance_exits_3(make_instance, tiny_tables):
+    tiny_tables["patients"][1]["movable"] = "false"
+    tiny_tables["units"][1]["beds_closed"] = "3"  # U2 closed, P2 cannot move
+    res = run(str(make_instance(**tiny_tables)), "--distance", "geodesic")
+    assert res.exit_code == 3
+    assert "No bed values: the instance as it is is infeasible." in res.stdout

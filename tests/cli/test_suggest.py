@@ -1,0 +1,170 @@
+"""`bedplan suggest` end to end on the tiny instance (tests/conftest.py), geodesic km."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bedplan.cli import cli
+from optimiser.distances import geodesic_km
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["suggest", *args])
+
+
+def km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return float(geodesic_km(a[0], a[1], b[0], b[1]))
+
+
+R1_HOME, P1_HOME = (51.55, -0.05), (51.6, -0.2)
+U1, U2 = (51.5, -0.12), (52.48, -1.9)
+
+
+def test_json_for_a_referral(tiny_instance):
+    res = run(str(tiny_instance), "--patient", "R1", "--json", "--distance", "geodesic")
+    assert res.exit_code == 0, res.output
+    # R1 (male, medium, needs ld) fits only U1 (male, ld; 2 beds, P1 in it: 1 free).
+    assert json.loads(res.output) == {
+        "patient_id": "R1",
+        "options": [{"rank": 1, "unit_id": "U1", "distance_km": 7.386, "out_of_area": False,
+                     "cost": 7.386, "moves": []}],
+        "rejected": [],
+    }
+
+
+def test_human_table(tiny_instance):
+    res = run(str(tiny_instance), "--patient", "R1", "--distance", "geodesic")
+    assert res.exit_code == 0
+    lines = res.output.splitlines()
+    assert lines[0] == ("R1: referral for adult_secure medium, male, 25, needs ld; "
+                        "home network N1")
+    assert lines[2].split() == ["rank", "unit", "name", "distance", "network", "cost", "moves"]
+    assert lines[3].split() == ["1", "U1", "Ward", "One", "7.4", "km", "home", "7.4", "-"]
+
+
+def test_no_option_lists_every_unit_of_the_service(make_instance, tiny_tables):
+    tiny_tables["patients"][4]["needs"] = "deaf"
+    path = make_instance(**tiny_tables)
+    res = run(str(path), "--patient", "R1", "--json", "--distance", "geodesic")
+    assert res.exit_code == 0
+    d = json.loads(res.output)
+    assert d["options"] == []
+    # every adult secure unit, nearest first; not the CAMHS unit U4
+    assert [r["unit_id"] for r in d["rejected"]] == ["U1", "U2", "U3"]
+    assert d["rejected"][0]["reasons"] == ["no deaf pathway"]
+    assert d["rejected"][2]["reasons"] == ["low secure, patient needs medium",
+                                           "female-only ward", "no deaf pathway"]
+    human = run(str(path), "--patient", "R1", "--distance", "geodesic").output
+    assert "No unit can take this patient tonight." in human
+
+
+def test_allow_moves_frees_the_ld_ward(make_instance, tiny_tables):
+    tiny_tables["units"][0]["beds"] = "1"  # U1 now full with P1
+    path = make_instance(**tiny_tables)
+    res = run(str(path), "--patient", "R1", "--json", "--distance", "geodesic")
+    assert json.loads(res.output)["options"] == []
+    res = run(str(path), "--patient", "R1", "--json", "--distance", "geodesic",
+              "--allow-moves", "1")
+    assert res.exit_code == 0
+    (opt,) = json.loads(res.output)["options"]
+    assert opt["unit_id"] == "U1"
+    assert opt["moves"] == [{"patient_id": "P1", "from": "U1", "to": "U2"}]
+    # R1 at U1 + P1: U2 (N2: out of area) + move − P1's stay at U1
+    want = km(R1_HOME, U1) + (km(P1_HOME, U2) + 50 + 25 - km(P1_HOME, U1))
+    assert opt["cost"] == pytest.approx(want, abs=1e-3)
+    assert "P1 U1 -> U2" in run(str(path), "--patient", "R1", "--distance", "geodesic",
+                                "--allow-moves", "1").output
+
+
+def test_inline_referral(tiny_instance):
+    spec = "service=adult_secure,level=medium,sex=female,age=30,home_lat=52.4,home_lon=-1.8"
+    res = run(str(tiny_instance), "--referral", spec, "--json", "--distance", "geodesic")
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["patient_id"] == "REFERRAL"
+    # home network inferred from the nearest medium unit (U2, N2): U2 is in area
+    assert [(o["unit_id"], o["out_of_area"]) for o in d["options"]] == [("U2", False)]
+    spec += ",home_network_id=N1,patient_id=NEW7,needs=ld"
+    d = json.loads(run(str(tiny_instance), "--referral", spec, "--json", "--distance",
+                       "geodesic").output)
+    assert d["patient_id"] == "NEW7" and d["options"] == []
+    assert d["rejected"][0]["reasons"] == ["no learning-disability pathway"]
+
+
+def test_inline_referral_with_postcode_and_road(tiny_instance):
+    res = run(str(tiny_instance), "--referral",
+              "service=adult_secure,level=medium,sex=female,age=30,home_postcode=B15,"
+              "home_network_id=N2", "--json")
+    assert res.exit_code == 0, res.output
+    (opt,) = json.loads(res.output)["options"]
+    assert opt["unit_id"] == "U2" and 0 < opt["distance_km"] < 15
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--patient", "NOPE"], "error: --patient: no patient 'NOPE'"),
+    (["--referral", "service=adult_secure,level=general,sex=male,age=30,home_lat=52,"
+      "home_lon=-1"], "error: --referral: level: 'general' is not a level of adult_secure"),
+    (["--referral", "service=adult_secure,colour=red"], "error: --referral: colour: unknown key"),
+    (["--referral", "service"], "error: --referral: 'service' is not key=value"),
+    (["--referral", "patient_id=R1,service=adult_secure,level=medium,sex=male,age=3,"
+      "home_lat=52,home_lon=-1"], "error: --referral: patient_id: 'R1' is already in"),
+    (["--referral", "service=adult_secure,level=medium,sex=male,age=30,home_postcode=ZZ99"],
+     "error: --referral: home_postcode: unknown postcode 'ZZ99'"),
+    (["--patient", "R1", "--referral", "service=camhs"], "exactly one of --patient"),
+    ([], "exactly one of --patient"),
+    (["--patient", "R1", "--top", "-1"], "Invalid value for '--top'"),
+])
+def test_bad_input_exits_2_without_traceback(tiny_instance, args, message):
+    res = run(str(tiny_instance), *args)
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
+
+
+def test_bad_instance_exits_2(tmp_path):
+    res = run(str(tmp_path / "missing"), "--patient", "R1")
+    assert res.exit_code == 2 and "no such file or directory" in res.output
+
+
+ENGLAND = __import__("pathlib").Path(__file__).resolve().parents[2] / "instances" / "england"
+
+
+@pytest.mark.skipif(not (ENGLAND / "units.csv").is_file(), reason="no England instance")
+def test_contract_invariants_on_england():
+    """Road km, real data: options ranked by cost with free beds; rejected = every unit
+    nearer than the first option that is not one, nearest first, each with a reason."""
+    from models.io import read_instance
+    from optimiser.suggest import occupancy, suggest
+
+    inst = read_instance(ENGLAND)
+    occ = dict(zip((u.unit_id for u in inst.units), occupancy(inst).tolist(), strict=True))
+    units = {u.unit_id: u for u in inst.units}
+    referrals = [p.patient_id for p in inst.patients if p.status == "referral"][:3]
+    for pid in referrals:
+        res = run(str(ENGLAND), "--patient", pid, "--json", "--top", "50")
+        assert res.exit_code == 0, res.output
+        d = json.loads(res.stdout)
+        costs = [o["cost"] for o in d["options"]]
+        assert costs == sorted(costs) and [o["rank"] for o in d["options"]] == list(
+            range(1, len(costs) + 1))
+        for o in d["options"]:
+            u = units[o["unit_id"]]
+            assert occ[u.unit_id] < u.open_beds and o["moves"] == []
+        if d["options"]:
+            first = d["options"][0]["distance_km"]
+            option_ids = {o["unit_id"] for o in d["options"]}
+            assert all(r["distance_km"] < first and r["unit_id"] not in option_ids
+                       for r in d["rejected"])
+        assert all(r["reasons"] for r in d["rejected"])
+        kms = [r["distance_km"] for r in d["rejected"] if r["distance_km"] is not None]
+        assert kms == sorted(kms)
+    # the same answer in process with the full matrix (what a service would hold)
+    from optimiser.distances import distance_matrix
+
+    km = distance_matrix(inst)
+    for pid in referrals:
+        cli = json.loads(run(str(ENGLAND), "--patient", pid, "--json").stdout)
+        assert suggest(inst, pid, distances=km).to_json_dict() == cli

@@ -1,0 +1,277 @@
+"""Reading and writing instances: values and defaults, CSV and Excel round trips."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+import zipfile
+
+import openpyxl
+import pytest
+
+from models.domain import (
+    Geography,
+    Instance,
+    Limits,
+    Link,
+    Network,
+    Patient,
+    Place,
+    Policy,
+    SolverSettings,
+    Unit,
+)
+from models.io import read_instance, validate, write_instance, write_workbook
+
+
+def same(a: Instance, b: Instance) -> bool:
+    """Equal apart from where each was read from (``source``)."""
+    return dataclasses.replace(a, source="") == dataclasses.replace(b, source="")
+
+
+# --- values and defaults
+
+
+def test_tiny_instance_values(tiny_instance):
+    inst = read_instance(tiny_instance)
+    assert inst.source == str(tiny_instance)
+    assert [u.unit_id for u in inst.units] == ["U1", "U2", "U3", "U4"]
+    u1, u2, u3, _ = inst.units
+    assert u1 == Unit(unit_id="U1", network_id="N1", service="adult_secure", level="medium",
+                      beds=2, lat=51.5, lon=-0.12, name="Ward One", provider="Trust A",
+                      provider_type="nhs", sex="male", specialisms=frozenset({"ld"}),
+                      beds_closed=0, cost_per_day=450.0)
+    assert (u2.open_beds, u2.cost_per_day) == (2, 520.5)
+    assert (u3.beds_closed, u3.cost_per_day) == (0, 0.0)  # blank → defaults
+    assert inst.networks == (Network("N1", "North", "Trust A"), Network("N2", "South", "Trust B"))
+    p1, p2, p3, _, r1, r2 = inst.patients
+    assert p1 == Patient(patient_id="P1", status="inpatient", service="adult_secure",
+                         level="medium", sex="male", age=34, home_lat=51.6, home_lon=-0.2,
+                         home_network_id="N1", current_unit_id="U1", movable=True,
+                         admitted_on=dt.date(2026, 1, 5))
+    assert p2.movable is False and p3.movable is True  # "no", blank → default true
+    assert (r1.current_unit_id, r1.priority, r1.needs) == (None, 2, frozenset({"ld"}))
+    assert (p1.priority, r2.excluded_units) == (1, frozenset({"U2"}))
+
+
+def test_age_defaults_by_service_stay_blank_in_the_dataclass(tiny_instance):
+    units = read_instance(tiny_instance).units
+    assert (units[0].age_min, units[0].age_max) == (None, None)
+    assert (units[0].min_age, units[0].max_age) == (18, 120)
+    assert (units[3].min_age, units[3].max_age) == (12, 17)
+
+
+def test_blank_unit_sex_is_mixed_and_enums_ignore_case(make_instance, tiny_tables):
+    tiny_tables["units"][0]["sex"] = ""
+    tiny_tables["units"][1]["service"] = "ADULT_SECURE"
+    tiny_tables["units"][1]["level"] = "Medium"
+    tiny_tables["patients"][0]["status"] = "InPatient"
+    units = read_instance(make_instance(**tiny_tables)).units
+    assert units[0].sex == "mixed"
+    assert (units[1].service, units[1].level) == ("adult_secure", "medium")
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("true", True), ("TRUE", True), ("Yes", True), ("1", True), ("false", False),
+    ("False", False), ("NO", False), ("0", False), ("", True), (" yes ", True)])
+def test_booleans(make_instance, tiny_tables, text, value):
+    tiny_tables["patients"][0]["movable"] = text
+    assert read_instance(make_instance(**tiny_tables)).patients[0].movable is value
+
+
+@pytest.mark.parametrize(("text", "value"), [("12", 12), ("12.0", 12), (" 7 ", 7), ("0", 0)])
+def test_integers_may_be_written_with_point_zero(make_instance, tiny_tables, text, value):
+    tiny_tables["units"][0]["beds"] = text
+    tiny_tables["units"][0]["beds_closed"] = ""
+    assert read_instance(make_instance(**tiny_tables)).units[0].beds == value
+
+
+def test_tags_are_split_stripped_lowercased(make_instance, tiny_tables):
+    tiny_tables["units"][0]["specialisms"] = " LD ; asd;;Deaf; "
+    tiny_tables["patients"][4]["needs"] = "Ld;"
+    tiny_tables["patients"][4]["excluded_units"] = "U2 ; U3;"
+    inst = read_instance(make_instance(**tiny_tables))
+    assert inst.units[0].specialisms == frozenset({"ld", "asd", "deaf"})
+    assert inst.patients[4].needs == frozenset({"ld"})
+    assert inst.patients[4].excluded_units == frozenset({"U2", "U3"})  # ids keep their case
+
+
+def test_postcodes_resolve_when_coordinates_are_blank(make_instance, tiny_tables):
+    tiny_tables["patients"][0].update(home_lat="", home_lon="", home_postcode="se5")
+    tiny_tables["patients"][1].update(home_postcode="M1")  # coordinates given: they win
+    inst = read_instance(make_instance(**tiny_tables))
+    p1, p2 = inst.patients[:2]
+    assert abs(p1.home_lat - 51.474) < 0.01 and abs(p1.home_lon + 0.096) < 0.01
+    assert (p2.home_lat, p2.home_lon, p2.home_postcode) == (52.4, -1.8, "M1")
+
+
+def test_extra_columns_are_kept_in_order(make_instance, tiny_tables):
+    for row in tiny_tables["units"]:
+        row["Ward Manager"] = "Ann"
+        row["notes"] = ""
+    inst = read_instance(make_instance(**tiny_tables))
+    assert inst.units[0].extra == (("Ward Manager", "Ann"), ("notes", ""))
+
+
+def test_header_names_are_matched_case_insensitively(make_instance, tiny_tables):
+    rows = [{k.upper(): v for k, v in r.items()} for r in tiny_tables["networks"]]
+    inst = read_instance(make_instance(networks=rows))
+    assert [n.network_id for n in inst.networks] == ["N1", "N2"]
+
+
+# --- round trips
+
+
+def rich_instance() -> Instance:
+    """Every field away from its default, extra columns, networks, policy and geography."""
+    units = (
+        Unit("A1", "N1", "adult_secure", "high", 12, 51.501, -0.125, name='Ward "A", east',
+             provider="Trust", provider_type="nhs", sex="male", age_min=21, age_max=65,
+             specialisms=frozenset({"ld", "asd"}), beds_closed=2, cost_per_day=612.35,
+             postcode="SE1 7EH", extra=(("ward_phone", "0207"), ("note", "=1+1"))),
+        Unit("B2", "N2", "camhs", "picu", 0, 53.0, -1.5),
+    )
+    patients = (
+        Patient("P1", "inpatient", "adult_secure", "high", "male", 40, 51.6, -0.3, "N1",
+                needs=frozenset({"ld"}), current_unit_id="A1", movable=False,
+                excluded_units=frozenset({"B2"}), admitted_on=dt.date(2025, 12, 24),
+                home_postcode="SE5", extra=(("keyworker", "Bo"),)),
+        Patient("R1", "referral", "camhs", "picu", "female", 14, 53.1, -1.4, "N2", priority=3),
+    )
+    return Instance(
+        units=units, patients=patients,
+        networks=(Network("N1", "North", "Lead", extra=(("region", "NE"),)), Network("N2")),
+        policy=Policy(distance="geodesic", limits=Limits(max_moves=4),
+                      solver=SolverSettings(name="cbc", time_limit=30.0, threads=2)),
+        geography=Geography(places=(Place("X", 51.5, -0.1), Place("Y", 53.0, -1.5)),
+                            links=(Link("X", "Y", 210.5),)),
+    )
+
+
+def test_csv_round_trip_gives_the_instance_back(tmp_path):
+    inst = rich_instance()
+    write_instance(inst, tmp_path / "out")
+    back = read_instance(tmp_path / "out")
+    assert same(back, inst)
+    assert back.units[0].extra == inst.units[0].extra  # extra is not compared by ==
+    assert back.patients[0].extra == inst.patients[0].extra
+    assert back.networks[0].extra == (("region", "NE"),)
+
+
+def test_round_trip_of_the_tiny_instance(tiny_instance, tmp_path):
+    inst = read_instance(tiny_instance)
+    write_instance(inst, tmp_path / "again")
+    assert same(read_instance(tmp_path / "again"), inst)
+
+
+def test_writing_is_deterministic_and_canonical(tmp_path):
+    write_instance(rich_instance(), tmp_path / "a")
+    write_instance(rich_instance(), tmp_path / "b")
+    names = ["units.csv", "patients.csv", "networks.csv", "policy.toml",
+             "geography/places.csv", "geography/links.csv"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    units = (tmp_path / "a" / "units.csv").read_text(encoding="utf-8").splitlines()
+    assert units[0] == ("unit_id,name,provider,provider_type,network_id,service,level,sex,"
+                        "age_min,age_max,specialisms,beds,beds_closed,cost_per_day,lat,lon,"
+                        "postcode,ward_phone,note")
+    assert units[1] == ('A1,"Ward ""A"", east",Trust,nhs,N1,adult_secure,high,male,21,65,'
+                        "asd;ld,12,2,612.35,51.501,-0.125,SE1 7EH,0207,=1+1")
+    assert units[2] == "B2,,,,N2,camhs,picu,mixed,,,,0,0,0.0,53.0,-1.5,,,"
+    assert not list((tmp_path / "a").glob(".*.tmp"))
+
+
+def test_rewriting_drops_stale_optional_files(tmp_path):
+    write_instance(rich_instance(), tmp_path / "out")
+    plain = dataclasses.replace(rich_instance(), networks=(), geography=None, policy=Policy())
+    write_instance(plain, tmp_path / "out")
+    assert not (tmp_path / "out" / "networks.csv").exists()
+    assert not (tmp_path / "out" / "geography" / "places.csv").exists()
+    assert same(read_instance(tmp_path / "out"), plain)
+
+
+def test_excel_round_trip(tmp_path):
+    inst = dataclasses.replace(rich_instance(), geography=None, policy=Policy())
+    write_workbook(inst, tmp_path / "beds.xlsx")
+    back = read_instance(tmp_path / "beds.xlsx")
+    assert same(back, inst)
+    assert back.units[0].extra == (("ward_phone", "0207"), ("note", "=1+1"))
+
+
+def test_excel_reads_a_policy_toml_beside_it(tmp_path):
+    write_workbook(rich_instance(), tmp_path / "beds.xlsx")
+    (tmp_path / "policy.toml").write_text("[limits]\nmax_moves = 4\n")
+    assert read_instance(tmp_path / "beds.xlsx").policy.limits.max_moves == 4
+
+
+def test_excel_typed_cells_are_converted(tmp_path, tiny_instance):
+    """Numbers, booleans and dates typed in Excel read as their CSV text would."""
+    write_workbook(read_instance(tiny_instance), tmp_path / "b.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    ws = wb["patients"]
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index("age") + 1).value = 34.0
+    ws.cell(2, header.index("admitted_on") + 1).value = dt.datetime(2026, 2, 1)
+    ws.cell(3, header.index("movable") + 1).value = True
+    ws.append([])  # trailing empty row
+    wb.save(tmp_path / "b.xlsx")
+    inst = read_instance(tmp_path / "b.xlsx")
+    assert inst.patients[0].age == 34
+    assert inst.patients[0].admitted_on == dt.date(2026, 2, 1)
+    assert inst.patients[1].movable is True
+
+
+def test_excel_problems_name_the_sheet(tmp_path, tiny_instance):
+    write_workbook(read_instance(tiny_instance), tmp_path / "b.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    ws = wb["patients"]
+    ws.cell(3, 6).value = "old"  # P2's age
+    del wb["units"]
+    wb.save(tmp_path / "b.xlsx")
+    assert [str(p) for p in validate(tmp_path / "b.xlsx")[1]] == [
+        "b.xlsx: missing sheet 'units': the workbook needs sheets units and patients",
+        "b.xlsx[patients]:3: age: 'old' is not a whole number",
+    ]
+
+
+def test_a_file_that_is_not_a_workbook(tmp_path):
+    (tmp_path / "x.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "y.xlsx").write_bytes(b"")
+    with zipfile.ZipFile(tmp_path / "z.xlsx", "w") as zf:
+        zf.writestr("hello.txt", "a zip but not a workbook")
+    for name in ("x.xlsx", "y.xlsx", "z.xlsx"):
+        instance, problems = validate(tmp_path / name)
+        assert instance is None
+        assert len(problems) == 1
+        assert str(problems[0]).startswith(f"{name}: not a readable .xlsx workbook (")
+
+
+# --- speed
+
+
+def test_reading_20000_patients_is_fast(make_instance, tiny_tables):
+    base = tiny_tables["patients"]
+    rows = []
+    for i in range(20_000):
+        row = dict(base[i % len(base)])
+        row["patient_id"] = f"X{i}"
+        rows.append(row)
+    path = make_instance(patients=rows)
+    start = time.perf_counter()
+    inst = read_instance(path)
+    seconds = time.perf_counter() - start
+    assert len(inst.patients) == 20_000
+    assert inst.patients[19_999].patient_id == "X19999"
+    assert seconds < 3.0  # about 0.35 s on the shared 2-core machine
+
+
+@pytest.mark.slow
+def test_reading_100000_patients_takes_seconds(make_instance, tiny_tables):
+    base = tiny_tables["patients"]
+    rows = [dict(base[i % len(base)], patient_id=f"X{i}") for i in range(100_000)]
+    path = make_instance(patients=rows)
+    start = time.perf_counter()
+    inst = read_instance(path)
+    assert len(inst.patients) == 100_000
+    assert time.perf_counter() - start < 6.0  # about 1.7 s measured

@@ -1,0 +1,192 @@
+"""SWEEP.toml: parsing, validation against an instance, and grid expansion."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.domain import Instance, Unit
+from models.errors import InputError
+from models.sweepgrid import Demand, parse_grid, read_grid, validate_grid
+
+
+def _unit(uid: str, beds: int = 10, closed: int = 0) -> Unit:
+    return Unit(unit_id=uid, network_id="N1", service="adult_secure", level="medium",
+                beds=beds, beds_closed=closed, lat=52.0, lon=-1.0)
+
+
+INSTANCE = Instance(units=(_unit("U3"), _unit("U5", closed=3), _unit("U7"), _unit("U8")),
+                    patients=())
+
+VALID = """
+name = "winter"
+[demand]
+seeds = 3
+base_seed = 5
+referrals = 20
+mode = "add"
+source = "instance"
+
+[[vary]]
+unit_id = "U3"
+beds = [10, 12, 14]
+
+[[vary]]
+unit_id = "U5"
+cost_per_day = [500, 650.5]
+
+[[close_options]]
+unit_ids = ["U7"]
+
+[[close_options]]
+unit_ids = ["U7", "U8"]
+label = "close site"
+
+[policy]
+limits.max_moves = 10
+solver.time_limit = 30
+"""
+
+
+def _problems(text: str, instance: Instance | None = None) -> list[str]:
+    with pytest.raises(InputError) as info:
+        grid = parse_grid(text, "SWEEP.toml")
+        if instance is not None:
+            validate_grid(grid, instance)
+    return [str(p) for p in info.value.problems]
+
+
+def test_valid_grid_is_read_with_every_field():
+    grid = parse_grid(VALID)
+    assert grid.name == "winter"
+    assert grid.demand == Demand(seeds=3, base_seed=5, referrals=20, mode="add",
+                                 source="instance")
+    assert grid.demand.draws == (5, 6, 7)
+    assert [(v.unit_id, v.field, v.values) for v in grid.vary] == [
+        ("U3", "beds", (10, 12, 14)), ("U5", "cost_per_day", (500, 650.5))]
+    assert [(c.unit_ids, c.label) for c in grid.close_options] == [
+        (("U7",), "close U7"), (("U7", "U8"), "close site")]
+    assert grid.policy == {"limits": {"max_moves": 10}, "solver": {"time_limit": 30}}
+    validate_grid(grid, INSTANCE)  # every unit exists: no error
+
+
+def test_expansion_counts_and_order():
+    grid = parse_grid(VALID)
+    # 3 bed values x 2 costs x (nothing closed + 2 closure options)
+    assert grid.n_scenarios() == 18
+    scenarios = grid.scenarios()
+    assert len(scenarios) == 18
+    assert [s.scenario_id for s in scenarios] == list(range(18))
+    assert scenarios[0].label == "U3.beds=10, U5.cost_per_day=500"
+    assert scenarios[1].label == "U3.beds=10, U5.cost_per_day=500, close U7"
+    assert scenarios[2].closed == ("U7", "U8")
+    assert scenarios[17].settings == (("U3", "beds", 14), ("U5", "cost_per_day", 650.5))
+    assert scenarios[17].closure == "close site"
+
+
+def test_without_the_no_closure_option_only_closures_are_crossed():
+    text = VALID.replace('name = "winter"', 'include_no_closure = false')
+    grid = parse_grid(text)
+    assert grid.n_scenarios() == 3 * 2 * 2
+    assert all(s.closed for s in grid.scenarios())
+
+
+def test_empty_grid_is_one_scenario_as_is():
+    grid = parse_grid("")
+    assert grid.n_scenarios() == 1
+    assert grid.scenarios()[0].label == "as is"
+    assert grid.demand.draws == (0,)
+
+
+def test_instance_mode_is_a_single_draw_without_seed():
+    grid = parse_grid('[demand]\nmode = "instance"\nseeds = 4\n')
+    assert grid.demand.draws == (None,)
+
+
+def test_seeds_flag_overrides_the_file():
+    grid = parse_grid(VALID, seeds=2)
+    assert grid.demand.draws == (5, 6)
+
+
+def test_malformed_toml_is_input_error():
+    problems = _problems("[[vary]\nunit_id = 'U3'")
+    assert len(problems) == 1
+    assert problems[0].startswith("SWEEP.toml: not valid TOML")
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("colour = 1", "colour"),
+    ("[demand]\nseed = 3", "demand.seed"),
+    ("[[vary]]\nunit_id = 'U3'\nbeds = [1]\nbed = [2]", "vary[1].bed"),
+    ("[[close_options]]\nunit_ids = ['U3']\nname = 'x'", "close_options[1].name"),
+    ("[policy]\nlimits.max_move = 3", "policy.limits.max_move"),
+])
+def test_unknown_keys_are_named(text, key):
+    problems = _problems(text)
+    assert any(f"SWEEP.toml: {key}: unknown key" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("text", "key", "words"), [
+    ("[[vary]]\nunit_id = 'U3'\nbeds = [10, 12.5]", "vary[1].beds", "integers >= 0"),
+    ("[[vary]]\nunit_id = 'U3'\nbeds = [-1]", "vary[1].beds", "integers >= 0"),
+    ("[[vary]]\nunit_id = 'U3'\nbeds = []", "vary[1].beds", "non-empty list"),
+    ("[[vary]]\nunit_id = 'U3'\nbeds = [1, 1]", "vary[1].beds", "repeated"),
+    ("[[vary]]\nunit_id = 'U3'\nbeds = [1]\nbeds_closed = [0]", "vary[1]", "exactly one"),
+    ("[[vary]]\nbeds = [1]", "vary[1].unit_id", "required"),
+    ("[[vary]]\nunit_id='U3'\nbeds=[1]\n[[vary]]\nunit_id='U3'\nbeds=[2]", "vary[2]",
+     "varied twice"),
+    ("[[close_options]]\nunit_ids = []", "close_options[1].unit_ids", "non-empty"),
+    ("[demand]\nseeds = 0", "demand.seeds", ">= 1"),
+    ("[demand]\nmode = 'double'", "demand.mode", "replace, add, instance"),
+    ("[policy]\nlimits.max_moves = -2", "policy.limits.max_moves", ""),
+    ("include_no_closure = false", "include_no_closure", "grid is empty"),
+])
+def test_bad_values_are_named(text, key, words):
+    problems = _problems(text)
+    assert any(p.startswith(f"SWEEP.toml: {key}: ") and words in p for p in problems), problems
+
+
+def test_every_problem_is_reported_not_only_the_first():
+    problems = _problems("colour = 1\n[demand]\nseeds = 0\n[[vary]]\nunit_id='U3'\nbeds=[]")
+    assert len(problems) == 3
+
+
+def test_unknown_units_are_input_errors_naming_the_key():
+    text = ("[[vary]]\nunit_id = 'U99'\nbeds = [1]\n"
+            "[[close_options]]\nunit_ids = ['U7', 'NOPE']\n")
+    problems = _problems(text, INSTANCE)
+    assert problems == [
+        "SWEEP.toml: vary[1].unit_id: unknown unit 'U99' (not in units.csv)",
+        "SWEEP.toml: close_options[1].unit_ids: unknown unit 'NOPE' (not in units.csv)",
+    ]
+
+
+def test_beds_below_closed_beds_is_caught_before_solving():
+    # U5 has 3 closed beds: 2 beds would leave beds_closed > beds
+    problems = _problems("[[vary]]\nunit_id = 'U5'\nbeds = [2, 8]", INSTANCE)
+    assert problems == ["SWEEP.toml: vary[1].beds: unit U5: beds_closed 3 would exceed beds 2"]
+
+
+def test_beds_with_varied_closed_beds_is_checked_on_the_worst_combination():
+    ok = "[[vary]]\nunit_id='U3'\nbeds=[4, 6]\n[[vary]]\nunit_id='U3'\nbeds_closed=[0, 4]"
+    validate_grid(parse_grid(ok), INSTANCE)  # 4 closed of 4 beds is allowed
+    bad = ok.replace("[0, 4]", "[0, 5]")
+    assert _problems(bad, INSTANCE) == [
+        "SWEEP.toml: vary[1].beds: unit U3: beds_closed 5 would exceed beds 4"]
+
+
+def test_read_grid_names_the_file(tmp_path):
+    path = tmp_path / "winter.toml"
+    path.write_text("[[vary]]\nunit_id = 'U1'\nbeds = [1]\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_grid(path, INSTANCE)
+    assert str(info.value.problems[0]).startswith("winter.toml: vary[1].unit_id")
+    with pytest.raises(InputError) as info:
+        read_grid(tmp_path / "missing.toml")
+    assert "file not found" in str(info.value)
+
+
+def test_read_grid_rejects_non_utf8(tmp_path):
+    path = tmp_path / "SWEEP.toml"
+    path.write_bytes(b"name = '\xff'\n")
+    with pytest.raises(InputError, match="UTF-8"):
+        read_grid(path)

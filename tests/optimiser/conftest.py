@@ -1,0 +1,122 @@
+"""A tiny in-memory Instance builder for the optimiser tests (no files involved).
+
+``unit("A", beds=2)`` and ``inpatient("P1", "A")`` / ``referral("R1")`` build dataclasses
+with sensible defaults (adult medium secure, mixed ward, network N1); ``make(units,
+patients, **policy)`` wraps them in an Instance. Tests pass explicit ``distances`` so the
+optimum can be checked by hand.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from models.domain import (
+    Instance,
+    Limits,
+    Patient,
+    Policy,
+    SolverSettings,
+    Unit,
+    Weights,
+)
+
+
+def unit(uid: str, beds: int = 1, *, network: str = "N1", closed: int = 0, level: str = "medium",
+         sex: str = "mixed", cost: float = 0.0, name: str = "", lat: float = 52.0,
+         lon: float = -1.0, service: str = "adult_secure",
+         specialisms: frozenset[str] = frozenset()) -> Unit:
+    return Unit(unit_id=uid, network_id=network, service=service, level=level, beds=beds,
+                beds_closed=closed, lat=lat, lon=lon, sex=sex, cost_per_day=cost, name=name,
+                specialisms=specialisms)
+
+
+def inpatient(pid: str, current: str, *, movable: bool = True, level: str = "medium",
+              sex: str = "male", network: str = "N1", age: int = 30,
+              excluded: frozenset[str] = frozenset(), lat: float = 52.0,
+              lon: float = -1.0) -> Patient:
+    return Patient(patient_id=pid, status="inpatient", service="adult_secure", level=level,
+                   sex=sex, age=age, home_lat=lat, home_lon=lon, home_network_id=network,
+                   current_unit_id=current, movable=movable, excluded_units=excluded)
+
+
+def referral(pid: str, *, priority: int = 1, level: str = "medium", sex: str = "male",
+             network: str = "N1", needs: frozenset[str] = frozenset(), age: int = 30,
+             service: str = "adult_secure", lat: float = 52.0, lon: float = -1.0) -> Patient:
+    return Patient(patient_id=pid, status="referral", service=service, level=level, sex=sex,
+                   age=age, home_lat=lat, home_lon=lon, home_network_id=network,
+                   priority=priority, needs=needs)
+
+
+def make(units: list[Unit], patients: list[Patient], *, max_moves: int | None = None,
+         max_adm: int | None = None, solver: str = "highs", time_limit: float | None = 60.0,
+         weights: Weights | None = None) -> Instance:
+    policy = Policy(distance="geodesic", weights=weights or Weights(),
+                    limits=Limits(max_moves=max_moves, max_admissions_per_unit=max_adm),
+                    solver=SolverSettings(name=solver, time_limit=time_limit))
+    return Instance(units=tuple(units), patients=tuple(patients), policy=policy)
+
+
+def random_instance(seed: int, n_patients: int = 12, n_units: int = 5, *,
+                    max_moves: int | None = None, max_adm: int | None = None,
+                    solver: str = "highs", unreachable: float = 0.1,
+                    slack_beds: int = 2, tight: bool = False) -> tuple[Instance, np.ndarray]:
+    """A seeded random instance and its distance matrix (with some np.inf entries).
+
+    Two levels and both sexes make some placements incompatible; some inpatients sit in a
+    unit of the wrong level (delayed stays); total open beds are kept at least the number of
+    inpatients so the instance stays feasible.
+    """
+    rng = np.random.default_rng(seed)
+    levels = ("medium", "low")
+    units = []
+    for j in range(n_units):
+        units.append(unit(f"U{j:02d}", beds=int(rng.integers(1, 4)),
+                          network=f"N{rng.integers(0, 3)}", level=levels[j % 2],
+                          sex=("mixed", "male", "female")[int(rng.integers(0, 3))],
+                          cost=float(rng.integers(0, 5) * 10)))
+    patients = []
+    n_in = int(rng.integers(n_patients // 3, 2 * n_patients // 3 + 1))
+    for i in range(n_patients):
+        sex = ("male", "female")[int(rng.integers(0, 2))]
+        lvl = levels[int(rng.integers(0, 2))]
+        net = f"N{rng.integers(0, 3)}"
+        if i < n_in:
+            cur = units[int(rng.integers(0, n_units))]
+            patients.append(inpatient(f"P{i:03d}", cur.unit_id, movable=bool(rng.random() < 0.85),
+                                      level=lvl, sex=sex, network=net))
+        else:
+            patients.append(referral(f"R{i:03d}", priority=int(rng.integers(1, 3)), level=lvl,
+                                     sex=sex, network=net))
+    # Make room: every unit holds at least its inpatients (feasible by staying).
+    occ = {u.unit_id: 0 for u in units}
+    for p in patients:
+        if p.current_unit_id:
+            occ[p.current_unit_id] += 1
+    units = [unit(u.unit_id, beds=max(u.beds, occ[u.unit_id]) + int(rng.integers(0, slack_beds)),
+                  network=u.network_id, level=u.level, sex=u.sex, cost=u.cost_per_day)
+             for u in units]
+    if tight:
+        units = [unit(u.unit_id, beds=u.beds, closed=min(u.beds, int(rng.integers(0, 3))),
+                      network=u.network_id, level=u.level, sex=u.sex, cost=u.cost_per_day)
+                 for u in units]
+    d = rng.uniform(1.0, 300.0, size=(n_patients, n_units)).round(1)
+    d[rng.random(d.shape) < unreachable] = np.inf
+    unit_pos = {u.unit_id: j for j, u in enumerate(units)}
+    for i, p in enumerate(patients):
+        if p.current_unit_id:
+            j = unit_pos[p.current_unit_id]
+            if not np.isfinite(d[i, j]):
+                d[i, j] = 50.0
+    # A weight on cost_per_day and a smaller unplaced weight make trade-offs bite.
+    inst = make(units, patients, max_moves=max_moves, max_adm=max_adm, solver=solver,
+                weights=Weights(cost=1.0, unplaced=400.0))
+    return inst, d
+
+
+@pytest.fixture
+def b():
+    """This module, so tests write ``b.unit(...)``, ``b.make(...)`` without importing conftest."""
+    return sys.modules[__name__]

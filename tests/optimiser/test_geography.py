@@ -1,0 +1,254 @@
+"""Road distances: the contract's snapping and path rules, and the built-in England network."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.domain import Geography, Instance, Link, Patient, Place, Policy, Unit
+from models.errors import InputError
+from models.postcodes import resolve
+from optimiser import geography as geo
+from optimiser.distances import distance_matrix, geodesic_km
+from optimiser.roadnet import barrier_segments, crossing_matrix, to_grid
+
+KM_PER_DEG = float(geodesic_km(0.0, 0.0, 0.0, 1.0))  # one degree of longitude on the equator
+
+
+def unit(uid: str, lat: float, lon: float) -> Unit:
+    return Unit(unit_id=uid, network_id="N", service="adult_secure", level="low", beds=2,
+                lat=lat, lon=lon)
+
+
+def patient(pid: str, lat: float, lon: float, current: str | None = None) -> Patient:
+    return Patient(patient_id=pid, status="inpatient" if current else "referral",
+                   service="adult_secure", level="low", sex="male", age=30, home_lat=lat,
+                   home_lon=lon, home_network_id="N", current_unit_id=current)
+
+
+def line_geography() -> Geography:
+    """A - B - C along the equator (1 degree apart), D far away and unlinked."""
+    places = (Place("A", 0.0, 0.0), Place("B", 0.0, 1.0), Place("C", 0.0, 2.0),
+              Place("D", 10.0, 10.0))
+    links = (Link("A", "B", 150.0), Link("B", "C", 120.0))
+    return Geography(places, links)
+
+
+def instance(units, patients, geography=None) -> Instance:
+    return Instance(units=tuple(units), patients=tuple(patients), geography=geography,
+                    policy=Policy(distance="road"))
+
+
+# ------------------------------------------------------------------ contract semantics
+
+
+def test_access_plus_path_plus_access():
+    inst = instance([unit("U", 0.0, 2.2)], [patient("P", 0.0, 0.1)], line_geography())
+    d = geo.road_matrix(inst)
+    # home snaps to A (0.1 deg away), unit to C (0.2 deg away); path A-B-C = 270 km.
+    assert d[0, 0] == pytest.approx(0.1 * KM_PER_DEG + 270.0 + 0.2 * KM_PER_DEG, abs=1e-6)
+
+
+def test_same_place_means_no_path_only_access():
+    inst = instance([unit("U", 0.0, 1.1)], [patient("P", 0.0, 0.9)], line_geography())
+    # both snap to B: 0.1 deg + 0.1 deg of access, no link used (B-C would be 120 km).
+    assert geo.road_matrix(inst)[0, 0] == pytest.approx(0.2 * KM_PER_DEG, abs=1e-6)
+
+
+def test_path_is_the_shortest_over_links_not_the_direct_one():
+    places = (Place("A", 0.0, 0.0), Place("B", 0.0, 1.0), Place("C", 0.0, 2.0))
+    links = (Link("A", "C", 500.0), Link("A", "B", 100.0), Link("B", "C", 100.0),
+             Link("A", "B", 90.0))  # a parallel, shorter link wins
+    inst = instance([unit("U", 0.0, 2.0)], [patient("P", 0.0, 0.0)], Geography(places, links))
+    assert geo.road_matrix(inst)[0, 0] == pytest.approx(190.0)
+
+
+def test_snapping_tie_goes_to_the_smallest_place_id():
+    # Home exactly between "Z1" (listed first, 10 km to the unit) and "A9" (500 km).
+    places = (Place("Z1", 0.0, 0.1), Place("A9", 0.0, -0.1), Place("U", 0.0, 0.2))
+    links = (Link("Z1", "U", 10.0), Link("A9", "U", 500.0))
+    inst = instance([unit("W", 0.0, 0.2)], [patient("P", 0.0, 0.0)], Geography(places, links))
+    access = 0.1 * KM_PER_DEG
+    assert geo.road_matrix(inst)[0, 0] == pytest.approx(access + 500.0, abs=1e-6)
+
+
+def test_snapping_without_a_tie_takes_the_nearest_whatever_its_id():
+    places = (Place("Z1", 0.0, 0.099), Place("A9", 0.0, -0.1), Place("U", 0.0, 0.2))
+    links = (Link("Z1", "U", 10.0), Link("A9", "U", 500.0))
+    inst = instance([unit("W", 0.0, 0.2)], [patient("P", 0.0, 0.0)], Geography(places, links))
+    assert geo.road_matrix(inst)[0, 0] == pytest.approx(0.099 * KM_PER_DEG + 10.0, abs=1e-6)
+
+
+def test_snap_is_exact_nearest_by_geodesic_on_random_points():
+    rng = np.random.default_rng(7)
+    n = 300
+    lat, lon = rng.uniform(50, 55, n), rng.uniform(-5, 1, n)
+    places = tuple(Place(f"p{i:03d}", float(a), float(b)) for i, (a, b) in
+                   enumerate(zip(lat, lon, strict=True)))
+    net = geo.custom_network(Geography(places, ()))
+    qlat, qlon = rng.uniform(49, 56, 200), rng.uniform(-6, 2, 200)
+    idx, km = geo.snap(net, qlat, qlon)
+    brute = geodesic_km(qlat[:, None], qlon[:, None], lat[None, :], lon[None, :])
+    assert np.array_equal(idx, brute.argmin(axis=1))
+    assert np.allclose(km, brute.min(axis=1))
+
+
+def test_other_component_is_unreachable_inf():
+    inst = instance([unit("U", 10.0, 10.0), unit("V", 0.0, 2.0)], [patient("P", 0.0, 0.0)],
+                    line_geography())
+    d = geo.road_matrix(inst)
+    assert np.isinf(d[0, 0]) and np.isfinite(d[0, 1])
+
+
+def test_inpatient_in_unreachable_unit_is_input_error_with_row_and_column():
+    inst = instance([unit("U", 10.0, 10.0), unit("V", 0.0, 2.0)],
+                    [patient("R", 0.0, 0.0), patient("P", 0.0, 0.0, current="V"),
+                     patient("Q", 0.0, 0.0, current="U")], line_geography())
+    with pytest.raises(InputError) as err:
+        geo.road_matrix(inst)
+    assert [str(p) for p in err.value.problems] == [
+        "patients.csv:4: current_unit_id: unit 'U' is unreachable from home over "
+        "geography/links.csv"]
+
+
+def test_reachable_inpatients_are_fine():
+    inst = instance([unit("V", 0.0, 2.0)], [patient("P", 0.0, 0.0, current="V")],
+                    line_geography())
+    assert np.isfinite(geo.road_matrix(inst)).all()
+
+
+def test_bad_custom_geography_names_file_row_and_column():
+    g = Geography((Place("A", 0.0, 0.0), Place("B", 0.0, 1.0), Place("A", 1.0, 1.0)),
+                  (Link("A", "B", 10.0), Link("A", "X", 5.0), Link("B", "A", -3.0),
+                   Link("A", "B", 0.0)))
+    inst = instance([unit("U", 0.0, 0.0)], [patient("P", 0.0, 0.0)], g)
+    with pytest.raises(InputError) as err:
+        geo.road_matrix(inst)
+    assert {str(p) for p in err.value.problems} == {
+        "geography/places.csv:4: place_id: duplicate place_id 'A' (first on row 2)",
+        "geography/links.csv:3: to: unknown place 'X': not in geography/places.csv",
+        "geography/links.csv:4: km: -3.0 is not a length in km > 0",
+        "geography/links.csv:5: km: 0.0 is not a length in km > 0"}
+
+
+def test_distance_matrix_dispatches_road_and_caches_by_content(tmp_path, monkeypatch):
+    monkeypatch.setenv("BEDPLAN_CACHE_DIR", str(tmp_path))
+    inst = instance([unit("U", 0.0, 2.2), unit("V", 0.0, 1.0)],
+                    [patient("P", 0.0, 0.1), patient("Q", 0.0, 0.1)], line_geography())
+    d1 = distance_matrix(inst)
+    assert d1.shape == (2, 2) and np.array_equal(d1[0], d1[1])
+    assert len(list(tmp_path.glob("road-*.npy"))) == 1
+    d1[0, 0] = -1.0  # the caller's copy; the cache must not change
+    geo._MEMO.clear()
+    d2 = geo.road_matrix(inst)  # now from the disk cache
+    assert d2[0, 0] > 0 and np.array_equal(d2[1], d1[1])
+
+
+def test_no_disk_cache_unless_asked(tmp_path, monkeypatch):
+    monkeypatch.delenv("BEDPLAN_CACHE_DIR", raising=False)
+    monkeypatch.setattr(geo, "cache_dir", lambda: tmp_path)
+    inst = instance([unit("U", 0.0, 2.0)], [patient("P", 0.0, 0.3)], line_geography())
+    geo.road_matrix(inst)
+    assert not list(tmp_path.iterdir())
+    geo._MEMO.clear()
+    geo.road_matrix(inst, disk_cache=True)
+    assert len(list(tmp_path.glob("road-*.npy"))) == 1
+
+
+def test_empty_sides_give_empty_matrices():
+    assert geo.road_matrix(instance([unit("U", 0, 0)], [], line_geography())).shape == (0, 1)
+    assert geo.road_matrix(instance([], [patient("P", 0, 0)], line_geography())).shape == (1, 0)
+
+
+# ------------------------------------------------------------------ the England network
+
+
+@pytest.fixture(scope="module")
+def england() -> geo.RoadNetwork:
+    return geo.builtin_network()
+
+
+def km(a: str, b: str) -> float:
+    pa, pb = resolve(a), resolve(b)
+    assert pa is not None and pb is not None
+    return geo.road_distance(*pa, *pb)
+
+
+def test_england_is_one_connected_network(england):
+    assert len(set(england.component.tolist())) == 1
+    assert england.graph.number_of_nodes() == len(england) > 2300
+
+
+def test_isle_of_wight_only_through_the_ferries(england):
+    g = england.graph
+    iow = {f"PO{i}" for i in range(30, 42)}
+    leaving = [(a, b) for a in iow for b in g[a] if b not in iow]
+    assert leaving and all(g[a][b]["kind"] == "ferry" for a, b in leaving)
+    assert {frozenset(e) for e in leaving} == {frozenset(("PO1", "PO33")),
+                                               frozenset(("SO14", "PO32")),
+                                               frozenset(("SO41", "PO41"))}
+
+
+def test_isles_of_scilly_only_by_the_scillonian(england):
+    g = england.graph
+    scilly = {f"TR{i}" for i in range(21, 26)}
+    leaving = [(a, b) for a in scilly for b in g[a] if b not in scilly]
+    assert [frozenset(e) for e in leaving] == [frozenset(("TR21", "TR18"))]
+
+
+def test_no_road_link_crosses_a_barrier(england):
+    places, links = geo.builtin_tables()
+    road = links[links["kind"] == "road"]
+    where = places.set_index("place_id")
+    a, b = where.loc[road["from"]], where.loc[road["to"]]
+    p = np.column_stack(to_grid(a["lat"].to_numpy(), a["lon"].to_numpy()))
+    q = np.column_stack(to_grid(b["lat"].to_numpy(), b["lon"].to_numpy()))
+    r, s, _ = barrier_segments()
+    assert not crossing_matrix(p, q, r, s).any()
+
+
+def test_crossing_test_itself():
+    p, q = np.array([[0.0, 0.0]]), np.array([[2.0, 2.0]])
+    assert crossing_matrix(p, q, np.array([[0.0, 2.0]]), np.array([[2.0, 0.0]]))[0, 0]
+    assert not crossing_matrix(p, q, np.array([[3.0, 0.0]]), np.array([[4.0, 1.0]]))[0, 0]
+
+
+def test_the_three_example_distances_are_plausible():
+    assert 290 <= km("SE5", "M13") <= 360  # ~330 km by the M1/M6
+    iow = geo.road_distance(51.47, -0.09, *resolve("PO30"))
+    assert 135 <= iow <= 175  # ~120 km to Portsmouth, the ferry, then Newport
+    scilly = km("TR21", "EX2")
+    assert 225 <= scilly <= 290  # ~65 km by sea to Penzance, then ~180 km by the A30
+
+
+def test_estuaries_force_detours():
+    # Southend to the Kent coast goes round by Dartford; Hull to Grimsby over the bridge.
+    assert km("SS1", "CT5") > 2.2 * float(geodesic_km(*resolve("SS1"), *resolve("CT5")))
+    assert km("EX8", "EX7") > 2.0 * float(geodesic_km(*resolve("EX8"), *resolve("EX7")))
+    assert km("BS1", "CF10") > 1.6 * float(geodesic_km(*resolve("BS1"), *resolve("CF10")))
+
+
+def test_networkx_graph_agrees_with_the_sparse_dijkstra(england):
+    g = geo.to_networkx()
+    a, b = "LS1", "TR18"
+    nx_km = nx.shortest_path_length(g, a, b, weight="km")
+    assert km(a, b) == pytest.approx(nx_km, abs=1e-9)
+
+
+def test_calibration_is_within_its_recorded_targets():
+    data = resources.files("optimiser") / "data"
+    table = pd.read_csv(data / "calibration.csv")
+    summary = json.loads((data / "calibration.json").read_text())
+    assert len(table) >= 30
+    err = table["error_pct"].abs()
+    assert err.median() < 5.0
+    assert summary["median_abs_error_pct"] == pytest.approx(err.median())
+    # The network beats straight lines for nearly every pair.
+    assert (err < table["geodesic_error_pct"].abs()).mean() > 0.9
+    for town in ("Hull", "Penzance", "Norwich", "Newcastle upon Tyne", "Keswick"):
+        assert town in set(table["town_a"]) | set(table["town_b"])

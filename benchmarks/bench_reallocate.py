@@ -217,13 +217,27 @@ def greedy(costs: Any, instance: Instance) -> tuple[float, int]:
 
 # --------------------------------------------------------------------------- one row
 
-def run_row(spec: dict[str, Any]) -> dict[str, Any]:
-    """Measure one (instance, limits) case; runs inside a worker process."""
+def run_row(spec: dict[str, Any], partial: Path | None = None) -> dict[str, Any]:
+    """Measure one (instance, limits) case; runs inside a worker process.
+
+    After each phase the row so far is appended to ``partial`` (one JSON line), so the
+    driver can still record what was measured when the worker is stopped or dies.
+    """
     from optimiser.costs import build_cost_table
     from optimiser.distances import distance_matrix
     from optimiser.solve import solve
 
     row: dict[str, Any] = {"method": spec["method"]}
+
+    def done(phase: str) -> None:
+        row["phase"] = phase
+        row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        print(f"[worker] {phase} done, peak {row['peak_mib']:.0f} MiB", file=sys.stderr,
+              flush=True)
+        if partial is not None:
+            with open(partial, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
+
     if spec["kind"] == "generated":
         instance, row["generator"] = generated_instance(spec["n"], spec["seed"],
                                                         spec["distance"] or "geodesic")
@@ -246,20 +260,24 @@ def run_row(spec: dict[str, Any]) -> dict[str, Any]:
     instance = replace(instance, policy=policy)
     row.update(patients=len(instance.patients), units=len(instance.units), max_moves=mm,
                max_admissions_per_unit=ma, distance=policy.distance)
+    done("read")
 
     t0 = time.perf_counter()
     d = distance_matrix(instance, policy.distance)
     row["distances_s"] = time.perf_counter() - t0
+    done("distances")
     t0 = time.perf_counter()
-    result = solve(instance, policy, distances=d, method=spec["method"])
+    result = solve(instance, policy, distances=d, method=spec["method"],
+                   progress=lambda msg: print(f"[solve] {msg}", file=sys.stderr, flush=True))
     row["solve_total_s"] = time.perf_counter() - t0
-    row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     laps = dict(result.timings)
     row["solve_s"] = laps.get("solve", math.nan)
     row["build_s"] = row["solve_total_s"] - row["solve_s"]
     row["total_s"] = (row["read_s"] or 0.0) + row["distances_s"] + row["solve_total_s"]
     row.update(status=result.status, objective=result.objective, bound=result.bound,
                gap=result.gap)
+    done("solve")  # peak_mib is now the pipeline's peak; the references below come after
+    peak = row["peak_mib"]
 
     t0 = time.perf_counter()
     costs = build_cost_table(instance, d, policy)
@@ -269,12 +287,15 @@ def run_row(spec: dict[str, Any]) -> dict[str, Any]:
     row.update(mcf_table_s=table_s, mcf_flow_s=flow_s, mcf_s=table_s + flow_s,
                mcf_status=mcf_status, mcf_objective=mcf_obj)
     row["ratio_solve_mcf"] = row["solve_total_s"] / row["mcf_s"] if row["mcf_s"] > 0 else None
+    done("min-cost flow")
     if mm is None and ma is None and mcf_obj is not None and result.objective is not None:
         row["matches_mcf"] = abs(mcf_obj - result.objective) <= 1e-6 * max(1.0, abs(mcf_obj))
     g_obj, g_unplaced = greedy(costs, instance)
     row.update(greedy_objective=g_obj, greedy_unplaced=g_unplaced)
     if result.objective is not None:
         row["saving_vs_greedy"] = g_obj - result.objective
+    row["peak_mib"] = peak
+    row.pop("phase")
     return row
 
 
@@ -314,6 +335,59 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write(path, buf.getvalue())
 
 
+def _rss_kib(pid: int) -> int:
+    """Resident memory of a process in KiB (Linux /proc; 0 where unavailable)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_worker(spec: dict[str, Any], max_rss_gib: float) -> dict[str, Any]:
+    """Run one row in a worker process, watching its memory; the row, or what was measured
+    before it failed or was stopped (``failed`` set, ``status`` saying where)."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
+        partial, out, err = (Path(tmp) / n for n in ("partial.jsonl", "out", "err"))
+        with open(out, "w") as fo, open(err, "w") as fe:
+            proc = subprocess.Popen(
+                [sys.executable, __file__, "--worker", json.dumps(spec), "--partial",
+                 str(partial)], stdout=fo, stderr=fe, env=env)
+            peak_kib, stopped = 0, False
+            while proc.poll() is None:
+                peak_kib = max(peak_kib, _rss_kib(proc.pid))
+                if peak_kib > max_rss_gib * 1024 * 1024:
+                    proc.kill()
+                    stopped = True
+                    proc.wait()
+                    break
+                time.sleep(0.2)
+        lines = [ln for ln in out.read_text().splitlines() if ln.startswith("{")]
+        if proc.returncode == 0 and lines:
+            return dict(json.loads(lines[-1]))
+        done = [json.loads(ln) for ln in partial.read_text().splitlines()] \
+            if partial.exists() else []
+        row: dict[str, Any] = dict(done[-1]) if done else {
+            "instance": f"generated-{spec['n']}" if spec["kind"] == "generated"
+            else Path(spec["path"]).name,
+            "max_moves": (spec["limits"] or (None, None))[0],
+            "max_admissions_per_unit": (spec["limits"] or (None, None))[1]}
+        after = row.pop("phase", "start")
+        if stopped:
+            row["peak_mib"] = peak_kib / 1024.0
+            row["status"] = f"stopped over {max_rss_gib:g} GiB after phase {after}"
+        else:
+            tail = err.read_text().strip().splitlines()[-3:]
+            row["status"] = f"failed after phase {after} (exit {proc.returncode})"
+            print("  " + "\n  ".join(tail), file=sys.stderr)
+        row["failed"] = True
+        return row
+
+
 def _key(row: dict[str, Any]) -> tuple[str, str, str]:
     return (str(row.get("instance")), _fmt(row.get("max_moves")),
             _fmt(row.get("max_admissions_per_unit")))
@@ -344,11 +418,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--append", action="store_true",
                     help="keep the rows already in --out (a row measured again replaces its "
                          "old one)")
+    ap.add_argument("--max-rss-gib", type=float, default=12.0,
+                    help="stop a row whose worker grows beyond this resident memory (the "
+                         "row then records the phase it was in)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--partial", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
-        print(json.dumps(run_row(json.loads(args.worker))), flush=True)
+        partial = Path(args.partial) if args.partial else None
+        print(json.dumps(run_row(json.loads(args.worker), partial)), flush=True)
         return 0
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -375,16 +454,10 @@ def main(argv: list[str] | None = None) -> int:
                     "distance": args.distance, "time_limit": args.time_limit}
             label = f"{case.get('n', case.get('path'))} limits={limits}"
             print(f"running {label} ...", file=sys.stderr, flush=True)
-            proc = subprocess.run(
-                [sys.executable, __file__, "--worker", json.dumps(spec)],
-                capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            if proc.returncode != 0 or not lines:
-                print(f"  failed ({proc.returncode}): {proc.stderr.strip()[-800:]}",
-                      file=sys.stderr)
-                row = {"instance": label, "status": f"benchmark failed ({proc.returncode})"}
+            row = run_worker(spec, args.max_rss_gib)
+            if row.get("failed"):
+                print(f"  {row['status']}", file=sys.stderr, flush=True)
             else:
-                row = json.loads(lines[-1])
                 print(f"  {row['status']} objective {row['objective']} in "
                       f"{row['solve_total_s']:.2f} s (mcf {row['mcf_s']:.2f} s), "
                       f"peak {row['peak_mib']:.0f} MiB", file=sys.stderr, flush=True)

@@ -11,9 +11,12 @@ from __future__ import annotations
 import functools
 import re
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _FULL = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
@@ -33,6 +36,8 @@ def is_postcode_like(text: str) -> bool:
 @functools.cache
 def districts() -> pd.DataFrame:
     """The shipped district table: district, lat, lon, postcodes, country, la_code."""
+    import pandas as pd  # lazily: most commands never need the table
+
     path = resources.files("models") / "data" / "postcode_districts.csv"
     with resources.as_file(path) as p:
         table = pd.read_csv(p, dtype={"district": str, "country": str, "la_code": str},
@@ -42,9 +47,13 @@ def districts() -> pd.DataFrame:
 
 @functools.cache
 def _district_index() -> dict[str, tuple[float, float]]:
-    t = districts()
-    return {d: (float(a), float(b)) for d, a, b in zip(t["district"], t["lat"], t["lon"],
-                                                        strict=True)}
+    """District → (lat, lon), read with the csv module (cheaper than importing pandas)."""
+    import csv
+
+    path = resources.files("models") / "data" / "postcode_districts.csv"
+    with path.open(encoding="utf-8") as fh:
+        return {row["district"]: (float(row["lat"]), float(row["lon"]))
+                for row in csv.DictReader(fh)}
 
 
 @functools.cache

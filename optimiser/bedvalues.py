@@ -204,8 +204,8 @@ def _resolve_values(instance: Instance, base: Result, used: np.ndarray, distance
         if r.status == INFEASIBLE:
             return math.inf
         if not r.has_plan or r.objective is None:
-            raise RuntimeError(f"re-solving with unit {units[j].unit_id} changed gave "
-                               f"{r.status}: {'; '.join(r.diagnosis)}")
+            raise ResolveError(f"re-solving with unit {units[j].unit_id} changed gave "
+                               f"{r.status}: {'; '.join(r.diagnosis) or 'no plan'}")
         return r.objective
 
     for k, j in enumerate(wanted, start=1):
@@ -218,6 +218,10 @@ def _resolve_values(instance: Instance, base: Result, used: np.ndarray, distance
 
 
 # --------------------------------------------------------------------------- flow
+
+
+class ResolveError(RuntimeError):
+    """A re-solve found no plan within its limits (not infeasibility): no value to give."""
 
 
 class _NotOptimal(Exception):

@@ -89,34 +89,51 @@ def distance_png(before_km: Sequence[float], after_km: Sequence[float],
     return _png(fig)
 
 
-def out_of_area_png(rows: Sequence[tuple[str, int, int]], before_label: str = "before",
-                    after_label: str = "after") -> bytes:
-    """Out-of-area placements by home collaborative, before and after (horizontal bars)."""
+#: Collaboratives shown by name in the out-of-area chart; the rest are summed in one bar.
+MAX_NETWORK_BARS = 12
+
+
+def _short_name(name: str) -> str:
+    """A collaborative's name without its parenthetical notes, wrapped for a bar label."""
+    import re
     import textwrap
 
+    plain = re.sub(r"\s*\([^)]*\)", "", name).strip() or name
+    return textwrap.fill(textwrap.shorten(plain, 70, placeholder="…"), 34)
+
+
+def out_of_area_png(rows: Sequence[tuple[str, int, int]], before_label: str = "before",
+                    after_label: str = "after") -> bytes:
+    """Out-of-area placements by home collaborative, before and after (horizontal bars).
+
+    ``rows`` (name, before, after) largest first; only the first :data:`MAX_NETWORK_BARS`
+    are drawn (the title says so; the report's table lists every one).
+    """
     plt = _pyplot()
-    rows = [(textwrap.fill(textwrap.shorten(name, 90, placeholder="…"), 36), b, a)
-            for name, b, a in rows]
-    lines = sum(r[0].count("\n") + 1 for r in rows)
-    height = max(2.2, 0.22 * lines + 0.2 * len(rows) + 1.2)
+    total = len(rows)
+    rows = list(rows)[:MAX_NETWORK_BARS]
+    labels = [_short_name(r[0]) for r in rows]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    height = max(2.4, 0.16 * lines + 0.3 * len(rows) + 1.3)
     fig, ax = plt.subplots(figsize=(8, height))
     if rows:
         y = np.arange(len(rows))
-        names = [r[0] for r in rows]
-        ax.barh(y + 0.2, [r[1] for r in rows], height=0.4, color=BEFORE_COLOUR,
+        ax.barh(y - 0.2, [r[1] for r in rows], height=0.4, color=BEFORE_COLOUR,
                 label=before_label)
-        ax.barh(y - 0.2, [r[2] for r in rows], height=0.4, color=AFTER_COLOUR,
+        ax.barh(y + 0.2, [r[2] for r in rows], height=0.4, color=AFTER_COLOUR,
                 label=after_label)
-        ax.set_yticks(y, names)
-        ax.invert_yaxis()
-        ax.legend(frameon=False, loc="lower right")
+        ax.set_yticks(y, labels, fontsize=9)
+        ax.set_ylim(len(rows) - 0.45, -0.55)
+        ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2)
         ax.xaxis.get_major_locator().set_params(integer=True)
     else:
         ax.text(0.5, 0.5, "no out-of-area placements", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set_yticks([])
     ax.set_xlabel("patients placed outside their home collaborative")
-    fig.suptitle("Out-of-area placements by home collaborative")
+    shown = f" (the {len(rows)} largest of {total})" if total > len(rows) else ""
+    ax.set_title(f"Out-of-area placements by home collaborative{shown}", loc="left",
+                 pad=24)
     fig.tight_layout()
     return _png(fig)
 
@@ -161,10 +178,13 @@ def map_png(units: Sequence[tuple[float, float, int, int]],
         b = np.asarray(backdrop, float)
         keep = ((b[:, 0] > lat0) & (b[:, 0] < lat1) & (b[:, 1] > lon0) & (b[:, 1] < lon1))
         ax.scatter(b[keep, 1], b[keep, 0], s=3, color="#d3d9de", zorder=1, linewidths=0)
+    dense = len(sites) > 25  # England-sized: smaller dots, thinner arrows, no ward counts
     for (la, lo, la2, lo2), count in arrows.items():
         ax.annotate("", xy=(lo2, la2), xytext=(lo, la), zorder=2,
-                    arrowprops={"arrowstyle": "-|>", "color": AFTER_COLOUR, "alpha": 0.75,
-                                "lw": 1.2 + 1.2 * np.log2(count), "shrinkA": 5, "shrinkB": 5,
+                    arrowprops={"arrowstyle": "-|>", "color": AFTER_COLOUR,
+                                "alpha": 0.55 if dense else 0.75,
+                                "lw": (0.8 if dense else 1.2) * (1 + np.log2(count)),
+                                "shrinkA": 4, "shrinkB": 4,
                                 "connectionstyle": "arc3,rad=0.18"})
         if count > 1:  # label the middle of the arc (arc3: midpoint + rad/2 * normal)
             ax.text((lo + lo2) / 2 + 0.09 * (la2 - la) * aspect,
@@ -176,10 +196,11 @@ def map_png(units: Sequence[tuple[float, float, int, int]],
         keys = list(sites)
         ax.scatter([k[1] for k in keys], [k[0] for k in keys],
                    c=[occupancy_colour(sites[k][0], sites[k][1]) for k in keys],
-                   s=[30 + 4 * min(sites[k][1], 60) for k in keys], edgecolors="white",
-                   linewidths=0.8, zorder=3)
+                   s=[(10 + 1.2 * min(sites[k][1], 80)) if dense
+                      else (30 + 4 * min(sites[k][1], 60)) for k in keys],
+                   edgecolors="white", linewidths=0.6, zorder=3)
         for k in keys:
-            if sites[k][2] > 1:
+            if sites[k][2] > 1 and not dense:
                 ax.annotate(f"{sites[k][2]} wards", (k[1], k[0]), xytext=(6, 4),
                             textcoords="offset points", fontsize=7, color="#4c6272",
                             zorder=4)
@@ -200,32 +221,45 @@ def map_png(units: Sequence[tuple[float, float, int, int]],
     return _png(fig)
 
 
+#: Above this many scenarios the sweep plot names them by id instead of by label.
+MAX_LABELLED_SCENARIOS = 60
+
+
 def sweep_summary_png(summary: pd.DataFrame, title: str = "") -> bytes:
-    """One panel per headline result, one point per scenario (mean over draws, min–max bar)."""
+    """One row per scenario, one panel per headline result: the mean over demand draws
+    (dot) and its min–max (bar). Scenarios are rows so that long labels stay readable."""
+    import textwrap
+
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     plt = _pyplot()
     n = len(summary)
-    fig, axes = plt.subplots(3, 1, figsize=(max(7.0, min(0.35 * n + 3, 18)), 8), sharex=True)
-    x = np.arange(n)
-    panels = (("objective", "objective (mean, min–max)"),
-              ("unplaced", "unplaced referrals (mean)"),
-              ("out_of_area", "out-of-area placements (mean)"))
+    labelled = n <= MAX_LABELLED_SCENARIOS
+    height = float(np.clip(0.34 * n + 1.6, 3.0, 24.0))
+    fig, axes = plt.subplots(1, 3, figsize=(13, height), sharey=True, layout="constrained")
+    y = np.arange(n)
+    panels = (("objective", "objective"), ("unplaced", "unplaced referrals"),
+              ("out_of_area", "out-of-area placements"))
     for ax, (col, label) in zip(axes, panels, strict=True):
-        values = summary[col].to_numpy(float) if n else np.array([])
-        if col == "objective" and n:
-            lo = values - summary["objective_min"].to_numpy(float)
-            hi = summary["objective_max"].to_numpy(float) - values
-            ax.errorbar(x, values, yerr=[lo, hi], fmt="o", color=AFTER_COLOUR, capsize=3)
-        else:
-            ax.bar(x, values, color=AFTER_COLOUR, width=0.6)
-            top = float(np.nanmax(values)) if n and np.isfinite(values).any() else 0.0
-            ax.set_ylim(0, max(1.0, top * 1.1))
-        ax.set_ylabel(label, fontsize=9)
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-    if n <= 40:
-        axes[-1].set_xticks(x, [str(s) for s in summary["label"]], rotation=60, ha="right",
-                            fontsize=8)
+        if n:
+            mean = summary[col].to_numpy(float)
+            lo = summary[f"{col}_min"].to_numpy(float)
+            hi = summary[f"{col}_max"].to_numpy(float)
+            ax.hlines(y, lo, hi, color=AFTER_COLOUR, alpha=0.45, linewidth=3)
+            ax.plot(mean, y, "o", color=AFTER_COLOUR, markersize=5)
+        ax.set_title(label, fontsize=10)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        if col != "objective":  # counts: whole-number ticks
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.tick_params(axis="x", labelsize=8)
+    if labelled:
+        names = [textwrap.fill(str(s), 48) for s in summary["label"]]
+        axes[0].set_yticks(y, names, fontsize=8)
     else:
-        axes[-1].set_xlabel("scenario id")
-    fig.suptitle(title or "Sweep: results by scenario (mean over demand draws)")
-    fig.tight_layout()
+        axes[0].set_ylabel("scenario id")
+    axes[0].set_ylim(n - 0.5, -0.5)
+    fig.suptitle(title or "Sweep results by scenario", x=0.01, ha="left")
+    fig.supxlabel("dot: mean over demand draws; bar: min–max", fontsize=8, color="#4c6272",
+                  x=0.01, ha="left")
     return _png(fig)

@@ -74,6 +74,7 @@ class _Master:
     n_rows: int
     adm_row0: int | None
     move_row: int | None
+    rhs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cols: list[np.ndarray] = field(default_factory=list)
     in_set: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
@@ -140,7 +141,9 @@ def _new_master(h: Any, costs: CostTable, adm_limit: int | None,
     lo, up = np.concatenate(lower), np.concatenate(upper)
     h.addRows(rows, lo, up, 0, np.zeros(rows, np.int32), np.zeros(0, np.int32),
               np.zeros(0))
-    return _Master(h, costs, rows, adm_row0, move_row, [], np.zeros(costs.n_options, bool))
+    rhs = np.where(np.isfinite(up), up, 0.0)
+    return _Master(h, costs, rows, adm_row0, move_row, rhs, [],
+                   np.zeros(costs.n_options, bool))
 
 
 def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> None:
@@ -193,16 +196,10 @@ def _per_patient_best(opts: np.ndarray, score: np.ndarray, patient: np.ndarray,
 def _cheapest(costs: CostTable, k: int) -> list[np.ndarray]:
     """The k cheapest moves/admissions of every patient, in blocks of whole patients."""
     out = []
-    p = 0
-    while p < costs.n_patients:
-        lo = int(costs.start[p])
-        q = int(np.searchsorted(costs.start, lo + _BLOCK, side="right")) - 1
-        q = min(max(q, p + 1), costs.n_patients)
-        hi = int(costs.start[q])
+    for lo, hi, _, _ in _blocks(costs):
         kind = costs.kind[lo:hi]
         idx = np.flatnonzero((kind == MOVE) | (kind == ADMIT)) + lo
         out.append(_per_patient_best(idx, costs.cost[idx], costs.patient[idx], k))
-        p = q
     return out
 
 
@@ -220,24 +217,38 @@ def _reduced_costs(master: _Master, duals: np.ndarray, lo: int, hi: int) -> np.n
     return rc
 
 
+def _blocks(costs: CostTable) -> list[tuple[int, int, int, int]]:
+    """(lo, hi, p, q): option ranges of about _BLOCK options holding whole patients p..q-1."""
+    out, p = [], 0
+    while p < costs.n_patients:
+        lo = int(costs.start[p])
+        q = int(np.searchsorted(costs.start, lo + _BLOCK, side="right")) - 1
+        q = min(max(q, p + 1), costs.n_patients)
+        out.append((lo, int(costs.start[q]), p, q))
+        p = q
+    return out
+
+
 def _price(master: _Master, duals: np.ndarray, threshold: float
            ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Omitted options with reduced cost < threshold, their rc, and Σ_p min(0, min rc)."""
+    """Omitted options with reduced cost < threshold, their rc, and a Lagrangian bound.
+
+    The bound ``Σ_r dual_r·rhs_r + Σ_p min_{k ∈ K_p} rc_k`` is valid for the full model
+    with any duals (it relaxes the capacity-type rows with nonnegative multipliers and
+    keeps "one option per patient"); at the pricing optimum it equals the LP value.
+    """
     c = master.costs
     hits, scores = [], []
-    per_patient_min = np.zeros(c.n_patients)
-    for lo in range(0, c.n_options, _BLOCK):
-        hi = min(c.n_options, lo + _BLOCK)
+    bound = float(duals @ master.rhs)
+    for lo, hi, p, q in _blocks(c):
         rc = _reduced_costs(master, duals, lo, hi)
+        bound += float(np.minimum.reduceat(rc, c.start[p:q] - lo).sum())
         idx = np.flatnonzero((rc < threshold) & ~master.in_set[lo:hi])
         hits.append(idx + lo)
         scores.append(rc[idx])
-        neg = rc < 0
-        if neg.any():
-            np.minimum.at(per_patient_min, c.patient[lo:hi][neg], rc[neg])
     if not hits:
-        return np.zeros(0, np.int64), np.zeros(0), 0.0
-    return np.concatenate(hits), np.concatenate(scores), float(per_patient_min.sum())
+        return np.zeros(0, np.int64), np.zeros(0), bound
+    return np.concatenate(hits), np.concatenate(scores), bound
 
 
 def _solve(master: _Master, deadline: float) -> float:
@@ -280,7 +291,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         duals = np.asarray(h.getSolution().row_dual, dtype=np.float64)
         t_price = time.perf_counter()
         hits, rc, below = _price(master, duals, -RC_TOL)
-        lagrange = max(lagrange, lp_value + below)
+        lagrange = max(lagrange, below)
         say(f"pricing round {rounds}: LP {lp_value:.10g} over {master.in_set.sum()} columns "
             f"({t_lp:.2f} s), {hits.size} priced in ({time.perf_counter() - t_price:.2f} s), "
             f"bound {lagrange:.10g}")

@@ -6,11 +6,12 @@ the smallest place_id), ``access`` is that geodesic, and ``path`` is the shortes
 links (0 when both snap to the same place; ``inf`` across connected components, which the
 optimiser treats as incompatible).
 
-The network is loaded into a NetworkX graph (the design's model of the geography, handy for
-routes and inspection) and converted once to a CSR matrix; shortest paths come from one
-multi-source ``scipy.sparse.csgraph.dijkstra`` from whichever side has fewer distinct places
-(the units, usually), so nothing loops over patient-unit pairs in Python. Matrices are cached
-per instance in-process and, on request, on disk (see :func:`cache_dir`).
+The network is available as a NetworkX graph (the design's model of the geography, handy for
+routes and inspection; built on first use) and as a CSR matrix built once from the tables;
+shortest paths come from one multi-source ``scipy.sparse.csgraph.dijkstra`` from whichever
+side has fewer distinct places (the units, usually), so nothing loops over patient-unit pairs
+in Python. Matrices are cached per instance in-process and, on request, on disk (see
+:func:`cache_dir`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import io
 import logging
 import math
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -38,6 +40,9 @@ from models.atomic import atomic_write
 from models.domain import Geography, Instance
 from models.errors import InputError, Problem
 from optimiser.distances import geodesic_km
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,7 @@ class RoadNetwork:
     place_ids: np.ndarray  # str objects, in the order of the matrix rows
     lat: np.ndarray
     lon: np.ndarray
-    graph: nx.Graph  # nodes: place_id (lat, lon); edges: km (kind, name when known)
+    links: pd.DataFrame  # a, b (place indices, a < b), km (+ kind, name when known)
     matrix: csr_matrix  # symmetric, km, the shortest of parallel links
     component: np.ndarray  # connected component label of each place
     rank: np.ndarray  # position of each place_id in string order (for the tie rule)
@@ -68,6 +73,24 @@ class RoadNetwork:
 
     def __len__(self) -> int:
         return len(self.place_ids)
+
+    @functools.cached_property
+    def graph(self) -> nx.Graph:
+        """The NetworkX graph: node = place_id (lat, lon), edge attributes km, kind, name.
+
+        Built on first use: shortest paths run on :attr:`matrix`, so a command that only
+        needs distances does not pay for the graph.
+        """
+        import networkx
+
+        graph = networkx.Graph()
+        graph.add_nodes_from((p, {"lat": a, "lon": o}) for p, a, o in
+                             zip(self.place_ids, self.lat, self.lon, strict=True))
+        ids = self.place_ids
+        extra = [c for c in self.links.columns if c not in ("a", "b")]
+        for row in self.links.itertuples(index=False):
+            graph.add_edge(ids[row[0]], ids[row[1]], **dict(zip(extra, row[2:], strict=True)))
+        return graph
 
 
 def _unit_sphere(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -81,36 +104,25 @@ def build_network(place_ids: npt.ArrayLike, lat: npt.ArrayLike, lon: npt.ArrayLi
     """A RoadNetwork from validated tables (ids unique, links between known places, km > 0)."""
     ids = np.asarray(place_ids, dtype=object)
     lat_a, lon_a = np.asarray(lat, float), np.asarray(lon, float)
-    graph = nx.Graph()
-    graph.add_nodes_from((p, {"lat": a, "lon": o}) for p, a, o in zip(ids, lat_a, lon_a,
-                                                                       strict=True))
-    links = pd.DataFrame({"from": np.asarray(link_from, dtype=object),
-                          "to": np.asarray(link_to, dtype=object),
+    n = len(ids)
+    index = {p: k for k, p in enumerate(ids)}
+    i = np.fromiter((index[x] for x in np.asarray(link_from, dtype=object)), int)
+    j = np.fromiter((index[x] for x in np.asarray(link_to, dtype=object)), int)
+    links = pd.DataFrame({"a": np.minimum(i, j), "b": np.maximum(i, j),
                           "km": np.asarray(link_km, float)})
     if edge_attrs is not None:
         links = pd.concat([links, edge_attrs.reset_index(drop=True)], axis=1)
-    links = links[links["from"] != links["to"]]  # a loop never shortens a path
+    links = links[links["a"] != links["b"]]  # a loop never shortens a path
     # Parallel links: the shortest one is the road anyone would take.
-    links = links.sort_values("km", kind="stable").drop_duplicates(
-        subset=None if links.empty else ["from", "to"], keep="first")
-    extra = [c for c in links.columns if c not in ("from", "to")]
-    for row in links.itertuples(index=False):
-        a, b = row[0], row[1]
-        attrs = dict(zip(extra, row[2:], strict=True))
-        if graph.has_edge(a, b) and graph[a][b]["km"] <= attrs["km"]:
-            continue
-        graph.add_edge(a, b, **attrs)
-    n = len(ids)
-    if n:
-        matrix = nx.to_scipy_sparse_array(graph, nodelist=list(ids), weight="km", format="csr")
-        matrix = csr_matrix(matrix)
-    else:
-        matrix = csr_matrix((0, 0))
+    links = (links.sort_values(["a", "b", "km"], kind="stable")
+             .drop_duplicates(subset=["a", "b"], keep="first").reset_index(drop=True))
+    a, b, km = links["a"].to_numpy(), links["b"].to_numpy(), links["km"].to_numpy()
+    matrix = csr_matrix((np.r_[km, km], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
     _, component = connected_components(matrix, directed=False) if n else (0, np.zeros(0, int))
     rank = np.empty(n, dtype=int)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(n)
     tree = cKDTree(_unit_sphere(lat_a, lon_a) if n else np.zeros((0, 3)))
-    return RoadNetwork(ids, lat_a, lon_a, graph, matrix, np.asarray(component), rank, tree,
+    return RoadNetwork(ids, lat_a, lon_a, links, matrix, np.asarray(component), rank, tree,
                        digest)
 
 
@@ -145,35 +157,31 @@ def builtin_network() -> RoadNetwork:
 
 
 def geography_problems(geography: Geography) -> list[Problem]:
-    """Everything that makes a custom geography unusable, by file, row and column."""
+    """Everything that makes a custom geography unusable, by file, row and column.
+
+    The reader checks geography/ when it reads the files; this re-runs the same checks
+    (``models.validation.check_geography``) on a Geography built in code, so that distances
+    never run on a network with unknown places or lengths <= 0.
+    """
+    from models.readers import Table
+    from models.validation import check_geography
+
+    def table(file: str, names: tuple[str, ...], rows: list[tuple[object, ...]]) -> Table:
+        columns = {name: [_cell(r[k]) for r in rows] for k, name in enumerate(names)}
+        return Table(file, names, columns, list(range(2, len(rows) + 2)))
+
+    places = table(PLACES_FILE, ("place_id", "lat", "lon"),
+                   [(p.place_id, p.lat, p.lon) for p in geography.places])
+    links = table(LINKS_FILE, ("from", "to", "km"),
+                  [(x.a, x.b, x.km) for x in geography.links])
     problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    for k, place in enumerate(geography.places):
-        row = k + 2
-        pid = str(place.place_id).strip()
-        if not pid:
-            problems.append(Problem(PLACES_FILE, row, "place_id", "place_id is empty"))
-        elif pid in seen:
-            problems.append(Problem(PLACES_FILE, row, "place_id",
-                                    f"duplicate place_id {pid!r} (first on row {seen[pid]})"))
-        else:
-            seen[pid] = row
-        for column, value, limit in (("lat", place.lat, 90.0), ("lon", place.lon, 180.0)):
-            if not (isinstance(value, int | float) and math.isfinite(value)
-                    and -limit <= value <= limit):
-                problems.append(Problem(PLACES_FILE, row, column,
-                                        f"{value!r} is not a {column} in -{limit:g}..{limit:g}"))
-    for k, link in enumerate(geography.links):
-        row = k + 2
-        for column, end in (("from", link.a), ("to", link.b)):
-            if str(end).strip() not in seen:
-                problems.append(Problem(LINKS_FILE, row, column,
-                                        f"unknown place {end!r}: not in {PLACES_FILE}"))
-        km = link.km
-        if not (isinstance(km, int | float) and math.isfinite(km) and km > 0):
-            problems.append(Problem(LINKS_FILE, row, "km",
-                                    f"{km!r} is not a length in km > 0"))
+    check_geography(places, links, problems)
     return problems
+
+
+def _cell(value: object) -> str:
+    """A value as the text a CSV cell would hold (floats exactly, by repr)."""
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 @functools.lru_cache(maxsize=8)
@@ -285,6 +293,7 @@ def road_distance(lat1: float, lon1: float, lat2: float, lon2: float,
 
 _MEMO: OrderedDict[str, np.ndarray] = OrderedDict()
 _MEMO_SIZE = 8
+_MEMO_LOCK = threading.Lock()  # the service may compute distances from several threads
 
 
 def cache_dir() -> Path:
@@ -308,11 +317,15 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
         return np.zeros((n, m))
     homes = np.array([(p.home_lat, p.home_lon) for p in instance.patients], dtype=float)
     sites = np.array([(u.lat, u.lon) for u in instance.units], dtype=float)
+    _check_coordinates(homes, sites)
     uniq, inverse = np.unique(homes, axis=0, return_inverse=True)
     key = hashlib.sha256(b"road-v1\0" + network.digest.encode() + b"\0"
                          + np.ascontiguousarray(uniq).tobytes() + b"\0"
                          + np.ascontiguousarray(sites).tobytes()).hexdigest()
-    compact = _MEMO.get(key)
+    with _MEMO_LOCK:
+        compact = _MEMO.get(key)
+        if compact is not None:
+            _MEMO.move_to_end(key)
     if compact is None:
         use_disk = disk_cache if disk_cache is not None else bool(
             os.environ.get("BEDPLAN_CACHE_DIR"))
@@ -321,15 +334,30 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
             compact = road_km(network, uniq[:, 0], uniq[:, 1], sites[:, 0], sites[:, 1])
             if use_disk:
                 _store(key, compact)
-        _MEMO[key] = compact
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    else:
-        _MEMO.move_to_end(key)
+        with _MEMO_LOCK:
+            _MEMO[key] = compact
+            while len(_MEMO) > _MEMO_SIZE:
+                _MEMO.popitem(last=False)
     km: np.ndarray = compact[inverse.ravel()]  # fancy indexing: a fresh array for the caller
     if instance.geography is not None:
         _check_current_units(instance, km)
     return km
+
+
+def _check_coordinates(homes: np.ndarray, sites: np.ndarray) -> None:
+    """Snapping needs real coordinates (the reader checks them; instances built in code may not)."""
+    problems = []
+    for file, (lat_col, lon_col), table in (("patients.csv", ("home_lat", "home_lon"), homes),
+                                            ("units.csv", ("lat", "lon"), sites)):
+        bad_lat = ~(np.isfinite(table[:, 0]) & (np.abs(table[:, 0]) <= 90))
+        bad_lon = ~(np.isfinite(table[:, 1]) & (np.abs(table[:, 1]) <= 180))
+        for row in np.flatnonzero(bad_lat | bad_lon):
+            column = lat_col if bad_lat[row] else lon_col
+            problems.append(Problem(file, int(row) + 2, column,
+                                    "needs a WGS-84 latitude in -90..90 and longitude in "
+                                    "-180..180"))
+    if problems:
+        raise InputError(problems)
 
 
 def _check_current_units(instance: Instance, km: np.ndarray) -> None:

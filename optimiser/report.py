@@ -328,6 +328,10 @@ def _n(x: float | None, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def _money(x: float | None) -> str:
     return "not given" if x is None else f"£{x:,.0f}"
 
@@ -412,11 +416,12 @@ def render_html(instance: Instance, result: Result, rows: Sequence[Outcome], k: 
              + f" (tonight's census × {DAYS_PER_YEAR})"),
         _cost_card(k, before),
         _kpi("placed", f"{k.placed_after:,}", f"patients placed {after}",
-             f"{k.unplaced_after:,} referrals left unplaced; {k.admitted:,} admitted"),
+             f"{_plural(k.unplaced_after, 'referral')} left unplaced; "
+             f"{k.admitted:,} admitted"),
         _kpi("moves", f"{k.moves:,}", "moves between units", ""),
-        _kpi("median_km", f"{_n(k.median_km_before)} → {_n(k.median_km_after)} km",
+        _kpi("median_km", f"{_n(k.median_km_before, 1)} → {_n(k.median_km_after, 1)} km",
              "median distance from home", _delta(k.median_km_before, k.median_km_after,
-                                                 unit=" km")),
+                                                 digits=1, unit=" km")),
     ]
     diag = ""
     if result.diagnosis:
@@ -526,6 +531,18 @@ def _bool_cell(text: str, file: str, row: int, column: str) -> bool | None:
     if t in ("true", "false"):
         return t == "true"
     raise InputError(Problem(file, row, column, f"expected true or false, got {text!r}"))
+
+
+def run_distance_mode(run_dir: str | Path) -> str | None:
+    """The distance mode a run used (summary.json's ``distance``), when it says so."""
+    import json
+
+    try:
+        mode = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8")
+                          ).get("distance")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return mode if mode in ("road", "geodesic") else None
 
 
 def read_run(run_dir: str | Path, instance: Instance | None = None) -> Result:

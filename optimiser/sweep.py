@@ -379,12 +379,12 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     """Per scenario: mean (and min/max over draws) of the headline results."""
     grouped = df.groupby(["scenario_id", "label"], sort=True)
     out = grouped.agg(
-        draws=("seed", "size"), solved=("status", lambda s: int(s.isin(["optimal",
-                                                                         "feasible"]).sum())),
-        objective=("objective", "mean"), objective_min=("objective", "min"),
-        objective_max=("objective", "max"), unplaced=("unplaced", "mean"),
-        out_of_area=("out_of_area", "mean"), moves=("moves", "mean"),
-        median_km=("median_km", "mean"), total_km=("total_km", "mean"))
+        draws=("seed", "size"),
+        solved=("status", lambda s: int(s.isin(["optimal", "feasible"]).sum())),
+        **{f"{col}{suffix}": (col, how) for col in ("objective", "unplaced", "out_of_area")
+           for suffix, how in (("", "mean"), ("_min", "min"), ("_max", "max"))},
+        moves=("moves", "mean"), median_km=("median_km", "mean"),
+        total_km=("total_km", "mean"))
     return out.reset_index()
 
 

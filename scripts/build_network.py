@@ -16,8 +16,9 @@ Steps (documented in ``docs/geography.md``):
    such a link skims a bay or duplicates a two-hop road), links crossing a barrier polyline
    (estuaries and bays with no bridge near the sea) and links with exactly one end on an
    island that has no fixed link (Isle of Wight PO30-PO41, Isles of Scilly TR21-TR25).
-4. Added: every bridge, tunnel and ferry of ``data/crossings.csv`` between the districts
-   named at each end.
+4. Added: every bridge, tunnel and ferry of ``shared/data/england-crossings.csv`` (copied to
+   ``data/crossings.csv``) plus the two Severn bridges, between the districts named at each
+   end; three A590 junctions are added as places (``WAYPOINTS``).
 5. Lengths: ``geo_km`` is the WGS-84 geodesic between the places (for crossings: the access
    legs plus the crossing itself); ``km`` = detour × geo_km + per-link constant for road legs,
    the crossing itself at its straight length. The detour factor and constant come from
@@ -105,8 +106,8 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
         (52.025, 1.175), (52.00, 1.21), (51.97, 1.27), (51.95, 1.30), (51.93, 1.40)],
     "Stour estuary": [(51.95, 1.11), (51.955, 1.20), (51.95, 1.27),
                       (51.95, 1.30)],
-    "Blackwater estuary": [(51.73, 0.68), (51.74, 0.75), (51.75, 0.85), (51.77, 0.95),
-                           (51.78, 1.05)],
+    "Blackwater estuary": [(51.735, 0.71), (51.74, 0.75), (51.75, 0.85), (51.77, 0.95),
+                           (51.76, 1.02), (51.74, 1.10), (51.70, 1.25)],
     "Crouch estuary": [(51.62, 0.57), (51.625, 0.65), (51.62, 0.75), (51.625, 0.85),
                        (51.63, 0.95)],
     "Thames below Blackwall": [
@@ -203,7 +204,9 @@ def load_places() -> pd.DataFrame:
 
 
 def load_crossings() -> pd.DataFrame:
-    shared = Path("/work/shared/data/england-crossings.csv")
+    # The project's shared reference data when present (next to the repository), else the
+    # copy shipped with the package (written by this script).
+    shared = ROOT.parent / "shared" / "data" / "england-crossings.csv"
     source = shared if shared.exists() else DATA / "crossings.csv"
     c = pd.read_csv(source, keep_default_na=False)
     c = c[[col for col in c.columns if col not in ("a_place", "b_place")]]

@@ -170,6 +170,9 @@ def main() -> None:
     pairs.to_csv(buffer, index=False, lineterminator="\n")
     atomic_write(DATA / "calibration.csv", buffer.getvalue())
     _write_doc_table(pairs, summary)
+    for path in (DATA / "links.csv.gz", DATA / "calibration.json", DATA / "calibration.csv",
+                 DOC):
+        path.chmod(0o644)  # shipped files: readable by everyone (mkstemp creates 0600)
     print(json.dumps(summary, indent=2))
     print(pairs.sort_values("error_pct").to_string(index=False))
 

@@ -53,8 +53,8 @@ def bed_values(instance: Path, top: int | None, unit_ids: tuple[str, ...], as_js
     Exit codes: 0 done, 2 invalid input, 3 infeasible as it is, 4 no solution in time.
     """
     from models.io import read_instance
+    from optimiser.bedvalues import ResolveError, render_bed_values
     from optimiser.bedvalues import bed_values as compute
-    from optimiser.bedvalues import render_bed_values
     from optimiser.result import INFEASIBLE
 
     overrides = {
@@ -72,8 +72,12 @@ def bed_values(instance: Path, top: int | None, unit_ids: tuple[str, ...], as_js
     def progress(message: str) -> None:
         click.echo(f"bed values: {message}", err=True)
 
-    values = compute(inst, method=how, solve_method=method, units=unit_ids or None,
-                     progress=progress)
+    try:
+        values = compute(inst, method=how, solve_method=method, units=unit_ids or None,
+                         progress=progress)
+    except ResolveError as exc:
+        click.echo(f"error: {exc} (try a longer --time-limit)", err=True)
+        emit(EXIT_NO_SOLUTION)
     if as_json:
         click.echo(json.dumps(values.to_json_dict(inst, top), indent=2, allow_nan=False))
     else:

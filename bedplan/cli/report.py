@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def report(run_dir: Path, instance: Path | None, changes: Path | None, title: st
     Exit codes: 0 report written, 2 invalid input (nothing written).
     """
     from models.io import read_instance
-    from optimiser.report import read_run, write_report
+    from optimiser.report import read_run, run_distance_mode, write_report
 
     inst = read_instance(instance_path(run_dir, instance))
     scenario_dir, baseline_dir = run_dir / "scenario", run_dir / "baseline"
@@ -73,5 +74,9 @@ def report(run_dir: Path, instance: Path | None, changes: Path | None, title: st
         result = read_run(scenario_dir, inst)
     else:
         result = read_run(run_dir, inst)
+        mode = run_distance_mode(run_dir)  # tonight's km in the mode the run used
+        if mode is not None and mode != inst.policy.distance:
+            inst = dataclasses.replace(inst, policy=dataclasses.replace(inst.policy,
+                                                                        distance=mode))
     path = write_report(run_dir, inst, result, baseline=baseline, title=title)
     click.echo(f"written to  {path} (charts in {path.parent / 'charts'})")

@@ -82,3 +82,44 @@ def test_infeasible_instance_exits_3(make_instance, tiny_tables):
     res = run(str(make_instance(**tiny_tables)), "--distance", "geodesic")
     assert res.exit_code == 3
     assert "No bed values: the instance as it is is infeasible." in res.stdout
+
+
+def test_a_failed_resolve_exits_4(tiny_instance, monkeypatch):
+    import optimiser.bedvalues as bv
+
+    def fail(*args, **kwargs):
+        raise bv.ResolveError("re-solving with unit U1 changed gave error: time limit")
+
+    monkeypatch.setattr(bv, "_resolve_values", fail)
+    res = run(str(tiny_instance), "--distance", "geodesic", "--how", "resolve")
+    assert res.exit_code == 4
+    assert "error: re-solving with unit U1 changed gave error" in res.output
+    assert "Traceback" not in res.output
+
+
+ENGLAND = __import__("pathlib").Path(__file__).resolve().parents[2] / "instances" / "england"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ENGLAND / "units.csv").is_file(), reason="no England instance")
+def test_england_bed_values_flow_and_resolve_agree_on_a_few_units(tmp_path):
+    import shutil
+
+    copy = tmp_path / "england"
+    shutil.copytree(ENGLAND, copy)
+    policy = (copy / "policy.toml").read_text(encoding="utf-8")
+    (copy / "policy.toml").write_text(  # no move limit: the model is a flow
+        "\n".join(line for line in policy.splitlines()
+                  if not line.strip().startswith("max_moves")) + "\n", encoding="utf-8")
+    flow = run(str(copy), "--json", "--top", "3")
+    assert flow.exit_code == 0, flow.output
+    d = json.loads(flow.stdout)
+    assert d["method"] == "flow" and d["units"][0]["one_more"] > 0
+    units = [u["unit_id"] for u in d["units"]]
+    again = run(str(copy), "--json", "--how", "resolve",
+                *[arg for u in units for arg in ("--unit", u)])
+    assert again.exit_code == 0, again.output
+    by = {u["unit_id"]: u for u in json.loads(again.stdout)["units"]}
+    for u in d["units"]:
+        assert u["one_more"] == pytest.approx(by[u["unit_id"]]["one_more"], abs=1e-6)
+        assert u["one_fewer"] == pytest.approx(by[u["unit_id"]]["one_fewer"], abs=1e-6)

@@ -101,3 +101,18 @@ def test_report_on_another_instance_exits_2(tmp_path, instance_dir):
     assert result.exit_code == 2
     assert "R1" in result.stderr and "not in the instance" in result.stderr
     assert not (out / "report.html").exists()
+
+
+def test_tonight_km_use_the_distance_mode_of_the_run(tmp_path):
+    inst_dir = tmp_path / "inst"
+    write_instance(Instance(units=INSTANCE.units, patients=INSTANCE.patients), inst_dir)
+    out = tmp_path / "run"  # the instance says road; the run was made with --distance geodesic
+    result = _run("reallocate", inst_dir, "--out", out, "--distance", "geodesic")
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "summary.json").read_text())["distance"] == "geodesic"
+    result = _run("report", out, "--instance", inst_dir)
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    data = json.loads(page.split('id="kpi-data">')[1].split("</script>")[0])
+    # P1 from B (55.6 km geodesic from home) to A (0 km): 55.6 km closer
+    assert 55.0 < data["km_saved"] < 56.0

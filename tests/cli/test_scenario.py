@@ -124,3 +124,24 @@ def test_network_flag_solves_one_collaborative(tiny_instance, tmp_path):
               "--network", "N7")
     assert res.exit_code == 2 and "unknown network 'N7'" in res.output
     assert not (tmp_path / "o2").exists()
+
+
+ENGLAND = __import__("pathlib").Path(__file__).resolve().parents[2] / "instances" / "england"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ENGLAND / "units.csv").is_file(), reason="no England instance")
+def test_england_scenario(tmp_path):
+    inst = read_instance(ENGLAND)
+    biggest = max(inst.units, key=lambda u: u.open_beds if u.service == "camhs" else -1)
+    changes = write(tmp_path, f'[[set]]\nunit_id = "{biggest.unit_id}"\n'
+                              f"beds_closed = {biggest.beds_closed + 2}\n")
+    out = tmp_path / "out"
+    res = run(str(ENGLAND), "--changes", str(changes), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    comp = json.loads((out / "comparison.json").read_text())
+    # two fewer beds can only make the optimum worse (or leave it)
+    assert comp["delta"]["objective"] >= -1e-6
+    for side in ("baseline", "scenario"):
+        summary = json.loads((out / side / "summary.json").read_text())
+        assert comp[side]["objective"] == summary["objective"]

@@ -165,6 +165,13 @@ def test_contract_invariants_on_england():
     from optimiser.distances import distance_matrix
 
     km = distance_matrix(inst)
+    rows = inst.patient_index()
     for pid in referrals:
         cli = json.loads(run(str(ENGLAND), "--patient", pid, "--json").stdout)
         assert suggest(inst, pid, distances=km).to_json_dict() == cli
+        every = suggest(inst, pid, distances=km, top=10_000)
+        if every.options:  # completeness: every nearer non-option unit is listed
+            near = {u.unit_id for j, u in enumerate(inst.units)
+                    if km[rows[pid], j] < every.options[0].distance_km}
+            assert {r.unit_id for r in every.rejected} == near - {
+                o.unit_id for o in every.options}

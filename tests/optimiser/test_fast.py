@@ -83,3 +83,28 @@ def test_start_plan_from_bed_check_is_feasible(b):
     occ = np.bincount(units[units >= 0], minlength=costs.n_units)
     assert np.all(occ <= costs.open_beds)
     assert sorted(costs.patient[check.start]) == list(range(costs.n_patients))
+
+
+def test_lagrangian_bound_is_valid_and_tight_at_the_lp_optimum(b):
+    import highspy
+
+    inst, d = b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
+    costs = build_cost_table(inst, d)
+    mip = solve(inst, distances=d, method="mip")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    master = fast._new_master(h, costs, 2, 3)
+    fast._add_columns(master, np.arange(costs.n_options))
+    h.setOptionValue("solver", "simplex")
+    h.run()
+    lp = h.getInfo().objective_function_value
+    duals = np.asarray(h.getSolution().row_dual)
+    _, _, bound = fast._price(master, duals, -1e-7)
+    assert bound == pytest.approx(lp, rel=1e-9)
+    assert bound <= mip.objective + 1e-6
+    # Any duals give a valid bound: e.g. all zero (each patient's cheapest option).
+    _, _, weak = fast._price(master, np.zeros_like(duals), -1e-7)
+    assert weak <= bound + 1e-9
+    cheapest = sum(costs.cost[costs.start[p]:costs.start[p + 1]].min()
+                   for p in range(costs.n_patients))
+    assert weak == pytest.approx(cheapest)

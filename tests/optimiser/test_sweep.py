@@ -211,3 +211,19 @@ def test_write_sweep_writes_parquet_csv_and_png(tmp_path):
     assert list(csv.columns) == list(df.columns)
     assert csv["placed"].tolist() == [2, 1, 2, 2]
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_an_existing_cluster_given_by_address_gives_the_same_results():
+    import logging
+
+    from dask.distributed import LocalCluster
+
+    grid = parse_grid(_gen_grid())
+    local = run_sweep(GEN, grid, workers=0)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
+        remote = run_sweep(GEN, grid, scheduler=cluster.scheduler_address)
+        assert len(cluster.workers) == 2  # run_sweep closed its client, not the cluster
+    pd.testing.assert_frame_equal(local.drop(columns="seconds"),
+                                  remote.drop(columns="seconds"))

@@ -1,0 +1,402 @@
+"""The JSON API under ``/api`` (OpenAPI at ``/docs``).
+
+Routes parse, check access, call the engine or the repository, and answer; the engine
+functions are the command line's own (:func:`optimiser.suggest.suggest`, the reallocate and
+scenario runs), so the service and ``bedplan suggest`` always agree.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from models.domain import Instance, Patient
+
+from . import audit
+from .app import state_of
+from .auth import User, authenticate
+from .census import bump_version, store_instance
+from .db import reading, writing
+from .decisions import MoveRequest, accept
+from .deps import current_user
+from .errors import ServiceError, conflict, invalid, not_found
+from .schemas import AcceptRequest, JobRequest, SuggestRequest, TokenRequest, UnitBedsRequest
+from .tables import UnitRow
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api")
+CurrentUser = Annotated[User, Depends(current_user)]
+IMPORT_NAMES = ("units.csv", "patients.csv", "networks.csv", "policy.toml")
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def occupancy(instance: Instance) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in instance.patients:
+        if p.status == "inpatient" and p.current_unit_id:
+            counts[p.current_unit_id] = counts.get(p.current_unit_id, 0) + 1
+    return counts
+
+
+def unit_dict(u: Any, occupied: int) -> dict[str, Any]:
+    return {"unit_id": u.unit_id, "name": u.name, "provider": u.provider,
+            "network_id": u.network_id, "service": u.service, "level": u.level, "sex": u.sex,
+            "age_min": u.min_age, "age_max": u.max_age,
+            "specialisms": sorted(u.specialisms), "beds": u.beds,
+            "beds_closed": u.beds_closed, "open_beds": u.open_beds, "occupied": occupied,
+            "free": max(u.open_beds - occupied, 0), "cost_per_day": u.cost_per_day,
+            "lat": u.lat, "lon": u.lon}
+
+
+def patient_dict(p: Patient, *, home: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "patient_id": p.patient_id, "status": p.status, "service": p.service,
+        "level": p.level, "sex": p.sex, "age": p.age, "needs": sorted(p.needs),
+        "home_network_id": p.home_network_id, "current_unit_id": p.current_unit_id,
+        "movable": p.movable, "priority": p.priority,
+        "admitted_on": p.admitted_on.isoformat() if p.admitted_on else None}
+    if home:  # an area centroid (pseudonymous), shown on the suggestion map only
+        out.update(home_lat=p.home_lat, home_lon=p.home_lon)
+    return out
+
+
+def visible(instance: Instance, user: User, patient_id: str) -> Patient:
+    i = instance.patient_index().get(patient_id)
+    if i is None or not user.can_see_network(instance.patients[i].home_network_id):
+        raise not_found(f"no patient {patient_id!r} in your census")
+    return instance.patients[i]
+
+
+def inline_referral(instance: Instance, user: User, body: Any) -> Patient:
+    from optimiser.suggest import parse_referral
+
+    p = parse_referral(body.spec(), instance)
+    if not user.can_see_network(p.home_network_id):
+        raise ServiceError(403, f"the referral's collaborative {p.home_network_id!r} is not "
+                                "one of yours (give home_network_id)")
+    return p
+
+
+def _one_of(patient_id: str | None, referral: Any) -> None:
+    if (patient_id is None) == (referral is None):
+        raise invalid("give exactly one of patient_id or referral")
+
+
+# ---------------------------------------------------------------- session
+
+
+@router.get("/health", tags=["service"])
+def health(request: Request) -> dict[str, Any]:
+    """Liveness: no authentication, no data."""
+    return {"status": "ok"}
+
+
+@router.post("/token", tags=["auth"])
+def token(body: TokenRequest, request: Request) -> dict[str, Any]:
+    """Exchange username and password for a bearer token (12 h)."""
+    st = state_of(request)
+    with st.factory() as s:
+        row = authenticate(s, body.username, body.password)
+        if row is None:
+            raise ServiceError(401, "wrong username or password")
+        uid, role = row.id, row.role
+    log.info("token issued to user %d", uid)
+    return {"access_token": st.signer.api_token(uid), "token_type": "bearer", "role": role}
+
+
+@router.get("/me", tags=["auth"])
+def me(user: CurrentUser) -> dict[str, Any]:
+    return {"username": user.username, "role": user.role, "networks": sorted(user.networks)}
+
+
+# ---------------------------------------------------------------- census
+
+
+@router.get("/census", tags=["census"])
+def census(request: Request, user: CurrentUser,
+           network: str | None = None, service: str | None = None,
+           status: str | None = Query(default=None, pattern="^(inpatient|referral)$"),
+           patients: bool = True) -> dict[str, Any]:
+    """Units with open, occupied and free beds; the patients you may see."""
+    version, inst = state_of(request).cache.get()
+    occ = occupancy(inst)
+    units = [unit_dict(u, occ.get(u.unit_id, 0)) for u in inst.units
+             if (network is None or u.network_id == network)
+             and (service is None or u.service == service)]
+    out: dict[str, Any] = {"census_version": version, "units": units,
+                           "networks": [{"network_id": n.network_id, "name": n.name}
+                                        for n in inst.networks]}
+    if patients:
+        out["patients"] = [patient_dict(p) for p in inst.patients
+                           if user.can_see_network(p.home_network_id)
+                           and (network is None or p.home_network_id == network)
+                           and (service is None or p.service == service)
+                           and (status is None or p.status == status)]
+    return out
+
+
+@router.get("/census/units/{unit_id}", tags=["census"])
+def census_unit(unit_id: str, request: Request, user: CurrentUser) -> dict[str, Any]:
+    """One unit and the patients in it that you may see."""
+    version, inst = state_of(request).cache.get()
+    j = inst.unit_index().get(unit_id)
+    if j is None:
+        raise not_found(f"no unit {unit_id!r}")
+    u = inst.units[j]
+    inside = [p for p in inst.patients if p.status == "inpatient" and p.current_unit_id == unit_id]
+    shown = [patient_dict(p) for p in inside if user.can_see_network(p.home_network_id)]
+    return {"census_version": version, "unit": unit_dict(u, len(inside)), "patients": shown,
+            "hidden_patients": len(inside) - len(shown)}
+
+
+@router.get("/patients/{patient_id}", tags=["census"])
+def patient(patient_id: str, request: Request, user: CurrentUser) -> dict[str, Any]:
+    _version, inst = state_of(request).cache.get()
+    return patient_dict(visible(inst, user, patient_id))
+
+
+@router.post("/units/{unit_id}/beds", tags=["census"])
+def unit_beds(unit_id: str, body: UnitBedsRequest, request: Request,
+              user: CurrentUser) -> dict[str, Any]:
+    """Open or close beds of a unit (bed managers of its collaborative, admins)."""
+    user.require("bed_manager", "admin")
+    st = state_of(request)
+    from .decisions import occupied
+
+    with writing(st.factory) as s:
+        row = s.get(UnitRow, unit_id, with_for_update=True)
+        if row is None:
+            raise not_found(f"no unit {unit_id!r}")
+        if not user.can_see_network(row.network_id):
+            raise ServiceError(403, f"{unit_id} belongs to another collaborative")
+        if body.beds_closed > row.beds:
+            raise invalid(f"beds_closed {body.beds_closed} > beds {row.beds}")
+        n = occupied(s, unit_id)
+        if row.beds - body.beds_closed < n:
+            raise conflict(f"{unit_id} has {n} patients: at most {row.beds - n} beds can be "
+                           "closed")
+        before = row.beds_closed
+        row.beds_closed = body.beds_closed
+        version = bump_version(s)
+        event = audit.append(s, user, "unit_beds", unit_id=unit_id, reason=body.reason,
+                             details={"beds_closed": {"before": before,
+                                                      "after": body.beds_closed},
+                                      "census_version": version})
+    return {"unit_id": unit_id, "beds_closed": body.beds_closed, "audit_id": event,
+            "census_version": version}
+
+
+# ---------------------------------------------------------------- suggestions
+
+
+def _enrich(inst: Instance, p: Patient, data: dict[str, Any]) -> dict[str, Any]:
+    occ = occupancy(inst)
+    index = inst.unit_index()
+    ids = [o["unit_id"] for o in data["options"]] + [r["unit_id"] for r in data["rejected"]]
+    for m in (m for o in data["options"] for m in o["moves"]):
+        ids += [m["from"], m["to"]]
+    units = {uid: unit_dict(inst.units[index[uid]], occ.get(uid, 0))
+             for uid in dict.fromkeys(ids) if uid in index}
+    return {"patient": patient_dict(p, home=True), "units": units}
+
+
+@router.post("/suggestions", tags=["decisions"])
+def suggestions(body: SuggestRequest, request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Ranked units for a referral (or an inpatient), with why each nearer unit is not one.
+
+    The same function as ``bedplan suggest``; the answer is recorded in the audit log and
+    its ``suggestion_id`` can be quoted when accepting.
+    """
+    from optimiser.suggest import suggest
+
+    _one_of(body.patient_id, body.referral)
+    st = state_of(request)
+    version, inst = st.cache.get()
+    if body.patient_id is not None:
+        who = visible(inst, user, body.patient_id)
+    else:
+        who = inline_referral(inst, user, body.referral)
+    result = suggest(inst, who, top=body.top, allow_moves=body.allow_moves)
+    data = result.to_json_dict()
+    with writing(st.factory) as s:
+        sid = audit.append(s, user, "suggest", patient_id=who.patient_id, details={
+            "suggestion": data, "census_version": version, "allow_moves": body.allow_moves,
+            "inline_referral": body.referral is not None})
+    return {**data, "suggestion_id": sid, "census_version": version,
+            "notes": list(result.notes), **_enrich(inst, who, data)}
+
+
+@router.post("/accept", tags=["decisions"])
+def accept_route(body: AcceptRequest, request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Admit the referral (or move the inpatient) to ``unit_id``, after ``moves``.
+
+    Transactional: 409 when the bed was taken meanwhile (nothing changes then).
+    """
+    user.require("bed_manager", "admin")
+    _one_of(body.patient_id, body.referral)
+    st = state_of(request)
+    referral = None
+    if body.referral is not None:
+        if not body.referral.patient_id:
+            raise invalid("referral.patient_id is required to admit a new referral")
+        _v, inst = st.cache.get()
+        if body.referral.patient_id in inst.patient_index():
+            raise conflict(f"patient {body.referral.patient_id!r} is already in the census")
+        referral = inline_referral(inst, user, body.referral)
+    pid = body.patient_id or (referral.patient_id if referral else None)
+    moves = tuple(MoveRequest(m.patient_id, m.from_, m.to) for m in body.moves)
+    with writing(st.factory) as s:
+        suggested = None
+        if body.suggestion_id is not None:
+            ev = audit.find(s, body.suggestion_id)
+            if ev is None or ev["action"] != "suggest" or ev["patient_id"] != pid:
+                raise invalid(f"suggestion {body.suggestion_id} is not a suggestion for {pid}")
+            suggested = ev["details"].get("suggestion")
+        decision = accept(s, user, patient_id=body.patient_id, unit_id=body.unit_id,
+                          moves=moves, reason=body.reason, referral=referral,
+                          suggested=suggested, suggestion_id=body.suggestion_id)
+    return {"action": decision.action, "patient_id": decision.patient_id,
+            "unit_id": decision.unit_id,
+            "moves": [{"patient_id": m.patient_id, "from": m.from_unit, "to": m.to_unit}
+                      for m in decision.moves],
+            "audit_id": decision.audit_id, "census_version": decision.census_version}
+
+
+# ---------------------------------------------------------------- jobs
+
+
+@router.post("/jobs", status_code=202, tags=["jobs"])
+def submit_job(body: JobRequest, request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Run a reallocation or a scenario in the background; poll ``GET /api/jobs/{id}``."""
+    user.require("planner", "admin")
+    st = state_of(request)
+    _v, inst = st.cache.get()
+    if not inst.units:
+        raise conflict("the census is empty: import an instance first")
+    if body.kind == "scenario":
+        from models.changes import apply_changes, parse_changes
+
+        if not body.changes or not body.changes.strip():
+            raise invalid("a scenario needs changes (CHANGES.toml text)")
+        apply_changes(inst, parse_changes(body.changes, "changes"))  # InputError → 422 now
+    elif body.changes:
+        raise invalid("changes are for kind=scenario only")
+    if body.network is not None and body.network not in {u.network_id for u in inst.units}:
+        raise invalid(f"no unit belongs to network {body.network!r}")
+    if any(getattr(body, k) is not None for k in ("max_moves", "time_limit", "gap")):
+        from models.io import apply_overrides
+
+        apply_overrides(inst.policy, max_moves=body.max_moves, time_limit=body.time_limit,
+                        gap=body.gap)
+    return st.jobs.submit(user, body.kind, body.model_dump(exclude_none=True))
+
+
+@router.get("/jobs", tags=["jobs"])
+def list_jobs(request: Request, user: CurrentUser) -> dict[str, Any]:
+    user.require("planner", "admin")
+    return {"jobs": state_of(request).jobs.list()}
+
+
+@router.get("/jobs/{job_id}", tags=["jobs"])
+def get_job(job_id: str, request: Request, user: CurrentUser) -> dict[str, Any]:
+    user.require("planner", "admin")
+    job = state_of(request).jobs.get(job_id)
+    if job is None:
+        raise not_found(f"no job {job_id!r}")
+    return job
+
+
+# ---------------------------------------------------------------- import / export / audit
+
+
+def _save_uploads(files: Sequence[UploadFile], directory: Path) -> Path:
+    """Write the uploaded files into ``directory``; return what read_instance should read."""
+    names = []
+    for f in files:
+        name = Path(f.filename or "").name.lower()
+        if name.endswith((".xlsx", ".xlsm")):
+            name = "instance" + name[-5:]
+        elif name not in IMPORT_NAMES:
+            raise invalid(f"unexpected file {f.filename!r}: send units.csv, patients.csv "
+                          "and optionally networks.csv and policy.toml, or one .xlsx")
+        data = f.file.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise ServiceError(413, f"{name} is larger than {MAX_UPLOAD // 2**20} MiB")
+        (directory / name).write_bytes(data)
+        names.append(name)
+    books = [n for n in names if n.startswith("instance.")]
+    if books:
+        return directory / books[0]
+    if "units.csv" not in names or "patients.csv" not in names:
+        raise invalid("an instance needs units.csv and patients.csv")
+    return directory
+
+
+@router.post("/import", tags=["census"])
+def import_instance(request: Request, user: CurrentUser,
+                    files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
+    """Replace the census with an uploaded instance (admins; the whole import is audited)."""
+    from models.io import read_instance
+
+    user.require("admin")
+    st = state_of(request)
+    with tempfile.TemporaryDirectory(prefix="bedplan-import-") as tmp:
+        path = _save_uploads(files, Path(tmp))
+        instance = read_instance(path)  # InputError → 422 listing every problem
+    with writing(st.factory) as s:
+        version = store_instance(s, instance)
+        event = audit.append(s, user, "import", details={
+            "units": len(instance.units), "patients": len(instance.patients),
+            "networks": len(instance.networks), "census_version": version})
+    return {"units": len(instance.units), "patients": len(instance.patients),
+            "census_version": version, "audit_id": event}
+
+
+@router.get("/export", tags=["census"])
+def export_instance(request: Request, user: CurrentUser) -> Response:
+    """The census as an instance directory (zip of units.csv, patients.csv, ...)."""
+    from models.io import write_instance
+
+    user.require("planner", "admin")
+    st = state_of(request)
+    with reading(st.factory) as s:
+        from .census import load_instance
+
+        instance = load_instance(s)
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="bedplan-export-") as tmp:
+        write_instance(instance, tmp)
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(Path(tmp).rglob("*")):
+                if f.is_file():
+                    z.write(f, f.relative_to(tmp).as_posix())
+    return Response(buf.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": 'attachment; filename="census.zip"'})
+
+
+@router.get("/audit", tags=["audit"])
+def audit_log(request: Request, user: CurrentUser,
+              format: str = Query(default="json", pattern="^(json|csv)$"),
+              patient_id: str | None = None, action: str | None = None,
+              since_id: int = Query(default=0, ge=0),
+              limit: int | None = Query(default=None, ge=1)) -> Response:
+    """Every event in order (admins). ``format=csv`` for a spreadsheet."""
+    user.require("admin")
+    with reading(state_of(request).factory) as s:
+        rows = audit.events(s, patient_id=patient_id, action=action, since_id=since_id,
+                            limit=limit)
+    if format == "csv":
+        return Response(audit.to_csv(rows), media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+    return JSONResponse({"events": rows})

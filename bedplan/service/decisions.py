@@ -1,0 +1,182 @@
+"""Accepting a suggestion: admit a referral or move an inpatient, safely under concurrency.
+
+Everything happens in one write transaction. The rows involved are locked first — units in
+unit_id order, then patients in patient_id order (``SELECT ... FOR UPDATE`` on PostgreSQL; on
+SQLite the transaction began IMMEDIATE, so it is the only writer) — then the patients' state
+is re-checked, the changes applied, and the occupancy of every receiving unit counted again
+*inside* the transaction. When a bed was taken meanwhile nothing is changed and the caller
+gets 409. The decision (what was suggested, what was chosen, why) is appended to the audit
+log in the same transaction, so a decision is recorded if and only if it happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.compatibility import incompatibility_reasons
+from models.domain import Patient, Unit
+
+from . import audit
+from .auth import User
+from .census import bump_version, patient_row, to_patient, to_unit
+from .errors import ServiceError, conflict, invalid, not_found
+from .tables import PatientRow, UnitRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRequest:
+    patient_id: str
+    from_unit: str
+    to_unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What an accept did (the audit event id says where it is recorded)."""
+
+    audit_id: int
+    action: str  # admit | move
+    patient_id: str
+    unit_id: str
+    moves: tuple[MoveRequest, ...]
+    census_version: int
+
+
+def visible_patient(session: Session, user: User, patient_id: str, *,
+                    lock: bool = False) -> PatientRow:
+    """The patient row if the user may see it; 404 otherwise (existence is not revealed)."""
+    q = select(PatientRow).where(PatientRow.patient_id == patient_id)
+    if lock:  # re-read the row as it is now that we hold the lock
+        q = q.with_for_update().execution_options(populate_existing=True)
+    row = session.scalar(q)
+    if row is None or not user.can_see_network(row.home_network_id):
+        raise not_found(f"no patient {patient_id!r} in your census")
+    return row
+
+
+def _unit(session: Session, unit_id: str) -> UnitRow:
+    row = session.get(UnitRow, unit_id)
+    if row is None:
+        raise not_found(f"no unit {unit_id!r}")
+    return row
+
+
+def _check_fits(p: Patient, u: Unit, who: str) -> None:
+    reasons = incompatibility_reasons(p, u)
+    if reasons:
+        raise invalid(f"{u.unit_id} cannot take {who}: {'; '.join(reasons)}")
+
+
+def occupied(session: Session, unit_id: str) -> int:
+    return int(session.scalar(select(func.count()).select_from(PatientRow).where(
+        PatientRow.current_unit_id == unit_id, PatientRow.status == "inpatient")) or 0)
+
+
+def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str,
+           moves: tuple[MoveRequest, ...] = (), reason: str = "",
+           referral: Patient | None = None, suggested: dict[str, Any] | None = None,
+           suggestion_id: int | None = None) -> Decision:
+    """Admit (referral) or move (inpatient) one patient into ``unit_id``, after ``moves``.
+
+    ``referral`` is a new patient not yet in the census (an inline referral): it is added and
+    admitted at once. Raises ServiceError: 403/404 for patients the user may not see, 404
+    unknown unit, 422 a unit that does not fit, 409 when the patient changed meanwhile or a
+    receiving unit has no free bed any more.
+    """
+    user.require("bed_manager", "admin")
+    if referral is not None:
+        patient_id = referral.patient_id
+        if not user.can_see_network(referral.home_network_id):
+            raise ServiceError(403, f"referral's collaborative {referral.home_network_id!r} "
+                                    "is not one of yours")
+    if not patient_id:
+        raise invalid("give patient_id or referral")
+    # 1. read and check (no locks yet: locks are taken in a fixed order below)
+    target = to_unit(_unit(session, unit_id))
+    if referral is not None:
+        if session.get(PatientRow, referral.patient_id) is not None:
+            raise conflict(f"patient {referral.patient_id!r} is already in the census")
+        before = referral
+    else:
+        before = to_patient(visible_patient(session, user, patient_id))
+    if before.status == "inpatient":
+        if before.current_unit_id == unit_id:
+            raise conflict(f"{patient_id} is already in {unit_id}")
+        if not before.movable:
+            raise conflict(f"{patient_id} is marked not movable")
+    _check_fits(before, target, patient_id)
+    moved: list[tuple[MoveRequest, Patient]] = []
+    for m in moves:
+        q = to_patient(visible_patient(session, user, m.patient_id))
+        if q.status != "inpatient" or q.current_unit_id != m.from_unit:
+            raise conflict(f"{m.patient_id} is not in {m.from_unit} any more")
+        if not q.movable:
+            raise conflict(f"{m.patient_id} is marked not movable")
+        if m.patient_id == patient_id:
+            raise invalid("the patient being placed cannot also be one of the moves")
+        _check_fits(q, to_unit(_unit(session, m.to_unit)), m.patient_id)
+        moved.append((m, q))
+    receiving = sorted({unit_id, *(m.to_unit for m in moves)})
+    involved = sorted({unit_id, *(m.to_unit for m in moves), *(m.from_unit for m in moves),
+                       *([before.current_unit_id] if before.current_unit_id else [])})
+    # 2. lock units, then patients, in a fixed order (no deadlock between two accepts)
+    for uid in involved:
+        session.scalar(select(UnitRow).where(UnitRow.unit_id == uid).with_for_update())
+    people = sorted({*([] if referral is not None else [patient_id]),
+                     *(m.patient_id for m in moves)})
+    rows = {pid: visible_patient(session, user, pid, lock=True) for pid in people}
+    earlier = {q.patient_id: q for _, q in moved}
+    for pid, row in rows.items():
+        now = to_patient(row)
+        expected = before if pid == patient_id else earlier[pid]
+        if (now.status, now.current_unit_id) != (expected.status, expected.current_unit_id):
+            raise conflict(f"{pid} was placed by someone else meanwhile; ask for new "
+                           "suggestions")
+    # 3. apply
+    today = dt.date.today()
+    for m, _q in moved:
+        rows[m.patient_id].current_unit_id = m.to_unit
+    if referral is not None:
+        new = replace(referral, status="inpatient", current_unit_id=unit_id, admitted_on=today)
+        position = int(session.scalar(select(func.max(PatientRow.position))) or 0) + 1
+        session.add(PatientRow(**patient_row(new, position)))
+        action = "admit"
+    else:
+        row = rows[patient_id]
+        action = "admit" if row.status == "referral" else "move"
+        if action == "admit":
+            row.status = "inpatient"
+            row.admitted_on = today
+        row.current_unit_id = unit_id
+    session.flush()
+    # 4. re-check capacity inside the transaction
+    for uid in receiving:
+        u = to_unit(session.get(UnitRow, uid))  # type: ignore[arg-type]
+        n = occupied(session, uid)
+        if n > u.open_beds:
+            raise conflict(f"{uid} has no free bed any more ({n - 1} of {u.open_beds} open "
+                           "beds taken); ask for new suggestions")
+    # 5. record
+    version = bump_version(session)
+    details: dict[str, Any] = {
+        "chosen": {"unit_id": unit_id, "moves": [
+            {"patient_id": m.patient_id, "from": m.from_unit, "to": m.to_unit} for m in moves]},
+        "before": {"status": before.status, "current_unit_id": before.current_unit_id},
+        "suggestion_id": suggestion_id, "suggested": suggested,
+        "new_referral": referral is not None, "census_version": version}
+    if suggested is not None:
+        ranks = [o.get("rank") for o in suggested.get("options", []) if o.get("unit_id") == unit_id]
+        details["chosen"]["rank"] = ranks[0] if ranks else None
+    event = audit.append(session, user, action, patient_id=patient_id, unit_id=unit_id,
+                         reason=reason, details=details)
+    log.info("%s %s -> %s (%d moves) by user %d", action, patient_id, unit_id, len(moves),
+             user.id)
+    return Decision(event, action, patient_id, unit_id, tuple(moves), version)

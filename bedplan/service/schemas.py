@@ -1,0 +1,108 @@
+"""Request bodies of the API (pydantic); responses are plain JSON documented in docs/service.md."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_ID = r"^[A-Za-z0-9_.:@/-]{1,128}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Referral(_Strict):
+    """A new referral given inline: the columns of patients.csv (status is referral)."""
+
+    patient_id: str | None = Field(default=None, pattern=_ID)
+    service: str
+    level: str
+    sex: str
+    age: int = Field(ge=0, le=120)
+    needs: list[str] = Field(default_factory=list)
+    home_postcode: str | None = None
+    home_lat: float | None = Field(default=None, ge=-90, le=90)
+    home_lon: float | None = Field(default=None, ge=-180, le=180)
+    home_network_id: str | None = None
+    priority: int | None = Field(default=None, ge=1)
+    excluded_units: list[str] = Field(default_factory=list)
+
+    @field_validator("service", "level", "sex", "home_postcode", "home_network_id")
+    @classmethod
+    def _plain(cls, v: str | None) -> str | None:
+        if v is not None and any(c in v for c in ",=;\n"):
+            raise ValueError("must not contain , = ; or a line break")
+        return v
+
+    @field_validator("needs", "excluded_units")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        for t in v:
+            if not t or any(c in t for c in ",=;\n"):
+                raise ValueError("each entry: non-empty, without , = ; or a line break")
+        return v
+
+    def spec(self) -> str:
+        """The ``key=value,...`` form :func:`optimiser.suggest.parse_referral` checks."""
+        parts = []
+        for key, value in self.model_dump(exclude_none=True).items():
+            if isinstance(value, list):
+                if not value:
+                    continue
+                value = ";".join(value)
+            parts.append(f"{key}={value}")
+        return ",".join(parts)
+
+
+class SuggestRequest(_Strict):
+    """Exactly one of ``patient_id`` (in the census) or ``referral`` (inline)."""
+
+    patient_id: str | None = None
+    referral: Referral | None = None
+    top: int = Field(default=5, ge=0, le=50)
+    allow_moves: int = Field(default=0, ge=0, le=3)
+
+
+class MoveIn(_Strict):
+    patient_id: str
+    from_: str = Field(alias="from")
+    to: str
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AcceptRequest(_Strict):
+    """Place one patient: an id in the census, or an inline referral to add and admit."""
+
+    patient_id: str | None = None
+    referral: Referral | None = None
+    unit_id: str
+    moves: list[MoveIn] = Field(default_factory=list, max_length=10)
+    reason: str = Field(default="", max_length=2000)
+    suggestion_id: int | None = None
+
+
+class JobRequest(_Strict):
+    kind: Literal["reallocate", "scenario"]
+    changes: str | None = Field(default=None, max_length=200_000,
+                                description="CHANGES.toml text (scenario only)")
+    network: str | None = None
+    max_moves: int | None = Field(default=None, ge=0)
+    max_admissions_per_unit: int | None = Field(default=None, ge=0)
+    time_limit: float | None = Field(default=None, gt=0, le=3600)
+    gap: float | None = Field(default=None, ge=0, le=1)
+    distance: Literal["road", "geodesic"] | None = None
+
+
+class TokenRequest(_Strict):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
+class UnitBedsRequest(_Strict):
+    """Open or close beds of a unit (a census change; audited)."""
+
+    beds_closed: int = Field(ge=0)
+    reason: str = Field(default="", max_length=2000)

@@ -1,0 +1,250 @@
+/* bedplan page scripts: plain JavaScript, no build step. Text is always set with
+   textContent (never innerHTML), so ids and names cannot inject markup. */
+"use strict";
+var bedplan = (function () {
+  function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
+
+  async function api(method, path, body) {
+    var opts = { method: method, headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    var r = await fetch(path, opts);
+    var data = null;
+    try { data = await r.json(); } catch (e) { data = { detail: "unexpected answer (" + r.status + ")" }; }
+    if (r.status === 401) { window.location = "/login?next=" + encodeURIComponent(location.pathname); }
+    return { ok: r.ok, status: r.status, data: data };
+  }
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") e.textContent = attrs[k];
+      else if (k === "cls") e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return e;
+  }
+
+  function km(x) { return x === null || x === undefined ? "unreachable" : x.toFixed(1) + " km"; }
+  function say(text, bad) {
+    var s = document.getElementById("status");
+    s.textContent = text; s.className = "status" + (bad ? " error" : "");
+  }
+
+  // ------------------------------------------------------------------ find a bed
+  function suggestPage() {
+    var form = document.getElementById("ask");
+    var last = null, map = null, layer = null;
+    form.addEventListener("change", function () {
+      var isNew = form.querySelector('input[name="mode"]:checked').value === "new";
+      document.getElementById("newref").hidden = !isNew;
+      document.getElementById("patient").disabled = isNew;
+    });
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var body = { allow_moves: parseInt(document.getElementById("allow_moves").value, 10), top: 5 };
+      if (form.querySelector('input[name="mode"]:checked').value === "new") {
+        var r = {
+          service: val("r_service"), level: val("r_level"), sex: val("r_sex"),
+          age: parseInt(val("r_age"), 10)
+        };
+        if (val("r_id")) r.patient_id = val("r_id");
+        if (val("r_postcode")) r.home_postcode = val("r_postcode");
+        if (val("r_network")) r.home_network_id = val("r_network");
+        if (val("r_needs")) r.needs = val("r_needs").split(/[;, ]+/).filter(Boolean);
+        body.referral = r;
+      } else {
+        if (!val("patient")) { say("There is no referral to choose.", true); return; }
+        body.patient_id = val("patient");
+      }
+      say("Looking for beds…");
+      var res = await api("POST", "/api/suggestions", body);
+      if (!res.ok) { say(res.data.detail, true); return; }
+      last = { request: body, answer: res.data };
+      say("");
+      show(res.data);
+    });
+
+    function val(id) { return document.getElementById(id).value.trim(); }
+
+    function unitLabel(u, id) { return u ? (u.name || id) : id; }
+
+    function show(d) {
+      document.getElementById("empty").hidden = true;
+      document.getElementById("result").hidden = false;
+      var p = d.patient;
+      document.getElementById("rtitle").textContent = p.patient_id + " · " + p.service.replace("_", " ") +
+        " " + p.level + " · " + p.sex + " " + p.age + (p.needs.length ? " · needs " + p.needs.join(", ") : "") +
+        " · " + p.home_network_id;
+      document.getElementById("notes").textContent = (d.notes || []).join(" ");
+      var tb = document.querySelector("#options tbody");
+      tb.replaceChildren();
+      d.options.forEach(function (o) {
+        var u = d.units[o.unit_id];
+        var reason = el("input", { placeholder: "why (optional)", "aria-label": "Reason for " + o.unit_id, cls: "reason" });
+        var btn = el("button", { text: "Accept", cls: "accept", "data-unit": o.unit_id });
+        btn.addEventListener("click", function () { accept(o, reason.value, btn); });
+        var moves = o.moves.length ? el("div", { cls: "small muted", text: "after moving " + o.moves.map(function (m) {
+          return m.patient_id + " " + m.from + "→" + m.to; }).join(", ") }) : null;
+        tb.appendChild(el("tr", { "data-unit": o.unit_id }, [
+          el("td", { text: String(o.rank) }),
+          el("td", {}, [el("a", { href: "/census/" + encodeURIComponent(o.unit_id), text: unitLabel(u, o.unit_id) }),
+                        el("div", { cls: "small muted", text: o.unit_id }), moves]),
+          el("td", {}, [u ? u.network_id : "", o.out_of_area ? el("span", { cls: "badge warn", text: "out of area" }) : el("span", { cls: "badge ok", text: "in area" })]),
+          el("td", { cls: "num", text: km(o.distance_km) }),
+          el("td", { cls: "num", text: u ? u.free + " of " + u.open_beds : "" }),
+          el("td", { cls: "num", text: o.cost.toFixed(1) }),
+          el("td", {}, [reason, btn])
+        ]));
+      });
+      document.getElementById("options").hidden = d.options.length === 0;
+      document.getElementById("nooptions").hidden = d.options.length > 0;
+      var rb = document.querySelector("#rejected tbody");
+      rb.replaceChildren();
+      d.rejected.forEach(function (r) {
+        var u = d.units[r.unit_id];
+        rb.appendChild(el("tr", {}, [
+          el("td", {}, [unitLabel(u, r.unit_id), el("div", { cls: "small muted", text: r.unit_id })]),
+          el("td", { text: u ? u.network_id : "" }),
+          el("td", { cls: "num", text: km(r.distance_km) }),
+          el("td", {}, [el("ul", { cls: "reasons" }, r.reasons.map(function (t) { return el("li", { text: t }); }))])
+        ]));
+      });
+      if (d.rejected.length === 0) rb.appendChild(el("tr", {}, [el("td", { colspan: "4", cls: "muted", text: "No nearer unit: the first option is the nearest." })]));
+      drawMap(d);
+    }
+
+    function drawMap(d) {
+      var note = document.getElementById("mapnote");
+      if (typeof L === "undefined") { document.getElementById("map").hidden = true; note.hidden = false; return; }
+      note.hidden = false;  // tiles may still be missing offline; markers are drawn regardless
+      if (!map) {
+        map = L.map("map");
+        L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+          { maxZoom: 18, attribution: "© OpenStreetMap contributors" }).addTo(map);
+      }
+      if (layer) layer.remove();
+      layer = L.featureGroup().addTo(map);
+      var p = d.patient;
+      L.circleMarker([p.home_lat, p.home_lon], { radius: 8, color: "#1f4e99", fillOpacity: 0.9 })
+        .bindTooltip("home area of " + p.patient_id).addTo(layer);
+      d.rejected.forEach(function (r) {
+        var u = d.units[r.unit_id]; if (!u) return;
+        L.circleMarker([u.lat, u.lon], { radius: 5, color: "#999", fillOpacity: 0.5 })
+          .bindTooltip((u.name || r.unit_id) + ": " + r.reasons.join("; ")).addTo(layer);
+      });
+      d.options.forEach(function (o) {
+        var u = d.units[o.unit_id]; if (!u) return;
+        L.circleMarker([u.lat, u.lon], { radius: 9, color: "#1a7f37", fillOpacity: 0.8 })
+          .bindTooltip("#" + o.rank + " " + (u.name || o.unit_id) + " · " + km(o.distance_km)).addTo(layer);
+      });
+      map.fitBounds(layer.getBounds().pad(0.2));
+    }
+
+    async function accept(o, reason, btn) {
+      var q = last.request, body = { unit_id: o.unit_id, reason: reason,
+        suggestion_id: last.answer.suggestion_id,
+        moves: o.moves.map(function (m) { return { patient_id: m.patient_id, from: m.from, to: m.to }; }) };
+      if (q.referral) {
+        if (!q.referral.patient_id) { say("Give the new referral an id (pseudonymous) to admit it.", true); return; }
+        body.referral = q.referral;
+      } else { body.patient_id = q.patient_id; }
+      btn.disabled = true;
+      var res = await api("POST", "/api/accept", body);
+      if (!res.ok) { btn.disabled = false; say(res.data.detail, true); return; }
+      var d = res.data;
+      say((d.action === "admit" ? "Admitted " : "Moved ") + d.patient_id + " to " + d.unit_id +
+          " (recorded as audit event " + d.audit_id + ").");
+      document.querySelectorAll("button.accept").forEach(function (b) { b.disabled = true; });
+      var opt = document.querySelector('#patient option[value="' + CSS.escape(d.patient_id) + '"]');
+      if (opt) opt.remove();
+    }
+  }
+
+  // ------------------------------------------------------------------ planner
+  var ROWS = [["placed", "placed", 0], ["unplaced", "unplaced", 0], ["moves", "moves", 0],
+    ["out_of_area", "out of area", 0], ["delayed", "delayed stays", 0], ["total_km", "total km", 1],
+    ["median_km", "median km", 1], ["cost_per_day", "cost per day (GBP)", 2]];
+
+  function fmt(v, digits) {
+    if (v === null || v === undefined) return "–";
+    return Number(v).toLocaleString("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+  function signed(v, digits) {
+    if (v === null || v === undefined) return "–";
+    if (v === 0) return "0";
+    return (v > 0 ? "+" : "") + fmt(v, digits);
+  }
+
+  function plannerPage() {
+    var out = document.getElementById("result");
+    document.getElementById("scenario").addEventListener("submit", function (ev) {
+      ev.preventDefault(); run("scenario");
+    });
+    document.getElementById("reallocate").addEventListener("click", function () { run("reallocate"); });
+
+    async function run(kind) {
+      var body = { kind: kind, time_limit: parseFloat(document.getElementById("time_limit").value) || 60 };
+      var net = document.getElementById("network").value;
+      if (net) body.network = net;
+      if (kind === "scenario") body.changes = document.getElementById("changes").value;
+      say("Submitting…");
+      var res = await api("POST", "/api/jobs", body);
+      if (!res.ok) { say(res.data.detail, true); return; }
+      poll(res.data.id);
+    }
+
+    async function poll(id) {
+      var res = await api("GET", "/api/jobs/" + encodeURIComponent(id));
+      if (!res.ok) { say(res.data.detail, true); return; }
+      var j = res.data;
+      if (j.status === "queued" || j.status === "running") {
+        say("Running " + j.kind + ": " + j.progress);
+        setTimeout(function () { poll(id); }, 1000);
+        return;
+      }
+      if (j.status === "failed") { say(j.kind + " failed: " + j.error, true); return; }
+      say(j.kind + " done.");
+      if (j.kind === "scenario") comparison(j.result.comparison); else summary(j.result);
+    }
+
+    function comparison(c) {
+      var t = el("table", { cls: "list", id: "comparison" }, [
+        el("thead", {}, [el("tr", {}, [el("th", { text: "" }), el("th", { cls: "num", text: "baseline" }),
+          el("th", { cls: "num", text: "scenario" }), el("th", { cls: "num", text: "change" })])])]);
+      var tb = el("tbody");
+      tb.appendChild(el("tr", {}, [el("td", { text: "status" }), el("td", { cls: "num", text: c.baseline.status }),
+        el("td", { cls: "num", text: c.scenario.status }), el("td", { text: "" })]));
+      tb.appendChild(el("tr", {}, [el("td", { text: "objective" }), el("td", { cls: "num", text: fmt(c.baseline.objective, 1) }),
+        el("td", { cls: "num", text: fmt(c.scenario.objective, 1) }), el("td", { cls: "num", text: signed(c.delta.objective, 1) })]));
+      ROWS.forEach(function (r) {
+        tb.appendChild(el("tr", {}, [el("td", { text: r[1] }),
+          el("td", { cls: "num", text: fmt(c.baseline.metrics[r[0]], r[2]) }),
+          el("td", { cls: "num", text: fmt(c.scenario.metrics[r[0]], r[2]) }),
+          el("td", { cls: "num", text: signed(c.delta.metrics[r[0]], r[2]) })]));
+      });
+      t.appendChild(tb);
+      out.className = ""; out.replaceChildren(el("h2", { text: "Baseline and scenario" }), t);
+    }
+
+    function summary(r) {
+      var s = r.summary, m = s.metrics;
+      var t = el("table", { cls: "list", id: "summary" }, [el("tbody", {}, [
+        ["status", s.status], ["objective", fmt(s.objective, 1)], ["placed", fmt(m.placed, 0)],
+        ["unplaced", fmt(m.unplaced, 0)], ["moves", fmt(m.moves, 0)], ["out of area", fmt(m.out_of_area, 0)],
+        ["total km", fmt(m.total_km, 1)], ["median km", fmt(m.median_km, 1)]
+      ].map(function (row) { return el("tr", {}, [el("td", { text: row[0] }), el("td", { cls: "num", text: String(row[1]) })]); }))]);
+      var list = el("ul", {}, r.changes.slice(0, 50).map(function (c) {
+        return el("li", { text: c.patient_id + ": " + c.action + (c.from ? " from " + c.from : "") + " to " + c.to + " (" + km(c.distance_km) + ")" });
+      }));
+      out.className = "";
+      out.replaceChildren(el("h2", { text: "Tonight's reallocation (a proposal: nothing is changed)" }), t,
+        el("h3", { text: r.changes_total + " admissions and moves" }), list);
+    }
+  }
+
+  return { suggestPage: suggestPage, plannerPage: plannerPage, api: api };
+})();

@@ -1,0 +1,178 @@
+"""Fixtures of the service tests: a tiny hand-checkable census, accounts and clients.
+
+The census (geodesic distances, all adult secure medium):
+
+========  =====  ======  ====  ==================
+unit      net    sex     beds  where
+========  =====  ======  ====  ==================
+LEEDS     north  male    2     Leeds
+LEEDSF    north  female  1     Leeds (R3's home)
+YORK      north  male    1     York (R1's home)
+LONDON    south  male    2     London
+========  =====  ======  ====  ==================
+
+P1 (north) is in LEEDS, P2 (south) in LONDON. Referrals: R1 (north, home York), R2 (south,
+home London), R3 (north, home Leeds), C1..C8 (north, home York: the concurrency crowd).
+So YORK has 1 free bed, LEEDS 1, LEEDSF 1, LONDON 1.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("sqlalchemy")
+
+UNITS = """unit_id,name,provider,provider_type,network_id,service,level,sex,beds,lat,lon
+LEEDS,Leeds ward,T,nhs,north,adult_secure,medium,male,2,53.7997,-1.5492
+LEEDSF,Leeds women's ward,T,nhs,north,adult_secure,medium,female,1,53.8000,-1.5500
+YORK,York ward,T,nhs,north,adult_secure,medium,male,1,53.9591,-1.0815
+LONDON,London ward,T,nhs,south,adult_secure,medium,male,2,51.47,-0.09
+"""
+HEADER = ("patient_id,status,service,level,sex,age,needs,home_lat,home_lon,home_network_id,"
+          "current_unit_id,movable,priority\n")
+ROWS = [
+    "P1,inpatient,adult_secure,medium,male,30,,53.80,-1.55,north,LEEDS,true,1",
+    "P2,inpatient,adult_secure,medium,male,40,,51.47,-0.09,south,LONDON,true,1",
+    "R1,referral,adult_secure,medium,male,25,,53.9591,-1.0815,north,,true,1",
+    "R2,referral,adult_secure,medium,male,35,,51.48,-0.10,south,,true,1",
+    "R3,referral,adult_secure,medium,male,45,,53.8000,-1.5500,north,,true,1",
+] + [f"C{i},referral,adult_secure,medium,male,30,,53.9591,-1.0815,north,,true,1"
+     for i in range(1, 9)]
+NETWORKS = "network_id,name,lead_provider\nnorth,North,T\nsouth,South,T\n"
+PASSWORD = "correct horse battery"
+USERS = {"admin": ("admin", ()), "north": ("bed_manager", ("north",)),
+         "south": ("bed_manager", ("south",)), "plan": ("planner", ())}
+
+
+def write_census(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "units.csv").write_text(UNITS)
+    (directory / "patients.csv").write_text(HEADER + "\n".join(ROWS) + "\n")
+    (directory / "networks.csv").write_text(NETWORKS)
+    (directory / "policy.toml").write_text('distance = "geodesic"\n')
+    return directory
+
+
+@pytest.fixture
+def census_dir(tmp_path: Path) -> Path:
+    return write_census(tmp_path / "instance")
+
+
+@functools.cache
+def cheap_hash() -> str:
+    """An argon2id hash of PASSWORD with small parameters (verification reads them from the
+    hash), so that logging in costs milliseconds in tests; production uses the defaults."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+def add_users(app) -> None:
+    import datetime as dt
+
+    from bedplan.service.db import writing
+    from bedplan.service.tables import UserRow
+
+    with writing(app.state.bedplan.factory) as s:
+        for name, (role, nets) in USERS.items():
+            s.add(UserRow(username=name, password_hash=cheap_hash(), role=role,
+                          networks=";".join(nets), active=True,
+                          created_at=dt.datetime.now(dt.UTC)))
+
+
+def make_app(tmp_path: Path, census_dir: Path, db_url: str | None = None):
+    from bedplan.service.app import Settings, create_app
+
+    app = create_app(Settings(data_dir=tmp_path / "data", db_url=db_url, instance=census_dir,
+                              secret="test-secret", warm_up=False))
+    add_users(app)
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path, census_dir: Path):
+    return make_app(tmp_path, census_dir)
+
+
+@pytest.fixture
+def client(app) -> Iterator:
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def bearer(client, username: str) -> dict[str, str]:
+    r = client.post("/api/token", json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture
+def as_user(client):
+    """``as_user("north")`` → headers of that user's bearer token."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def get(name: str) -> dict[str, str]:
+        if name not in cache:
+            cache[name] = bearer(client, name)
+        return cache[name]
+
+    return get
+
+
+def race(base_url: str, headers: dict[str, str], bodies: list[dict]) -> list[int]:
+    """POST every body to /api/accept at the same moment, one thread each; the statuses."""
+    import threading
+
+    import httpx
+
+    barrier = threading.Barrier(len(bodies))
+    statuses: list[int] = [0] * len(bodies)
+
+    def one(i: int) -> None:
+        with httpx.Client(base_url=base_url, headers=headers, timeout=60) as c:
+            barrier.wait()
+            statuses[i] = c.post("/api/accept", json=bodies[i]).status_code
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    return statuses
+
+
+def check_last_bed_race(app) -> None:
+    """8 referrals accept York's last bed at once over HTTP: one 200, seven 409, and the
+    census and the audit log agree."""
+    import httpx
+
+    from bedplan.service.server import running
+
+    with running(app) as url:
+        headers = {"Authorization": "Bearer " + httpx.post(
+            url + "/api/token", json={"username": "north", "password": PASSWORD}
+        ).json()["access_token"]}
+        statuses = race(url, headers, [{"patient_id": f"C{i}", "unit_id": "YORK"}
+                                       for i in range(1, 9)])
+        assert sorted(statuses) == [200] + [409] * 7, statuses
+        unit = httpx.get(url + "/api/census/units/YORK", headers=headers).json()
+        assert unit["unit"]["occupied"] == 1
+        # and two referrals for Leeds's last bed
+        statuses = race(url, headers, [{"patient_id": "R1", "unit_id": "LEEDS"},
+                                       {"patient_id": "R3", "unit_id": "LEEDS"}])
+        assert sorted(statuses) == [200, 409], statuses
+        leeds = httpx.get(url + "/api/census/units/LEEDS", headers=headers).json()
+        assert leeds["unit"]["occupied"] == 2
+    from bedplan.service import audit
+    from bedplan.service.db import reading
+
+    with reading(app.state.bedplan.factory) as s:
+        admits = audit.events(s, action="admit")
+    assert sorted(e["unit_id"] for e in admits) == ["LEEDS", "YORK"]

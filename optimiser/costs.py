@@ -184,9 +184,9 @@ def build_cost_table(instance: Instance, distances: np.ndarray | None = None,
     if parts:
         cols = []
         for k in range(7):  # field by field, freeing the parts: peak = table + one field
-            cols.append(np.concatenate([p[k] for p in parts]))
-            for p in parts:
-                p[k] = None
+            cols.append(np.concatenate([part[k] for part in parts]))
+            for part in parts:
+                part[k] = None
     else:
         cols = [np.zeros(0, dtype=t) for t in
                 (np.int32, np.int32, np.int8, float, float, bool, bool)]
@@ -247,14 +247,19 @@ def _chunk(instance: Instance, a: int, b: int, d: np.ndarray, order: np.ndarray,
     ex_rows = np.arange(rows)
     ex_pos = np.where(is_ref, offs[1:] - 1, offs[:-1])
     patient[ex_pos] = a + ex_rows
-    cur = np.where(has_cur, current, 0)
-    dstay = d[ex_rows, cur]
-    late = has_cur & ~compat[ex_rows, cur]
-    stay_ooa = has_cur & ooa[ex_rows, cur]
+    dstay = np.zeros(rows)
+    late = np.zeros(rows, dtype=bool)
+    stay_ooa = np.zeros(rows, dtype=bool)
+    stay_fixed = np.zeros(rows)
+    if r_cur.size:
+        cj = current[r_cur]
+        dstay[r_cur] = d[r_cur, cj]
+        late[r_cur] = ~compat[r_cur, cj]
+        stay_ooa[r_cur] = ooa[r_cur, cj]
+        stay_fixed[r_cur] = fixed[cj]
     unit[ex_pos] = np.where(is_ref, -1, current)
     kind[ex_pos] = np.where(is_ref, UNPLACED, STAY)
-    with np.errstate(invalid="ignore"):
-        stay_cost = (w.km * dstay + w.out_of_area * stay_ooa + fixed[cur] + w.delayed * late)
+    stay_cost = w.km * dstay + w.out_of_area * stay_ooa + stay_fixed + w.delayed * late
     cost[ex_pos] = np.where(is_ref, w.unplaced * prio, stay_cost)
     km[ex_pos] = np.where(is_ref, np.nan, dstay)
     out_ooa[ex_pos] = stay_ooa & ~is_ref

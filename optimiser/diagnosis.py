@@ -180,46 +180,52 @@ def explain_unplaced(instance: Instance, costs: CostTable, chosen: np.ndarray,
     occupancy = np.bincount(placed_units, minlength=m)
     arrivals = np.bincount(costs.unit[chosen][(kinds == MOVE) | (kinds == ADMIT)], minlength=m)
     limit = policy.limits.max_admissions_per_unit
-    pats: Sequence = [instance.patients[i] for i in unplaced]
-    compat = compatibility_matrix(pats, instance.units)
-    reach = np.isfinite(distances[unplaced])
+    full_u: np.ndarray = occupancy >= costs.open_beds
+    capped_u: np.ndarray = (arrivals >= limit) if limit is not None else np.zeros(m, dtype=bool)
+    free_u = ~full_u & ~capped_u
     w = policy.weights
-    out = []
-    for row, i in enumerate(unplaced):
-        p = instance.patients[i]
-        ok = compat[row] & reach[row]
-        head = f"referral {p.patient_id} left unplaced"
-        if not compat[row].any():
-            out.append(f"{head}: no compatible unit at all")
-            continue
-        if not ok.any():
-            out.append(f"{head}: every compatible unit is unreachable from home")
-            continue
-        cand = np.flatnonzero(ok)
-        full = occupancy[cand] >= costs.open_beds[cand]
-        capped = (arrivals[cand] >= limit) if limit is not None else np.zeros(cand.size, bool)
-        free = cand[~full & ~capped]
-        if free.size == 0:
-            which = "the only compatible unit is" if cand.size == 1 else \
-                f"all {cand.size} compatible units are"
-            if capped.any() and not full.all():
-                has = "has" if cand.size == 1 else "have"
-                out.append(f"{head}: {which} full or {has} already taken "
-                           f"max_admissions_per_unit = {limit} new patients")
-            else:
-                out.append(f"{head}: {which} full")
-            continue
-        opts = np.arange(costs.start[i], costs.start[i + 1])
-        opts = opts[costs.kind[opts] == ADMIT]
-        opts = opts[np.isin(costs.unit[opts], free)]
-        best = opts[np.argmin(costs.cost[opts])] if opts.size else None
-        unplaced_cost = w.unplaced * p.priority
-        if best is not None and costs.cost[best] >= unplaced_cost:
-            u = instance.units[int(costs.unit[best])]
-            out.append(f"{head}: cheaper to leave unplaced ({unplaced_cost:g}) than the "
-                       f"cheapest free compatible bed (unit {u.unit_id}, "
-                       f"{costs.km[best]:.1f} km, cost {costs.cost[best]:.1f})")
-        else:
-            out.append(f"{head}: a compatible bed was free but the solver stopped before "
-                       "placing them")
+    out: list[str] = []
+    for a in range(0, unplaced.size, 4096):  # vectorised per block of referrals
+        rows = unplaced[a:a + 4096]
+        pats: Sequence = [instance.patients[i] for i in rows]
+        compat = compatibility_matrix(pats, instance.units)
+        ok = compat & np.isfinite(distances[rows])
+        any_compat: np.ndarray = compat.any(axis=1)
+        n_ok = ok.sum(axis=1)
+        n_free = (ok & free_u).sum(axis=1)
+        some_capped: np.ndarray = (ok & capped_u & ~full_u).any(axis=1)
+        for r, i in enumerate(rows):
+            out.append(_why_unplaced(instance, costs, int(i), bool(any_compat[r]), int(n_ok[r]),
+                                     int(n_free[r]), bool(some_capped[r]), free_u, limit,
+                                     w.unplaced))
     return out
+
+
+def _why_unplaced(instance: Instance, costs: CostTable, i: int, any_compat: bool, n_ok: int,
+                  n_free: int, some_capped: bool, free_u: np.ndarray, limit: int | None,
+                  w_unplaced: float) -> str:
+    p = instance.patients[i]
+    head = f"referral {p.patient_id} left unplaced"
+    if not any_compat:
+        return f"{head}: no compatible unit at all"
+    if n_ok == 0:
+        return f"{head}: every compatible unit is unreachable from home"
+    if n_free == 0:
+        which = "the only compatible unit is" if n_ok == 1 else \
+            f"all {n_ok} compatible units are"
+        if some_capped:
+            has = "has" if n_ok == 1 else "have"
+            return (f"{head}: {which} full or {has} already taken "
+                    f"max_admissions_per_unit = {limit} new patients")
+        return f"{head}: {which} full"
+    opts = np.arange(costs.start[i], costs.start[i + 1])
+    opts = opts[(costs.kind[opts] == ADMIT) & free_u[costs.unit[opts]]]
+    unplaced_cost = w_unplaced * p.priority
+    if opts.size:
+        best = opts[np.argmin(costs.cost[opts])]
+        if costs.cost[best] >= unplaced_cost:
+            u = instance.units[int(costs.unit[best])]
+            return (f"{head}: cheaper to leave unplaced ({unplaced_cost:g}) than the "
+                    f"cheapest free compatible bed (unit {u.unit_id}, "
+                    f"{costs.km[best]:.1f} km, cost {costs.cost[best]:.1f})")
+    return f"{head}: a compatible bed was free but the solver stopped before placing them"

@@ -27,11 +27,16 @@ Algorithm and proof:
    totally unimodular: the model is a network flow and the simplex vertex is integral. If
    the LP solution is integral it is optimal for the full MIP (it meets the lower bound).
 4. *Otherwise* (``max_moves`` may make the LP fractional; degenerate cases) solve the MIP on
-   the restricted columns: incumbent ``z_R``. If ``z_R = z_LP`` it is optimal. Else, for any
-   full-model integer solution x, ``c·x = z_LP + Σ_k rc_k x_k + (nonnegative slack terms)``
-   with every ``rc_k ≥ 0``, so a solution cheaper than ``z_R`` only uses options with
-   ``rc_k ≤ z_R − z_LP`` (reduced-cost fixing). Add every such option and solve the MIP
-   again: its optimum is the full model's optimum, and its dual bound is a valid bound.
+   the restricted columns: incumbent ``z_R``. If ``z_R = z_LP`` it is optimal. Else take
+   any full-model integer solution x and write ``D = Σ_r dual_r·rhs_r``. Because the
+   inequality duals are ≤ 0 and x satisfies the rows, ``c·x ≥ D + Σ_k rc_k x_k``; the only
+   negative reduced costs belong to master columns at their upper bound 1, and LP duality
+   gives ``z_LP = D + Σ_{rc_k<0} rc_k``, so with ``x_k ≤ 1``: ``c·x ≥ z_LP + rc_j`` for every
+   omitted option j that x uses (omitted options have ``rc_j ≥ 0``). Hence a solution
+   cheaper than ``z_R`` only uses omitted options with ``rc_j < z_R − z_LP``
+   (reduced-cost fixing). Add every such option and solve the MIP again: it contains every
+   solution better than ``z_R`` (and the ``z_R`` plan), so its optimum is the full
+   model's optimum and its dual bound is a valid bound.
 
 Ties: options are in the cost table's id order and HiGHS is deterministic, so the same
 input gives the same plan.
@@ -59,6 +64,8 @@ log = logging.getLogger(__name__)
 #: Initial candidates per patient (cheapest first) and columns added per patient per round.
 INITIAL_PER_PATIENT = 4
 ADD_PER_PATIENT = 4
+#: Solve the first LP by interior point when it has more columns than this.
+IPM_MIN_COLUMNS = 5000
 #: A reduced cost below -RC_TOL prices an option in.
 RC_TOL = 1e-7
 #: Options priced per numpy block (bounds the temporaries at 100k × 5k).
@@ -146,13 +153,16 @@ def _new_master(h: Any, costs: CostTable, adm_limit: int | None,
                    np.zeros(costs.n_options, bool))
 
 
-def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> None:
-    """Add table options ``opts`` as columns (1 to 4 nonzeros each), vectorised."""
+def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> int:
+    """Add table options ``opts`` as columns (1 to 4 nonzeros each), vectorised.
+
+    Returns how many were new.
+    """
     import highspy
 
     opts = np.unique(opts[~master.in_set[opts]])
     if opts.size == 0:
-        return
+        return 0
     c = master.costs
     unit, kind = c.unit[opts], c.kind[opts]
     n = c.n_patients
@@ -179,6 +189,7 @@ def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> No
             np.full(opts.size, highspy.HighsVarType.kInteger, dtype=np.uint8))
     master.cols.append(opts)
     master.in_set[opts] = True
+    return int(opts.size)
 
 
 def _per_patient_best(opts: np.ndarray, score: np.ndarray, patient: np.ndarray,
@@ -257,7 +268,9 @@ def _solve(master: _Master, deadline: float) -> float:
     if left <= 0:
         return 0.0
     h = master.h
-    h.setOptionValue("time_limit", float(left) if math.isfinite(left) else math.inf)
+    # HiGHS's time limit is measured on its own clock, which runs across runs.
+    limit = float(h.getRunTime()) + left if math.isfinite(left) else math.inf
+    h.setOptionValue("time_limit", limit)
     h.run()
     return deadline - time.perf_counter()
 
@@ -273,22 +286,32 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     if start is not None:
         init.append(start)
     init.extend(_cheapest(costs, INITIAL_PER_PATIENT))
-    _add_columns(master, np.concatenate(init))
-    h.setOptionValue("solver", "simplex")
+    added = _add_columns(master, np.concatenate(init))
+    h.setOptionValue("run_crossover", "on")
 
     # Pricing loop on the LP relaxation.
     rounds, lp_value, lagrange = 0, -math.inf, -math.inf
+    incumbent = start
     while True:
         rounds += 1
+        # The first LP by interior point (with crossover to a vertex), then dual simplex
+        # warm-started from the previous basis. Measured at 30k × 2k: first LP 5 s (IPM)
+        # vs 27 s (dual simplex); second round 7 s (warm dual) vs 37 s (IPM), 76 s (primal).
+        big = rounds == 1 and added > IPM_MIN_COLUMNS
+        h.setOptionValue("solver", "ipm" if big else "simplex")
         t_lp = time.perf_counter()
         _solve(master, deadline)
         t_lp = time.perf_counter() - t_lp
         status = h.getModelStatus()
         if status != ms.kOptimal:
-            return _timeout(master, costs, start, lagrange, say,
+            return _timeout(master, costs, incumbent, lagrange, say,
                             h.modelStatusToString(status))
         lp_value = float(h.getInfo().objective_function_value)
-        duals = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+        solution = h.getSolution()
+        duals = np.asarray(solution.row_dual, dtype=np.float64)
+        x = np.asarray(solution.col_value, dtype=np.float64)
+        if np.all(np.abs(x - np.round(x)) <= 1e-6):  # an integral LP vertex is a plan
+            incumbent = master.options[x > 0.5]
         t_price = time.perf_counter()
         hits, rc, below = _price(master, duals, -RC_TOL)
         lagrange = max(lagrange, below)
@@ -297,10 +320,10 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
             f"bound {lagrange:.10g}")
         if hits.size == 0:
             break
-        _add_columns(master, _per_patient_best(hits, rc, costs.patient[hits], ADD_PER_PATIENT))
+        added = _add_columns(master, _per_patient_best(hits, rc, costs.patient[hits],
+                                                       ADD_PER_PATIENT))
 
     opts = master.options
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
     if np.all(np.abs(x - np.round(x)) <= 1e-6):
         say(f"LP optimum is integral: proven optimal ({lp_value:.6g})")
         return SolveOutcome(
@@ -319,7 +342,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     _solve(master, deadline)
     raw = read_highs(h)
     if not raw.has_solution or raw.objective is None:
-        return _timeout(master, costs, start, lp_value, say, raw.solver_status)
+        return _timeout(master, costs, incumbent, lp_value, say, raw.solver_status)
     z_r = raw.objective
     x = np.asarray(h.getSolution().col_value, dtype=np.float64)
     chosen = master.options[x > 0.5]
@@ -369,7 +392,8 @@ def _warm(master: _Master, chosen: np.ndarray) -> None:
 
 def _timeout(master: _Master, costs: CostTable, start: np.ndarray | None, bound: float,
              say: Callable[[str], None], words: str) -> SolveOutcome:
-    """The time limit hit before a proof: fall back to the bed check's feasible plan."""
+    """The time limit hit before a proof: return the best plan known (the last integral LP
+    vertex, else the bed check's plan) with the best valid bound (Lagrangian)."""
     say(f"fast path stopped: {words}")
     if start is None:
         return SolveOutcome(RawOutcome("highs", words, False, False, False, None, None,
@@ -377,6 +401,6 @@ def _timeout(master: _Master, costs: CostTable, start: np.ndarray | None, bound:
     z = float(costs.cost[start].sum())
     b = bound if math.isfinite(bound) else None
     del master
-    return SolveOutcome(RawOutcome("highs", f"{words} (plan of the bed check)", False, False,
+    return SolveOutcome(RawOutcome("highs", f"{words} (best plan found so far)", False, False,
                                    True, z, b), start)
 

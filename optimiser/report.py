@@ -359,7 +359,9 @@ def _cost_card(k: Kpis, before: str) -> str:
     if k.cost_per_day_after is None or k.cost_per_day_before is None:
         return _kpi("cost", "not given", label, "units.csv gives no cost_per_day")
     yb, ya = k.cost_per_day_before * DAYS_PER_YEAR, k.cost_per_day_after * DAYS_PER_YEAR
-    return _kpi("cost", _money(ya), label, f"{before}: {_money(yb)} " + _delta(yb, ya))
+    return _kpi("cost", _money(ya), label,
+                f"{before}: {_money(yb)} " + _delta(yb, ya)
+                + f" ({k.placed_before:,} → {k.placed_after:,} occupied beds)")
 
 
 def _img(name: str, data: bytes, alt: str) -> str:

@@ -18,7 +18,9 @@ Steps (documented in ``docs/geography.md``):
    island that has no fixed link (Isle of Wight PO30-PO41, Isles of Scilly TR21-TR25).
 4. Added: every bridge, tunnel and ferry of ``shared/data/england-crossings.csv`` (copied to
    ``data/crossings.csv``) plus the two Severn bridges, between the districts named at each
-   end; three A590 junctions are added as places (``WAYPOINTS``).
+   end; junctions on the A590 are added as places (``WAYPOINTS``), joined along the road
+   only (``ROADS``: a straight link between two junctions that are not next to each other
+   on the road would be a second road that does not exist).
 5. Lengths: ``geo_km`` is the WGS-84 geodesic between the places (for crossings: the access
    legs plus the crossing itself); ``km`` = detour × geo_km + per-link constant for road legs,
    the crossing itself at its straight length. The detour factor and constant come from
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +85,7 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
     "Morecambe Bay": [
         (54.24, -2.80), (54.18, -2.86), (54.12, -2.95), (54.05, -3.05), (53.95, -3.20),
         (53.85, -3.50)],
-    "Leven estuary": [(54.22, -3.04), (54.17, -3.02), (54.12, -2.95)],
+    "Leven estuary": [(54.236, -3.03), (54.22, -3.04), (54.17, -3.02), (54.12, -2.95)],
     "Duddon estuary": [
         (54.27, -3.22), (54.22, -3.22), (54.15, -3.27), (54.10, -3.35), (54.05, -3.50)],
     "Solway Firth": [
@@ -147,11 +150,16 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
 }
 
 #: Road junctions added as places where the district centroids alone leave a road out: the
-#: A590 runs round the heads of the Kent and Leven estuaries, far from any district centroid.
-#: They are ordinary places (ids starting "~"), so a location near one snaps to it.
+#: A590 runs round the heads of the Kent and Leven estuaries, far from any district centroid,
+#: and north by Newby Bridge to cross the Leven above its estuary. They are ordinary places
+#: (ids starting "~"), so a location near one snaps to it.
 WAYPOINTS: list[tuple[str, float, float]] = [
     ("~Levens (A590/A6)", 54.268, -2.785),
+    ("~Gilpin Bridge (A590)", 54.257, -2.832),
     ("~Lindale (A590)", 54.218, -2.897),
+    ("~High Newton (A590)", 54.235, -2.930),
+    ("~Newby Bridge (A590)", 54.264, -2.967),
+    ("~Haverthwaite (A590)", 54.247, -3.005),
     ("~Greenodd (A590)", 54.232, -3.050),
 ]
 
@@ -184,6 +192,17 @@ EXTRA_CROSSINGS = [
     ("Prince of Wales Bridge (M4)", "bridge", "Severn Beach", 51.565, -2.660, "Sudbrook",
      51.585, -2.720, "M4 Second Severn Crossing; England-Wales"),
 ]
+#: Waypoints strung along one road, in order: only consecutive ones are linked to each other
+#: (added when the triangulation lacks the link, dropped when it skips a junction: the land
+#: between, Whitbarrow, Witherslack and the Cartmel fells, has no road parallel to the A590).
+ROADS: dict[str, list[str]] = {
+    "A590": ["~Levens (A590/A6)", "~Gilpin Bridge (A590)", "~Lindale (A590)",
+             "~High Newton (A590)", "~Newby Bridge (A590)", "~Haverthwaite (A590)",
+             "~Greenodd (A590)"],
+}
+#: Crossings whose road is not the straight line between its ends (the Mersey tunnels curve
+#: under the river; the Humber Bridge's deck with its approach viaducts): km, general knowledge.
+ROUTE_KM = {"Queensway Tunnel": 3.24, "Kingsway Tunnel": 2.48, "Humber Bridge": 2.22}
 #: Scilly's off-islands (TR22-TR25) are reached by inter-island launches from St Mary's.
 INTER_ISLAND = [("TR21", t) for t in ("TR22", "TR23", "TR24", "TR25")]
 
@@ -233,6 +252,26 @@ def delaunay_links(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.unique(edges, axis=0)
 
 
+def _chain_links(index: Mapping[str, int]) -> set[tuple[int, int]]:
+    """(i, j), i < j, of consecutive waypoints along each road of ROADS."""
+    out = set()
+    for chain in ROADS.values():
+        for a, b in zip(chain, chain[1:]):
+            i, j = index[a], index[b]
+            out.add((min(i, j), max(i, j)))
+    return out
+
+
+def road_chains(edges: np.ndarray, index: Mapping[str, int]) -> np.ndarray:
+    """Edges with each road of ROADS joined junction to junction and never skipping one."""
+    on_road = _chain_links(index)
+    ids = {index[w] for chain in ROADS.values() for w in chain}
+    skip = np.array([(int(a) in ids and int(b) in ids and (int(a), int(b)) not in on_road)
+                     for a, b in edges], dtype=bool)
+    edges = np.vstack([edges[~skip], np.array(sorted(on_road), dtype=edges.dtype)])
+    return np.unique(edges, axis=0)
+
+
 def gabriel_violations(x: np.ndarray, y: np.ndarray, edges: np.ndarray,
                        beta: float) -> np.ndarray:
     """True where another place lies within beta × half the link length of its midpoint."""
@@ -258,14 +297,16 @@ def main() -> None:
                     for seq, (a, o) in enumerate(pts)]
     barrier_table = pd.DataFrame(barrier_rows, columns=["barrier", "seq", "lat", "lon"])
 
-    edges = delaunay_links(x, y)
+    r0, r1, names = barrier_segments(barrier_table)
+    edges = road_chains(delaunay_links(x, y), index)
     geo = geodesic_km(lat[edges[:, 0]], lon[edges[:, 0]], lat[edges[:, 1]], lon[edges[:, 1]])
     geo = np.maximum(geo, 0.001)  # twins at the same point: a link must be longer than 0
     reason = np.full(len(edges), "", dtype=object)
     reason[geo > MAX_LINK_KM] = "too long"
     gab = gabriel_violations(x, y, edges, GABRIEL_BETA)
+    on_road = _chain_links(index)
+    gab &= ~np.array([(int(a), int(b)) in on_road for a, b in edges])  # a road is a road
     reason[(reason == "") & gab] = "gabriel"
-    r0, r1, names = barrier_segments(barrier_table)
     pts = np.column_stack([x, y])
     hit = crosses_any(pts[edges[:, 0]], pts[edges[:, 1]], r0, r1)
     reason[(reason == "") & (hit >= 0)] = [f"barrier: {names[h]}" for h in
@@ -287,7 +328,7 @@ def main() -> None:
         a, b = index[c.a_place], index[c.b_place]
         leg_a = float(geodesic_km(lat[a], lon[a], c.a_lat, c.a_lon))
         leg_b = float(geodesic_km(lat[b], lon[b], c.b_lat, c.b_lon))
-        span = float(geodesic_km(c.a_lat, c.a_lon, c.b_lat, c.b_lon))
+        span = ROUTE_KM.get(c.name, float(geodesic_km(c.a_lat, c.a_lon, c.b_lat, c.b_lon)))
         kind = "ferry" if "ferry" in str(c.kind) else "crossing"
         rows.append((c.a_place, c.b_place, leg_a + leg_b, span, kind, c.name))
     for a_id, b_id in INTER_ISLAND:
@@ -300,7 +341,7 @@ def main() -> None:
 
     calib = json.loads((DATA / "calibration.json").read_text()) if (
         DATA / "calibration.json").exists() else {"detour": 1.25, "per_link_km": 0.0}
-    links["km"] = apply_calibration(links, calib["detour"], calib["per_link_km"]).round(4)
+    links["km"] = apply_calibration(links, calib).round(4)
 
     for path in DATA.glob("*.*"):
         path.chmod(0o644)  # shipped data: readable by everyone (mkstemp creates 0600)
@@ -313,14 +354,29 @@ def main() -> None:
     with atomic_open(DATA / "crossings.csv", "w", newline="") as fh:
         crossings.to_csv(fh, index=False)
     print(f"{len(places)} places, {len(links)} links ({int((links.kind != 'road').sum())} "
-          f"crossings and ferries), detour {calib['detour']}, per link "
-          f"{calib['per_link_km']} km")
+          f"crossings and ferries), calibration {calib}")
 
 
-def apply_calibration(links: pd.DataFrame, detour: float, per_link_km: float) -> pd.Series:
-    """Road legs scaled by the detour factor plus a constant; crossings at their length."""
-    road = links["geo_km"] * detour + np.where(links["geo_km"] > 0, per_link_km, 0.0)
-    return road + links["crossing_km"]
+def apply_calibration(links: pd.DataFrame, calib: Mapping[str, float]) -> pd.Series:
+    """``km`` of each link: road legs by :func:`road_km`, crossings at their own length."""
+    return road_km(links["geo_km"].to_numpy(), calib) + links["crossing_km"]
+
+
+def road_km(geo_km: np.ndarray, calib: Mapping[str, float]) -> np.ndarray:
+    """Road length of straight legs: ``geo × circuity(geo) + per_link_km`` (0 stays 0).
+
+    The circuity grows from ``detour_short`` for very short legs to ``detour_long`` for long
+    ones over ``scale_km``: a path of short links in a conurbation already zig-zags between
+    district centroids (its straight pieces add up to more than the crow flies), whereas a
+    20 km link between two rural centroids stands for a road that winds in between.
+    Old two-parameter calibrations (``detour``, ``per_link_km``) are the constant case.
+    """
+    g = np.asarray(geo_km, float)
+    long = float(calib.get("detour_long", calib.get("detour", 1.25)))
+    short = float(calib.get("detour_short", long))
+    scale = float(calib.get("scale_km", 1.0))
+    factor = long - (long - short) * np.exp(-g / scale)
+    return np.where(g > 0, g * factor + float(calib.get("per_link_km", 0.0)), 0.0)
 
 
 if __name__ == "__main__":

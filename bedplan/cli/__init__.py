@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "distance": "bedplan.cli.distance:distance",
     "generate": "bedplan.cli.generate:generate",
     "serve": "bedplan.cli.serve:serve",
+    "user": "bedplan.cli.user:user",
 }
 
 

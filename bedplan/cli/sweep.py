@@ -30,6 +30,7 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
 
     \b
     SWEEP.toml (every table optional; docs/sweep.md has the details):
+      name = "winter"      # top-level keys (name, include_no_closure) before any [table]
       [demand]
       seeds = 3            # demand draws per scenario; draw k uses seed base_seed + k,
       base_seed = 0        #   the same draws in every scenario
@@ -43,7 +44,7 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
       beds = [10, 12, 14]  # or beds_closed = [...] or cost_per_day = [...]
       [[close_options]]    # one closure option per table (units closed together);
       unit_ids = ["U7"]    #   "nothing closed" is an option too unless
-      label = "close U7"   #   include_no_closure = false (a top-level key)
+      label = "close U7"   #   include_no_closure = false
       [policy]             # policy.toml overrides for every scenario
       limits.max_moves = 10
 

@@ -266,6 +266,9 @@ def accept_route(body: AcceptRequest, request: Request, user: CurrentUser) -> di
         decision = accept(s, user, patient_id=body.patient_id, unit_id=body.unit_id,
                           moves=moves, reason=body.reason, referral=referral,
                           suggested=suggested, suggestion_id=body.suggestion_id)
+    # committed: bring this process's census up to date without reloading it all
+    st.cache.advance(decision.census_version - 1, decision.census_version, decision.changed,
+                     decision.added)
     return {"action": decision.action, "patient_id": decision.patient_id,
             "unit_id": decision.unit_id,
             "moves": [{"patient_id": m.patient_id, "from": m.from_unit, "to": m.to_unit}
@@ -305,7 +308,7 @@ def submit_job(body: JobRequest, request: Request, user: CurrentUser) -> dict[st
 @router.get("/jobs", tags=["jobs"])
 def list_jobs(request: Request, user: CurrentUser) -> dict[str, Any]:
     user.require("planner", "admin")
-    return {"jobs": state_of(request).jobs.list()}
+    return {"jobs": state_of(request).jobs.recent()}
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])

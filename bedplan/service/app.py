@@ -35,6 +35,9 @@ from .jobs import JobRunner
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+#: Sent with every answer: no sniffing, no framing by other sites, no referrer leaks.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "same-origin"}
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,17 @@ def _json(status: int, detail: str, **more: Any) -> JSONResponse:
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, str]]]:
-    errors = [{"where": ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body",
-               "message": str(e.get("msg", "invalid"))} for e in exc.errors()]
+    errors = []
+    for e in exc.errors():
+        loc = tuple(e.get("loc", ()))
+        if e.get("type") == "json_invalid":  # loc is ("body", character offset)
+            where = "body"
+            message = f"not valid JSON (at character {loc[-1]})" if len(loc) > 1 \
+                else "not valid JSON"
+        else:
+            where = ".".join(str(x) for x in loc if x != "body") or "body"
+            message = str(e.get("msg", "invalid"))
+        errors.append({"where": where, "message": message})
     text = "; ".join(f"{e['where']}: {e['message']}" for e in errors[:10])
     return f"invalid request: {text}", errors
 
@@ -120,11 +132,13 @@ def _install_errors(app: FastAPI) -> None:
     async def _last_resort(request: Request,
                            call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         try:
-            return await call_next(request)
+            response = await call_next(request)
         except Exception:  # the boundary: logged here, never shown
             log.exception("unexpected error serving %s %s", request.method,
                           request.url.path)
-            return _json(500, "internal error; it has been logged")
+            response = _json(500, "internal error; it has been logged")
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
 
 def _warm_up(cache: CensusCache) -> None:
@@ -150,7 +164,10 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.instance is not None:
         with reading(factory) as s:
             empty = census_version(s) == 0
-        if empty:
+        if not empty:
+            log.warning("the census already holds data: %s was not imported (replace it "
+                        "with POST /api/import)", settings.instance)
+        else:
             instance = read_instance(settings.instance)
             from . import audit
 
@@ -178,9 +195,10 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="bedplan", version=_version(),
                   description="Place people in specialised mental-health beds close to home: "
                               "census, suggestions, accepts (audited), reallocation and "
-                              "scenario jobs.", lifespan=lifespan)
+                              "scenario jobs.", lifespan=lifespan, docs_url=None)
     app.state.bedplan = state
     _install_errors(app)
+    _install_docs(app)
     from .api import router as api_router
     from .pages import router as page_router
 
@@ -188,6 +206,30 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI served from the files of the swagger-ui-py package when it is
+    installed (the machine may be offline), else from FastAPI's default CDN."""
+    import importlib.util
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    kwargs: dict[str, Any] = {}
+    spec = importlib.util.find_spec("swagger_ui")
+    static = None
+    if spec is not None and spec.submodule_search_locations:
+        static = Path(next(iter(spec.submodule_search_locations))) / "static"
+    if static is not None and (static / "swagger-ui-bundle.js").exists():
+        app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
+        kwargs = {"swagger_js_url": "/docs-static/swagger-ui-bundle.js",
+                  "swagger_css_url": "/docs-static/swagger-ui.css",
+                  "swagger_favicon_url": "/docs-static/favicon-32x32.png"}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="bedplan API",
+                                   **kwargs)
 
 
 def _version() -> str:

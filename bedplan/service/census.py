@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.domain import (
@@ -142,14 +142,14 @@ def store_instance(session: Session, instance: Instance) -> int:
     for table in (PatientRow, UnitRow, NetworkRow):
         session.execute(delete(table))
     if instance.networks:
-        session.execute(NetworkRow.__table__.insert(), [
+        session.execute(insert(NetworkRow), [
             {"network_id": n.network_id, "name": n.name, "lead_provider": n.lead_provider,
              "extra": _extra(n.extra), "position": i} for i, n in enumerate(instance.networks)])
     if instance.units:
-        session.execute(UnitRow.__table__.insert(),
+        session.execute(insert(UnitRow),
                         [unit_row(u, i) for i, u in enumerate(instance.units)])
     if instance.patients:
-        session.execute(PatientRow.__table__.insert(),
+        session.execute(insert(PatientRow),
                         [patient_row(p, i) for i, p in enumerate(instance.patients)])
     for key, value in ((POLICY_KEY, policy_json(instance.policy)),
                        (GEOGRAPHY_KEY, geography_json(instance.geography)),
@@ -195,3 +195,22 @@ class CensusCache:
             if version >= self._version:
                 self._version, self._instance = version, instance
         return version, instance
+
+    def advance(self, before: int, after: int, changed: Iterable[Patient],
+                added: Iterable[Patient]) -> bool:
+        """Apply a change this process just committed (``before`` → ``after``) without a
+        reload: ``changed`` patients replace theirs, ``added`` ones go last (as their
+        position says). Only when the cache was exactly at ``before``; else the next
+        :meth:`get` reloads. Returns whether it applied."""
+        with self._lock:
+            if self._instance is None or self._version != before:
+                return False
+            inst = self._instance
+            index = inst.patient_index()
+            patients = list(inst.patients)
+            for p in changed:
+                patients[index[p.patient_id]] = p
+            patients.extend(added)
+            self._instance = dataclasses.replace(inst, patients=tuple(patients))
+            self._version = after
+            return True

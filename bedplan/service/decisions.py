@@ -48,6 +48,8 @@ class Decision:
     unit_id: str
     moves: tuple[MoveRequest, ...]
     census_version: int
+    changed: tuple[Patient, ...] = ()  # their state after the decision
+    added: tuple[Patient, ...] = ()  # a new referral, admitted
 
 
 def visible_patient(session: Session, user: User, patient_id: str, *,
@@ -113,8 +115,12 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
         if not before.movable:
             raise conflict(f"{patient_id} is marked not movable")
     _check_fits(before, target, patient_id)
+    if len({m.patient_id for m in moves}) != len(moves):
+        raise invalid("each patient can be moved once")
     moved: list[tuple[MoveRequest, Patient]] = []
     for m in moves:
+        if m.from_unit == m.to_unit:
+            raise invalid(f"move of {m.patient_id}: from and to are both {m.to_unit}")
         q = to_patient(visible_patient(session, user, m.patient_id))
         if q.status != "inpatient" or q.current_unit_id != m.from_unit:
             raise conflict(f"{m.patient_id} is not in {m.from_unit} any more")
@@ -128,8 +134,9 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
     involved = sorted({unit_id, *(m.to_unit for m in moves), *(m.from_unit for m in moves),
                        *([before.current_unit_id] if before.current_unit_id else [])})
     # 2. lock units, then patients, in a fixed order (no deadlock between two accepts)
-    for uid in involved:
-        session.scalar(select(UnitRow).where(UnitRow.unit_id == uid).with_for_update())
+    for uid in involved:  # populate_existing: beds may have changed before we got the lock
+        session.scalar(select(UnitRow).where(UnitRow.unit_id == uid).with_for_update()
+                       .execution_options(populate_existing=True))
     people = sorted({*([] if referral is not None else [patient_id]),
                      *(m.patient_id for m in moves)})
     rows = {pid: visible_patient(session, user, pid, lock=True) for pid in people}
@@ -144,10 +151,12 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
     today = dt.date.today()
     for m, _q in moved:
         rows[m.patient_id].current_unit_id = m.to_unit
+    added: tuple[Patient, ...] = ()
     if referral is not None:
         new = replace(referral, status="inpatient", current_unit_id=unit_id, admitted_on=today)
         position = int(session.scalar(select(func.max(PatientRow.position))) or 0) + 1
         session.add(PatientRow(**patient_row(new, position)))
+        added = (to_patient(PatientRow(**patient_row(new, position))),)
         action = "admit"
     else:
         row = rows[patient_id]
@@ -162,8 +171,8 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
         u = to_unit(session.get(UnitRow, uid))  # type: ignore[arg-type]
         n = occupied(session, uid)
         if n > u.open_beds:
-            raise conflict(f"{uid} has no free bed any more ({n - 1} of {u.open_beds} open "
-                           "beds taken); ask for new suggestions")
+            raise conflict(f"{uid} has no free bed any more (all {u.open_beds} open beds "
+                           "taken); ask for new suggestions")
     # 5. record
     version = bump_version(session)
     details: dict[str, Any] = {
@@ -179,4 +188,5 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
                          reason=reason, details=details)
     log.info("%s %s -> %s (%d moves) by user %d", action, patient_id, unit_id, len(moves),
              user.id)
-    return Decision(event, action, patient_id, unit_id, tuple(moves), version)
+    return Decision(event, action, patient_id, unit_id, tuple(moves), version,
+                    tuple(to_patient(r) for r in rows.values()), added)

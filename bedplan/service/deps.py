@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .app import state_of
 from .auth import SESSION_COOKIE, AuthError, User, same_token, to_user
@@ -37,7 +40,14 @@ def optional_user(request: Request) -> User | None:
         return to_user(row, csrf, via_cookie)
 
 
-def current_user(request: Request) -> User:
+#: Declares the bearer scheme in OpenAPI (the "Authorize" button of /docs); the token itself
+#: is read in :func:`optional_user`.
+_bearer = HTTPBearer(auto_error=False, description="a token from POST /api/token")
+
+
+def current_user(request: Request,
+                 _credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(_bearer)]) -> User:
     """The API's dependency: 401 without credentials; 403 on a cookie request without CSRF."""
     user = optional_user(request)
     if user is None:

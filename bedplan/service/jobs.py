@@ -90,7 +90,7 @@ class JobRunner:
             row = s.get(JobRow, job_id)
             return None if row is None else job_dict(row)
 
-    def list(self, limit: int = 20) -> list[dict[str, Any]]:
+    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
         with self._factory() as s:
             rows = s.scalars(select(JobRow).order_by(JobRow.created_at.desc()).limit(limit))
             return [job_dict(r) for r in rows]

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-EXAMPLE_CHANGES = """# Planner's scenario (CHANGES.toml): edit and run.
+EXAMPLE_CHANGES = """# Two more beds in a full unit (edit, then run)
 [[set]]
 unit_id = "UNIT_ID"
 beds = 20
@@ -144,7 +144,10 @@ def planner_page(request: Request) -> Response:
         return _page(request, "message.html", user, title="Planners only",
                      message="Scenarios are run by planners and admins.")
     _version, inst = state_of(request).cache.get()
-    example = EXAMPLE_CHANGES.replace("UNIT_ID", inst.units[0].unit_id if inst.units else "U1")
+    occ = occupancy(inst)
+    full = [u for u in inst.units if occ.get(u.unit_id, 0) >= u.open_beds] or list(inst.units)
+    example = (EXAMPLE_CHANGES.replace("UNIT_ID", full[0].unit_id)
+               .replace("beds = 20", f"beds = {full[0].beds + 2}") if full else "")
     return _page(request, "planner.html", user, example=example,
                  networks=sorted({u.network_id for u in inst.units}))
 

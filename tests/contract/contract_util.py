@@ -22,14 +22,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from geopy.distance import geodesic
-
 import oracle
+from geopy.distance import geodesic
 from oracle import Geography, Rows
 
 BEDPLAN = str(Path(sys.executable).with_name("bedplan"))
 if not Path(BEDPLAN).exists():  # pragma: no cover - fallback for other layouts
     BEDPLAN = shutil.which("bedplan") or "/tmp/venv/bin/bedplan"
+
+# The built-in England travel network's shipped data (places.csv.gz, links.csv.gz): read as
+# plain data by the oracle, which applies the contract's rule to it with its own Dijkstra.
+BUILTIN_DATA = Path(__file__).resolve().parents[2] / "optimiser" / "data"
 
 ASSIGNMENT_COLUMNS = ["patient_id", "status", "current_unit_id", "unit_id", "action",
                       "distance_km", "out_of_area"]
@@ -64,8 +67,15 @@ class Spec:
     geography: Geography | None = None
     extra_files: dict[str, str | bytes] = field(default_factory=dict)
 
-    def oracle_instance(self) -> oracle.OInstance:
-        return oracle.load(self.units, self.patients, self.policy, self.geography)
+    def oracle_instance(self, distance: str | None = None) -> oracle.OInstance:
+        """The oracle's reading; ``distance`` as the --distance flag would override it."""
+        policy = dict(self.policy or {})
+        if distance is not None:
+            policy["distance"] = distance
+        builtin = None
+        if policy.get("distance", "road") == "road" and self.geography is None:
+            builtin = oracle.builtin_geography(str(BUILTIN_DATA))
+        return oracle.load(self.units, self.patients, policy, self.geography, builtin)
 
     def copy(self, **changes: Any) -> Spec:
         import copy as _copy
@@ -195,7 +205,7 @@ def _near(rng: random.Random, anchor: str) -> tuple[float, float]:
 
 
 def random_spec(seed: int, *, max_patients: int = 6, max_units: int = 4,
-                hard: bool = False) -> Spec:
+                hard: bool = False, builtin_road: bool = False) -> Spec:
     """A seeded random tiny instance that the contract calls valid (retrying as needed).
 
     ``hard``: mixed services and every level in one instance, zero weights (ties), beds 0,
@@ -204,6 +214,11 @@ def random_spec(seed: int, *, max_patients: int = 6, max_units: int = 4,
     rng = random.Random(seed)
     for _ in range(50):
         spec = (_random_hard_once if hard else _random_spec_once)(rng, max_patients, max_units)
+        if builtin_road:  # road over the built-in England network: no geography/
+            spec.geography = None
+            spec.policy = {k: v for k, v in (spec.policy or {}).items() if k != "distance"}
+            if rng.random() < 0.5:
+                spec.policy["distance"] = "road"
         if oracle.invalid_reason(spec.oracle_instance()) is None:
             return spec
     raise RuntimeError("could not generate a valid instance")  # pragma: no cover
@@ -429,7 +444,7 @@ def check_reallocate(spec: Spec, out: Path, run: Run, *, brute_force: bool = Tru
     try:
         summary = strict_json((out / "summary.json").read_text(encoding="utf-8"))
     except ValueError as exc:
-        return problems + [f"summary.json is not valid JSON: {exc}"]
+        return [*problems, f"summary.json is not valid JSON: {exc}"]
     missing = SUMMARY_KEYS - set(summary)
     if missing:
         problems.append(f"summary.json lacks keys {sorted(missing)}")
@@ -444,7 +459,7 @@ def check_reallocate(spec: Spec, out: Path, run: Run, *, brute_force: bool = Tru
         problems.append(f"solver not a string: {summary.get('solver')!r}")
     if not is_number(summary.get("seconds")) or summary.get("seconds", -1) < 0:
         problems.append(f"seconds not a number >= 0: {summary.get('seconds')!r}")
-    header, rows, raw = read_assignments(out)
+    header, rows, _raw = read_assignments(out)
     if header != ASSIGNMENT_COLUMNS:
         problems.append(f"assignments.csv header {header}, expected {ASSIGNMENT_COLUMNS}")
     if best.status == "infeasible":
@@ -521,16 +536,14 @@ def check_reallocate(spec: Spec, out: Path, run: Run, *, brute_force: bool = Tru
         got = metrics.get(key)
         if key in METRIC_KEYS and key in metrics:
             if key.endswith("_km"):
-                if not is_number(got) or not math.isclose(got, value, rel_tol=1e-6,
-                                                          abs_tol=0.0051):
+                if not isinstance(got, int | float) or isinstance(got, bool) or \
+                        not math.isclose(got, value, rel_tol=1e-6, abs_tol=0.0051):
                     problems.append(f"metrics.{key} {got!r}, expected {value:.6f}")
             elif got != value or isinstance(got, bool) or not isinstance(got, int):
                 problems.append(f"metrics.{key} {got!r}, expected {value}")
     if any(p.status == "referral" and o[0] == "unplaced"
            for p, o in zip(inst.patients, plan, strict=True)) and not summary.get("diagnosis"):
         problems.append("referrals left unplaced but diagnosis is empty")
-    if raw.count("\r\n"):
-        pass  # line endings are not fixed by the contract
     return problems
 
 

@@ -113,8 +113,23 @@ class Geography:
     links: Sequence[tuple[str, str, float]]
 
     def snap(self, lat: float, lon: float) -> tuple[str, float]:
-        """Nearest place by geodesic distance; ties to the smallest place_id."""
-        best = min((geodesic((lat, lon), xy).km, pid) for pid, xy in self.places.items())
+        """Nearest place by geodesic distance; ties to the smallest place_id.
+
+        Big networks: an equirectangular estimate keeps the 12 nearest candidates (plus any
+        within 2 km of the 12th) and the exact geodesic decides among them.
+        """
+        items = list(self.places.items())
+        if len(items) > 50:
+            k = math.cos(math.radians(lat))
+
+            def approx(xy: tuple[float, float]) -> float:
+                return 111.2 * math.hypot(xy[0] - lat, (xy[1] - lon) * k)
+
+            est = sorted((approx(xy), pid) for pid, xy in items)
+            limit = est[min(11, len(est) - 1)][0] + 2.0
+            keep = {pid for e, pid in est if e <= limit}
+            items = [(pid, xy) for pid, xy in items if pid in keep]
+        best = min((geodesic((lat, lon), xy).km, pid) for pid, xy in items)
         return best[1], best[0]
 
     def shortest(self, source: str) -> dict[str, float]:
@@ -135,6 +150,28 @@ class Geography:
                     dist[nxt] = nd
                     heapq.heappush(heap, (nd, nxt))
         return dist
+
+
+_BUILTIN: dict[str, Geography] = {}
+
+
+def builtin_geography(data_dir: str) -> Geography:
+    """The built-in England network read from its shipped data files (places.csv.gz,
+    links.csv.gz: ``from,to,...,km``), as plain data: the contract says it "follows the same
+    rule over its own places and links" as a custom geography/."""
+    if data_dir not in _BUILTIN:
+        import csv
+        import gzip
+        from pathlib import Path
+
+        base = Path(data_dir)
+        with gzip.open(base / "places.csv.gz", "rt", encoding="utf-8") as fh:
+            places = {r["place_id"]: (float(r["lat"]), float(r["lon"]))
+                      for r in csv.DictReader(fh)}
+        with gzip.open(base / "links.csv.gz", "rt", encoding="utf-8") as fh:
+            links = [(r["from"], r["to"], float(r["km"])) for r in csv.DictReader(fh)]
+        _BUILTIN[data_dir] = Geography(places, links)
+    return _BUILTIN[data_dir]
 
 
 @dataclass(frozen=True)
@@ -161,7 +198,8 @@ def read_units(rows: Rows) -> tuple[OUnit, ...]:
         out.append(OUnit(
             uid=r["unit_id"].strip(), network=r["network_id"].strip(), service=service,
             level=r["level"].strip(), sex=(r.get("sex", "").strip().lower() or "mixed"),
-            age_min=parse_int(r.get("age_min", ""), lo), age_max=parse_int(r.get("age_max", ""), hi),
+            age_min=parse_int(r.get("age_min", ""), lo),
+            age_max=parse_int(r.get("age_max", ""), hi),
             specialisms=tags(r.get("specialisms", "")),
             open_beds=beds - parse_int(r.get("beds_closed", ""), 0),
             cost=parse_float(r.get("cost_per_day", ""), 0.0),
@@ -196,18 +234,24 @@ def distances(units: Sequence[OUnit], patients: Sequence[OPatient], mode: str,
         return km
     if geography is None:
         raise ValueError("road distance over the built-in England network is not modelled here")
+    unit_snaps = {u.uid: geography.snap(u.lat, u.lon) for u in units}
+    paths_from: dict[str, dict[str, float]] = {}
     for p in patients:
         hp, ha = geography.snap(p.home_lat, p.home_lon)
-        paths = geography.shortest(hp)
+        if hp not in paths_from:
+            paths_from[hp] = geography.shortest(hp)
+        paths = paths_from[hp]
         for u in units:
-            up, ua = geography.snap(u.lat, u.lon)
+            up, ua = unit_snaps[u.uid]
             km[p.pid, u.uid] = ha + paths[up] + ua if up in paths else INF
     return km
 
 
 def load(units: Rows, patients: Rows, policy: Mapping[str, object] | None = None,
-         geography: Geography | None = None) -> OInstance:
-    """The oracle's instance from contract rows and a policy mapping (as policy.toml)."""
+         geography: Geography | None = None, builtin: Geography | None = None) -> OInstance:
+    """The oracle's instance from contract rows and a policy mapping (as policy.toml).
+
+    Road distance without a custom ``geography`` uses ``builtin`` (the England network)."""
     policy = dict(policy or {})
     weights = dict(DEFAULT_WEIGHTS)
     weights.update({k: float(v) for k, v in dict(policy.get("weights", {})).items()})  # type: ignore[call-overload]
@@ -216,7 +260,7 @@ def load(units: Rows, patients: Rows, policy: Mapping[str, object] | None = None
     ous, ops = read_units(units), read_patients(patients)
     return OInstance(ous, ops, weights, limits.get("max_moves"),
                      limits.get("max_admissions_per_unit"), mode, geography,
-                     distances(ous, ops, mode, geography))
+                     distances(ous, ops, mode, geography or builtin))
 
 
 def compatible(inst: OInstance, p: OPatient, u: OUnit) -> bool:

@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import contract_util as cu
+import pytest
 from contract_util import Spec, patient_row, unit_row
 from variants import base_spec
 

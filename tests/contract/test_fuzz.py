@@ -9,15 +9,13 @@ matching status. Bounded (60 examples, 200 in the slow run) and deterministic.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
+import contract_util as cu
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import contract_util as cu
 from variants import base_spec
 
 NASTY = ["", " ", "1e308", "-1e308", "99999999999999999999999", "nan", "NaN", "inf", "-inf",

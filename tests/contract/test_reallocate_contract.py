@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import contract_util as cu
 import oracle
+import pytest
 from contract_util import Spec, patient_row, unit_row
 from oracle import Geography
 
@@ -47,6 +46,22 @@ def test_random_tiny_instances(tmp_path: Path, seed: int) -> None:
 @pytest.mark.parametrize("seed", SLOW_SEEDS)
 def test_random_tiny_instances_sweep(tmp_path: Path, seed: int) -> None:
     spec = cu.random_spec(seed)
+    run, out = cu.reallocate(spec, tmp_path)
+    assert cu.check_reallocate(spec, out, run) == []
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_random_builtin_road_instances(tmp_path: Path, seed: int) -> None:
+    """Road distances over the built-in England network (no geography/)."""
+    spec = cu.random_spec(seed, hard=seed % 2 == 1, builtin_road=True)
+    run, out = cu.reallocate(spec, tmp_path)
+    assert cu.check_reallocate(spec, out, run) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(2, 80))
+def test_random_builtin_road_instances_sweep(tmp_path: Path, seed: int) -> None:
+    spec = cu.random_spec(seed, hard=seed % 2 == 1, builtin_road=True)
     run, out = cu.reallocate(spec, tmp_path)
     assert cu.check_reallocate(spec, out, run) == []
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import contract_util as cu
+import pytest
 
 
 def generated(tmp: Path, patients: int, units: int, seed: int) -> Path:

@@ -12,15 +12,13 @@ patient → exit 2 ("invalid input").
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import contract_util as cu
 import oracle
+import pytest
 from contract_util import Spec, patient_row, unit_row
 
 LON = (51.51, -0.13)

@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 import contract_util as cu
+import pytest
 from contract_util import Spec
 from oracle import Geography
 from variants import base_spec
@@ -131,6 +130,14 @@ CASES = [
     Case("non-UTF-8 bytes", _files(**{"networks.csv": "network_id,name,lead_provider\n"
                                       "N1,Nörth,Trust\nN2,South,Trust\n".encode("latin-1")}),
          "networks.csv", None, None, ("CSV UTF-8",)),
+    Case("age -1", _set("patients", 0, age="-1"), "patients.csv", 2, "age"),
+    Case("patient sex blank", _set("patients", 3, sex=""), "patients.csv", 5, "sex"),
+    Case("negative beds_closed", _set("units", 1, beds_closed="-1"), "units.csv", 3,
+         "beds_closed"),
+    Case("unknown solver", _policy('distance = "geodesic"\n[solver]\nname = "gurobi"\n'),
+         "policy.toml", None, "name", ("gurobi",)),
+    Case("weight as a string", _policy('distance = "geodesic"\n[weights]\nmove = "25"\n'),
+         "policy.toml", None, "move"),
     Case("UTF-16 file", _files(**{"units.csv": cu.csv_text(base_spec().units)
                                   .encode("utf-16")}), "units.csv", None, None,
          ("CSV UTF-8",)),
@@ -226,5 +233,25 @@ def test_valid_custom_geography_validates(tmp_path: Path) -> None:
     spec.policy = {"distance": "road"}
     spec.geography = Geography(places={"A": (51.5, -0.1), "B": (52.5, -1.9)},
                                links=[("A", "B", 190.0)])
+    run = cu.run_cli("validate", cu.write_spec(spec, tmp_path / "inst"))
+    assert run.code == 0, run.stderr
+
+
+def test_overfull_but_valid_instance_validates(tmp_path: Path) -> None:
+    """Infeasibility is a run outcome (exit 3), not invalid input: validate says valid."""
+    spec = base_spec()
+    spec.units[0]["beds"] = "1"  # U1 holds P1 and P2, both immovable now
+    spec.patients[0]["movable"] = "false"
+    run = cu.run_cli("validate", cu.write_spec(spec, tmp_path / "inst"))
+    assert run.code == 0, run.stderr
+    out = tmp_path / "out"
+    run = cu.run_cli("reallocate", tmp_path / "inst", "--out", out)
+    assert cu.check_reallocate(spec, out, run) == []
+    assert run.code == 3
+
+
+def test_age_zero_is_valid(tmp_path: Path) -> None:
+    spec = base_spec()
+    spec.patients[4]["age"] = "0"  # R2, camhs: valid, but outside U4's 12..17
     run = cu.run_cli("validate", cu.write_spec(spec, tmp_path / "inst"))
     assert run.code == 0, run.stderr

@@ -12,15 +12,13 @@ plain CSV (the contract names columns, never positions).
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import contract_util as cu
 import oracle
+import pytest
 from variants import EXPECTED_PLAN, HOME_POSTCODES, UNIT_POSTCODES, base_spec
 
 
@@ -136,7 +134,7 @@ def test_integers_written_with_point_zero(tmp_path: Path, plain: dict[str, Any])
 
 
 @pytest.mark.parametrize(("yes", "no"), [("TRUE", "False"), ("yes", "NO"), ("Yes", "no"),
-                                         ("1", "0"), ("True", "FALSE")])
+                                         ("1", "0"), ("True", "FALSE"), ("tRuE", "nO")])
 def test_boolean_spellings(tmp_path: Path, plain: dict[str, Any], yes: str, no: str) -> None:
     """P5 must be movable (it moves in the plan) and P2 immovable (it stays delayed)."""
     spec = base_spec()

@@ -255,18 +255,72 @@ def test_networkx_graph_agrees_with_the_sparse_dijkstra(england):
     assert km(a, b) == pytest.approx(nx_km, abs=1e-9)
 
 
-def test_calibration_is_within_its_recorded_targets():
+def _calibration() -> tuple[pd.DataFrame, dict]:
     data = resources.files("optimiser") / "data"
-    table = pd.read_csv(data / "calibration.csv")
-    summary = json.loads((data / "calibration.json").read_text())
+    return (pd.read_csv(data / "calibration.csv"),
+            json.loads((data / "calibration.json").read_text()))
+
+
+def test_calibration_meets_its_targets_but_for_one_documented_pair():
+    table, summary = _calibration()
     assert len(table) >= 30
     err = table["error_pct"].abs()
     assert err.median() < 5.0
-    # Target: every pair under 10%. Recorded state: 56 of 60 are; the rest are estuary
-    # approaches and the M62 (docs/geography.md says why). Guard against regressions.
-    assert (err < 10).mean() >= 0.9 and err.max() < 20
+    # Target: every pair under 10%. The one pair that is not, and may not be, is Hull-Grimsby:
+    # its reference is the fastest route (A15/A180, 54 km) while the network, which knows
+    # distances and not speeds, takes the shortest road along the south bank of the Humber
+    # (about 45 km); docs/geography.md says why. It must stay within 20%.
+    over = table[err >= 10]
+    assert set(zip(over["town_a"], over["town_b"], strict=True)) <= {("Hull", "Grimsby")}
+    assert err.max() < 20
     assert summary["median_abs_error_pct"] == pytest.approx(err.median())
-    # The network beats straight lines for nearly every pair.
-    assert (err < table["geodesic_error_pct"].abs()).mean() > 0.9
+    assert summary["pairs_over_10_pct"] == len(over)
+    # The network beats straight lines for every pair.
+    assert (err < table["geodesic_error_pct"].abs()).all()
     for town in ("Hull", "Penzance", "Norwich", "Newcastle upon Tyne", "Keswick"):
         assert town in set(table["town_a"]) | set(table["town_b"])
+
+
+def test_calibration_table_is_what_the_shipped_network_gives():
+    table, _ = _calibration()
+    for r in table.itertuples():
+        assert km(r.district_a, r.district_b) == pytest.approx(r.model_km, abs=0.051), r
+
+
+def test_link_lengths_follow_the_recorded_model():
+    _, links = geo.builtin_tables()
+    _, c = _calibration()
+    g = links["geo_km"].to_numpy()
+    circuity = c["detour_long"] - (c["detour_long"] - c["detour_short"]) * np.exp(
+        -g / c["scale_km"])
+    expected = np.where(g > 0, g * circuity + c["per_link_km"], 0.0) + links["crossing_km"]
+    assert np.allclose(links["km"], expected, atol=1e-4)
+    # Circuity grows with link length: a 1 km link in a town is charged less per km of
+    # straight line than a 20 km rural one, the constant aside.
+    assert c["detour_short"] <= c["detour_long"]
+
+
+def test_tunnels_are_charged_their_length_not_the_straight_line():
+    _, links = geo.builtin_tables()
+    by_name = links.set_index("name")
+    assert by_name.loc["Queensway Tunnel", "crossing_km"] == pytest.approx(3.24)
+    assert by_name.loc["Kingsway Tunnel", "crossing_km"] == pytest.approx(2.48)
+
+
+A590 = ["~Levens (A590/A6)", "~Gilpin Bridge (A590)", "~Lindale (A590)", "~High Newton (A590)",
+        "~Newby Bridge (A590)", "~Haverthwaite (A590)", "~Greenodd (A590)"]
+
+
+def test_a590_junctions_are_joined_along_the_road_only(england):
+    g = england.graph
+    for i, a in enumerate(A590):
+        on_road = {A590[k] for k in (i - 1, i + 1) if 0 <= k < len(A590)}
+        assert {b for b in g[a] if b.startswith("~")} == on_road, a
+
+
+def test_kendal_to_barrow_follows_the_a590_round_the_estuaries(england):
+    path = nx.shortest_path(england.graph, "LA9", "LA14", weight="km")
+    # Past Lindale, north to Newby Bridge and over the Leven above its estuary.
+    inner = [p for p in path if p.startswith("~")]
+    assert inner[-5:] == A590[2:]
+    assert 49.5 <= km("LA9", "LA14") <= 60.5  # ~55 km by the A590

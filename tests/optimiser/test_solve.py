@@ -175,3 +175,12 @@ def test_tiny_time_limit_never_reports_optimal(b, solver, method):
             assert r.bound <= full.objective + 1e-6
     else:
         assert r.assignments == () and r.diagnosis
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_no_units_leaves_every_referral_unplaced(b, method):
+    inst = b.make([], [b.referral("R1", priority=2), b.referral("R2")])
+    r = solve(inst, distances=np.zeros((2, 0)), method=method)
+    assert r.status == OPTIMAL and r.objective == pytest.approx(3000.0)
+    assert [a.action for a in r.assignments] == ["unplaced", "unplaced"]
+    assert all("no compatible unit at all" in line for line in r.diagnosis)

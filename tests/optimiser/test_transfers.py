@@ -202,4 +202,25 @@ def test_property_replaying_the_plan_never_overfills_and_reaches_the_allocation(
         assert len({s.cycle for s in temps}) == len(temps)  # one temporary bed per cycle
         assert [s.step for s in steps] == list(range(1, len(steps) + 1))
         assert transfer_plan(inst, result) == steps  # deterministic
+        _assert_temporary_beds_only_when_every_move_is_blocked(inst, steps)
     assert cycles_seen > 0  # the generator does exercise cycles
+
+
+def _assert_temporary_beds_only_when_every_move_is_blocked(inst, steps):
+    """At a temporary step, every move still to come targets a unit with no free bed."""
+    free = {u.unit_id: u.open_beds for u in inst.units}
+    for p in inst.patients:
+        if p.current_unit_id:
+            free[p.current_unit_id] -= 1
+    for k, s in enumerate(steps):
+        if s.kind == TEMPORARY:
+            later = [t for t in steps[k:] if t.kind == MOVE]
+            assert later and all(free[t.to_unit_id] <= 0 for t in later)
+            free[s.from_unit_id] += 1
+        elif s.kind == MOVE:
+            free[s.to_unit_id] -= 1
+            if not any(t.kind == TEMPORARY and t.patient_id == s.patient_id
+                       for t in steps[:k]):
+                free[s.from_unit_id] += 1
+        else:
+            free[s.to_unit_id] -= 1

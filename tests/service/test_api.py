@@ -192,6 +192,14 @@ def test_accept_refuses_a_unit_that_does_not_fit(client, as_user):
     ({"patient_id": "R1", "unit_id": "YORK", "colour": "red"}, 422, "colour"),
     ({"patient_id": "R1"}, 422, "unit_id"),
     ({"patient_id": "R1", "unit_id": "YORK", "suggestion_id": 999}, 422, "not a suggestion"),
+    ({"patient_id": "R1", "unit_id": "YORK",
+      "moves": [{"patient_id": "P1", "from": "LEEDS", "to": "LEEDS"}]}, 422, "both LEEDS"),
+    ({"patient_id": "R1", "unit_id": "YORK",
+      "moves": [{"patient_id": "P1", "from": "LEEDS", "to": "YORK"}] * 2}, 422, "moved once"),
+    ({"patient_id": "R1", "unit_id": "YORK",
+      "moves": [{"patient_id": "P1", "from": "YORK", "to": "LEEDS"}]}, 409, "not in YORK"),
+    ({"patient_id": "R1", "unit_id": "LEEDS",
+      "moves": [{"patient_id": "P1", "from": "LEEDS", "to": "LEEDSF"}]}, 422, "female-only"),
 ])
 def test_bad_accepts_get_clear_4xx(client, as_user, body, status, words):
     r = client.post("/api/accept", json=body, headers=as_user("north"))
@@ -238,7 +246,7 @@ def test_malformed_json_is_a_clear_422(client, as_user):
     h = dict(as_user("north"), **{"Content-Type": "application/json"})
     r = client.post("/api/suggestions", content=b"{not json", headers=h)
     assert r.status_code == 422
-    assert r.json()["detail"].startswith("invalid request")
+    assert r.json()["detail"] == "invalid request: body: not valid JSON (at character 1)"
 
 
 def test_an_internal_error_is_a_generic_500(client, as_user, monkeypatch, caplog):
@@ -261,7 +269,11 @@ def test_unknown_route_is_json_404(client):
 
 
 def test_openapi_docs(client):
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    if "/docs-static/" in docs.text:  # swagger-ui-bundle installed: works offline
+        assert client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
+    assert docs.headers["x-frame-options"] == "DENY"
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/census", "/api/suggestions", "/api/accept", "/api/jobs",
             "/api/import"} <= set(paths)
@@ -361,3 +373,39 @@ def test_export_round_trips(client, as_user, census_dir, tmp_path):
     assert r.status_code == 200
     zipfile.ZipFile(io.BytesIO(r.content)).extractall(tmp_path / "export")
     assert read_instance(tmp_path / "export") == read_instance(census_dir)
+
+
+def test_the_census_cache_follows_accepts_without_reloading(app, client, as_user):
+    from bedplan.service.census import load_instance
+    from bedplan.service.db import reading
+
+    h = as_user("north")
+    cache = app.state.bedplan.cache
+    cache.get()
+    client.post("/api/accept", json={"patient_id": "R3", "unit_id": "YORK"}, headers=h)
+    s = client.post("/api/suggestions", json={"patient_id": "C1", "allow_moves": 1},
+                    headers=h).json()
+    client.post("/api/accept", json={"patient_id": "C1", "unit_id": "YORK",
+                                     "moves": s["options"][0]["moves"]}, headers=h)
+    referral = {"patient_id": "NEW2", "service": "adult_secure", "level": "medium",
+                "sex": "male", "age": 30, "home_lat": 53.8, "home_lon": -1.5,
+                "home_network_id": "north"}
+    client.post("/api/accept", json={"referral": referral, "unit_id": "LONDON"}, headers=h)
+    cached = cache._instance
+    with reading(app.state.bedplan.factory) as session:
+        fresh = load_instance(session)
+    assert cache._version == 4
+    assert cached == fresh
+    assert cached.patients[-1].patient_id == "NEW2"
+
+
+def test_serve_refuses_an_invalid_instance_with_exit_2(tmp_path, census_dir):
+    from click.testing import CliRunner
+
+    from bedplan.cli import cli
+
+    (census_dir / "units.csv").write_text("unit_id,beds\nU1,lots\n")
+    r = CliRunner().invoke(cli, ["serve", "--instance", str(census_dir), "--data-dir",
+                                 str(tmp_path / "d")])
+    assert r.exit_code == 2
+    assert "units.csv" in r.output and "Traceback" not in r.output

@@ -54,7 +54,7 @@ def test_census_changes_are_recorded(client, as_user):
     change = events(client, as_user, action="unit_beds")[-1]
     assert change["details"]["beds_closed"] == {"before": 0, "after": 1}
     assert change["reason"] == "staffing"
-    assert [e["action"] for e in events(client, as_user)][0] == "import"
+    assert events(client, as_user)[0]["action"] == "import"
 
 
 def test_jobs_are_recorded(client, as_user):

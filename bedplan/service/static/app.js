@@ -104,15 +104,26 @@ var bedplan = (function () {
       document.getElementById("nooptions").hidden = d.options.length > 0;
       var rb = document.querySelector("#rejected tbody");
       rb.replaceChildren();
+      var other = d.rejected.filter(function (r) { var u = d.units[r.unit_id]; return u && u.service !== p.service; });
       d.rejected.forEach(function (r) {
         var u = d.units[r.unit_id];
-        rb.appendChild(el("tr", {}, [
+        var elsewhere = u && u.service !== p.service;
+        rb.appendChild(el("tr", elsewhere ? { cls: "other-service", hidden: "" } : {}, [
           el("td", {}, [unitLabel(u, r.unit_id), el("div", { cls: "small muted", text: r.unit_id })]),
           el("td", { text: u ? u.network_id : "" }),
           el("td", { cls: "num", text: km(r.distance_km) }),
           el("td", {}, [el("ul", { cls: "reasons" }, r.reasons.map(function (t) { return el("li", { text: t }); }))])
         ]));
       });
+      if (other.length) {
+        var toggle = el("button", { type: "button", cls: "link-dark", text: "show " + other.length +
+          " nearer ward(s) of other services (" + p.service.replace("_", " ") + " needed)" });
+        toggle.addEventListener("click", function () {
+          rb.querySelectorAll("tr.other-service").forEach(function (tr) { tr.hidden = false; });
+          toggle.closest("tr").remove();
+        });
+        rb.appendChild(el("tr", {}, [el("td", { colspan: "4" }, [toggle])]));
+      }
       if (d.rejected.length === 0) rb.appendChild(el("tr", {}, [el("td", { colspan: "4", cls: "muted", text: "No nearer unit: the first option is the nearest." })]));
       drawMap(d);
     }
@@ -120,7 +131,7 @@ var bedplan = (function () {
     function drawMap(d) {
       var note = document.getElementById("mapnote");
       if (typeof L === "undefined") { document.getElementById("map").hidden = true; note.hidden = false; return; }
-      note.hidden = false;  // tiles may still be missing offline; markers are drawn regardless
+      note.hidden = true;  // markers are drawn even when the tiles cannot be fetched
       if (!map) {
         map = L.map("map");
         L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
@@ -159,6 +170,8 @@ var bedplan = (function () {
       say((d.action === "admit" ? "Admitted " : "Moved ") + d.patient_id + " to " + d.unit_id +
           " (recorded as audit event " + d.audit_id + ").");
       document.querySelectorAll("button.accept").forEach(function (b) { b.disabled = true; });
+      btn.textContent = "Accepted";
+      btn.closest("tr").className = "accepted";
       var opt = document.querySelector('#patient option[value="' + CSS.escape(d.patient_id) + '"]');
       if (opt) opt.remove();
     }
@@ -238,7 +251,7 @@ var bedplan = (function () {
         ["total km", fmt(m.total_km, 1)], ["median km", fmt(m.median_km, 1)]
       ].map(function (row) { return el("tr", {}, [el("td", { text: row[0] }), el("td", { cls: "num", text: String(row[1]) })]); }))]);
       var list = el("ul", {}, r.changes.slice(0, 50).map(function (c) {
-        return el("li", { text: c.patient_id + ": " + c.action + (c.from ? " from " + c.from : "") + " to " + c.to + " (" + km(c.distance_km) + ")" });
+        return el("li", { text: c.patient_id + ": " + c.action + (c.from ? " from " + c.from : "") + " to " + c.to + " (" + km(c.distance_km) + " from home)" });
       }));
       out.className = "";
       out.replaceChildren(el("h2", { text: "Tonight's reallocation (a proposal: nothing is changed)" }), t,

@@ -1,0 +1,150 @@
+"""A real browser (Debian's chromium, headless, driven by Playwright) logs in as a bed
+manager, asks for a suggestion, accepts it; the census and the audit log show the decision.
+
+The machine is offline: requests leaving 127.0.0.1 (the map's CDN and tiles) are aborted,
+so the test also shows the page works without the map.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import PASSWORD
+
+CHROMIUM = os.environ.get("BEDPLAN_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+pytest.importorskip("playwright.sync_api")
+if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+    pytest.skip(f"chromium not found at {CHROMIUM} (scripts/ci_services.sh installs it)",
+                allow_module_level=True)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        except Error as exc:
+            pytest.skip(f"chromium did not start: {exc}")
+        yield b
+        b.close()
+
+
+def _offline(route) -> None:
+    if route.request.url.startswith("http://127.0.0.1"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def test_bed_manager_finds_and_accepts_a_bed(app, browser, tmp_path):
+    from bedplan.service import audit
+    from bedplan.service.db import reading
+    from bedplan.service.server import running
+
+    with running(app) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", _offline)
+        page.goto(url + "/")
+        assert "/login" in page.url
+        page.fill("#username", "north")
+        page.fill("#password", PASSWORD)
+        page.click("#login")
+        page.wait_for_selector("#ask")
+        page.select_option("#patient", "R1")
+        page.click("#suggest")
+        page.wait_for_selector("#options tbody tr")
+        rows = page.locator("#options tbody tr")
+        assert rows.count() == 3
+        assert rows.first.get_attribute("data-unit") == "YORK"
+        assert "0.0 km" in rows.first.inner_text()
+        assert page.locator("#mapnote").is_visible()  # no map offline; the list is enough
+        rows.first.locator("input.reason").fill("nearest to home")
+        rows.first.locator("button.accept").click()
+        page.wait_for_function(
+            "document.getElementById('status').textContent.includes('Admitted')")
+        assert "Admitted R1 to YORK" in page.inner_text("#status")
+        page.screenshot(path=str(tmp_path / "suggest.png"), full_page=True)
+        # the census page shows the bed taken
+        page.goto(url + "/census/YORK")
+        assert "R1" in page.inner_text("#patients")
+        assert "1 of 1 open beds occupied" in page.inner_text("main").replace("\n", " ")
+    with reading(app.state.bedplan.factory) as s:
+        admits = audit.events(s, action="admit")
+    assert [(e["patient_id"], e["unit_id"], e["reason"], e["actor"]) for e in admits] == [
+        ("R1", "YORK", "nearest to home", "north")]
+    assert admits[0]["details"]["chosen"]["rank"] == 1
+
+
+def test_planner_runs_a_scenario(app, browser):
+    from bedplan.service.server import running
+
+    with running(app) as url:
+        page = browser.new_page()
+        page.route("**/*", _offline)
+        page.goto(url + "/login")
+        page.fill("#username", "plan")
+        page.fill("#password", PASSWORD)
+        page.click("#login")
+        page.wait_for_selector("#scenario")
+        page.fill("#changes", '[[set]]\nunit_id = "YORK"\nbeds = 3\n')
+        page.click("#run")
+        page.wait_for_selector("#comparison", timeout=60_000)
+        text = page.inner_text("#comparison")
+        assert "unplaced\t8\t6\t-2" in text
+
+
+LEAFLET_STUB = """
+window.__markers = [];
+var L = (function () {
+  function chain() {
+    var o = {addTo: function () { return o; }, bindTooltip: function () { return o; },
+             remove: function () {}, getBounds: function () { return {pad: function () {}}; }};
+    return o;
+  }
+  return {map: function () { return {fitBounds: function () {}}; },
+          tileLayer: chain, featureGroup: chain,
+          circleMarker: function (ll, opts) {
+            window.__markers.push([ll, opts.color]);
+            return chain();
+          }};
+})();
+"""
+
+
+def test_map_marks_home_options_and_rejected_units(app, browser):
+    """With Leaflet available (a stub standing in for the CDN), the map gets the home, each
+    option and each rejected nearer unit."""
+    from bedplan.service.server import running
+
+    def route(r) -> None:
+        if r.request.url.endswith("/leaflet.js"):
+            r.fulfill(status=200, content_type="application/javascript", body=LEAFLET_STUB)
+        else:
+            _offline(r)
+
+    with running(app) as url:
+        page = browser.new_page()
+        page.route("**/*", route)
+        page.goto(url + "/login")
+        page.fill("#username", "north")
+        page.fill("#password", PASSWORD)
+        page.click("#login")
+        page.wait_for_selector("#ask")
+        page.select_option("#patient", "R3")
+        page.click("#suggest")
+        page.wait_for_selector("#options tbody tr")
+        markers = page.evaluate("window.__markers")
+        # home (blue), rejected LEEDSF (grey), options LEEDS, YORK, LONDON (green)
+        assert [m[1] for m in markers] == ["#1f4e99", "#999", "#1a7f37", "#1a7f37", "#1a7f37"]
+        assert markers[1][0] == [53.8, -1.55]
+        assert page.locator("#map").is_visible()
+        assert not page.locator("#mapnote").is_visible()

@@ -190,10 +190,10 @@ def explain_unplaced(instance: Instance, costs: CostTable, chosen: np.ndarray,
         pats: Sequence = [instance.patients[i] for i in rows]
         compat = compatibility_matrix(pats, instance.units)
         ok = compat & np.isfinite(distances[rows])
-        any_compat: np.ndarray = compat.any(axis=1)
+        any_compat = np.asarray(compat.any(axis=1), dtype=bool)
         n_ok = ok.sum(axis=1)
         n_free = (ok & free_u).sum(axis=1)
-        some_capped: np.ndarray = (ok & capped_u & ~full_u).any(axis=1)
+        some_capped = np.asarray((ok & capped_u & ~full_u).any(axis=1), dtype=bool)
         for r, i in enumerate(rows):
             out.append(_why_unplaced(instance, costs, int(i), bool(any_compat[r]), int(n_ok[r]),
                                      int(n_free[r]), bool(some_capped[r]), free_u, limit,

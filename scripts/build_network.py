@@ -22,13 +22,15 @@ Steps (documented in ``docs/geography.md``):
    only (``ROADS``: a straight link between two junctions that are not next to each other
    on the road would be a second road that does not exist).
 5. Lengths: ``geo_km`` is the WGS-84 geodesic between the places (for crossings: the access
-   legs plus the crossing itself); ``km`` = detour × geo_km + per-link constant for road legs,
-   the crossing itself at its straight length. The detour factor and constant come from
+   legs; ``crossing_km`` is the crossing itself, its straight length or its known road length,
+   ``ROUTE_KM``); ``km`` = :func:`road_km` of the road legs (a circuity that grows with the
+   leg's length, plus a constant per link) + ``crossing_km``. The constants come from
    ``data/calibration.json`` (written by ``scripts/calibrate_roads.py``).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Mapping
@@ -254,9 +256,9 @@ def delaunay_links(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _chain_links(index: Mapping[str, int]) -> set[tuple[int, int]]:
     """(i, j), i < j, of consecutive waypoints along each road of ROADS."""
-    out = set()
+    out: set[tuple[int, int]] = set()
     for chain in ROADS.values():
-        for a, b in zip(chain, chain[1:]):
+        for a, b in itertools.pairwise(chain):
             i, j = index[a], index[b]
             out.add((min(i, j), max(i, j)))
     return out
@@ -324,13 +326,15 @@ def main() -> None:
                           "name": ""})
     crossings = load_crossings()
     rows = []
-    for c in crossings.itertuples():
-        a, b = index[c.a_place], index[c.b_place]
-        leg_a = float(geodesic_km(lat[a], lon[a], c.a_lat, c.a_lon))
-        leg_b = float(geodesic_km(lat[b], lon[b], c.b_lat, c.b_lon))
-        span = ROUTE_KM.get(c.name, float(geodesic_km(c.a_lat, c.a_lon, c.b_lat, c.b_lon)))
-        kind = "ferry" if "ferry" in str(c.kind) else "crossing"
-        rows.append((c.a_place, c.b_place, leg_a + leg_b, span, kind, c.name))
+    for c in crossings.to_dict("records"):
+        a, b = index[c["a_place"]], index[c["b_place"]]
+        a_lat, a_lon = float(c["a_lat"]), float(c["a_lon"])
+        b_lat, b_lon = float(c["b_lat"]), float(c["b_lon"])
+        leg_a = float(geodesic_km(lat[a], lon[a], a_lat, a_lon))
+        leg_b = float(geodesic_km(lat[b], lon[b], b_lat, b_lon))
+        span = ROUTE_KM.get(str(c["name"]), float(geodesic_km(a_lat, a_lon, b_lat, b_lon)))
+        kind = "ferry" if "ferry" in str(c["kind"]) else "crossing"
+        rows.append((c["a_place"], c["b_place"], leg_a + leg_b, span, kind, c["name"]))
     for a_id, b_id in INTER_ISLAND:
         a, b = index[a_id], index[b_id]
         span = float(geodesic_km(lat[a], lon[a], lat[b], lon[b]))

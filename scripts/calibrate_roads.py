@@ -162,8 +162,8 @@ def score(err: np.ndarray) -> tuple[int, float, float]:
     more, so the worst pairs dominate: a smooth minimax), then the largest error."""
     e = np.abs(err)
     # (>= 9.95% counts as over: the table shows errors rounded to 0.1%)
-    return (int(np.sum(e >= MAX_TARGET - 0.0005)), float(np.sum(np.maximum(0.0, e - MEDIAN_TARGET) ** 2)),
-            float(e.max()))
+    over = int(np.sum(e >= MAX_TARGET - 0.0005))
+    return over, float(np.sum(np.maximum(0.0, e - MEDIAN_TARGET) ** 2)), float(e.max())
 
 
 def fit(model: PathModel, road: np.ndarray) -> dict[str, float]:

@@ -234,10 +234,17 @@ def distances(units: Sequence[OUnit], patients: Sequence[OPatient], mode: str,
         return km
     if geography is None:
         raise ValueError("road distance over the built-in England network is not modelled here")
-    unit_snaps = {u.uid: geography.snap(u.lat, u.lon) for u in units}
+    snaps: dict[tuple[float, float], tuple[str, float]] = {}
+
+    def snap(lat: float, lon: float) -> tuple[str, float]:
+        if (lat, lon) not in snaps:
+            snaps[lat, lon] = geography.snap(lat, lon)
+        return snaps[lat, lon]
+
+    unit_snaps = {u.uid: snap(u.lat, u.lon) for u in units}
     paths_from: dict[str, dict[str, float]] = {}
     for p in patients:
-        hp, ha = geography.snap(p.home_lat, p.home_lon)
+        hp, ha = snap(p.home_lat, p.home_lon)
         if hp not in paths_from:
             paths_from[hp] = geography.shortest(hp)
         paths = paths_from[hp]

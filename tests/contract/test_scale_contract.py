@@ -49,3 +49,19 @@ def test_generated_instance_methods_agree(tmp_path: Path, seed: int) -> None:
         assert summary["status"] in ("optimal", "infeasible")
     if objectives[0] is not None:
         assert objectives[1] == pytest.approx(objectives[0], rel=1e-6)
+
+
+ENGLAND = Path(__file__).resolve().parents[2] / "instances" / "england"
+
+
+@pytest.mark.slow
+def test_bundled_england_instance(tmp_path: Path) -> None:
+    """The bundled England instance (road over the built-in network, limits from its
+    policy.toml): every distance, the objective and the metrics recomputed by the oracle."""
+    if not (ENGLAND / "units.csv").exists():
+        pytest.skip("instances/england not present")
+    run = cu.run_cli("reallocate", ENGLAND, "--out", tmp_path / "out")
+    assert run.code == 0, run.stderr[-800:]
+    problems = cu.check_reallocate(cu.read_spec(ENGLAND), tmp_path / "out", run,
+                                   brute_force=False)
+    assert problems == [], problems[:20]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 from importlib import resources
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -39,7 +41,8 @@ def line_geography() -> Geography:
     return Geography(places, links)
 
 
-def instance(units, patients, geography=None) -> Instance:
+def instance(units: list[Unit], patients: list[Patient],
+             geography: Geography | None = None) -> Instance:
     return Instance(units=tuple(units), patients=tuple(patients), geography=geography,
                     policy=Policy(distance="road"))
 
@@ -47,20 +50,20 @@ def instance(units, patients, geography=None) -> Instance:
 # ------------------------------------------------------------------ contract semantics
 
 
-def test_access_plus_path_plus_access():
+def test_access_plus_path_plus_access() -> None:
     inst = instance([unit("U", 0.0, 2.2)], [patient("P", 0.0, 0.1)], line_geography())
     d = geo.road_matrix(inst)
     # home snaps to A (0.1 deg away), unit to C (0.2 deg away); path A-B-C = 270 km.
     assert d[0, 0] == pytest.approx(0.1 * KM_PER_DEG + 270.0 + 0.2 * KM_PER_DEG, abs=1e-6)
 
 
-def test_same_place_means_no_path_only_access():
+def test_same_place_means_no_path_only_access() -> None:
     inst = instance([unit("U", 0.0, 1.1)], [patient("P", 0.0, 0.9)], line_geography())
     # both snap to B: 0.1 deg + 0.1 deg of access, no link used (B-C would be 120 km).
     assert geo.road_matrix(inst)[0, 0] == pytest.approx(0.2 * KM_PER_DEG, abs=1e-6)
 
 
-def test_path_is_the_shortest_over_links_not_the_direct_one():
+def test_path_is_the_shortest_over_links_not_the_direct_one() -> None:
     places = (Place("A", 0.0, 0.0), Place("B", 0.0, 1.0), Place("C", 0.0, 2.0))
     links = (Link("A", "C", 500.0), Link("A", "B", 100.0), Link("B", "C", 100.0),
              Link("A", "B", 90.0))  # a parallel, shorter link wins
@@ -68,7 +71,7 @@ def test_path_is_the_shortest_over_links_not_the_direct_one():
     assert geo.road_matrix(inst)[0, 0] == pytest.approx(190.0)
 
 
-def test_snapping_tie_goes_to_the_smallest_place_id():
+def test_snapping_tie_goes_to_the_smallest_place_id() -> None:
     # Home exactly between "Z1" (listed first, 10 km to the unit) and "A9" (500 km).
     places = (Place("Z1", 0.0, 0.1), Place("A9", 0.0, -0.1), Place("U", 0.0, 0.2))
     links = (Link("Z1", "U", 10.0), Link("A9", "U", 500.0))
@@ -77,14 +80,14 @@ def test_snapping_tie_goes_to_the_smallest_place_id():
     assert geo.road_matrix(inst)[0, 0] == pytest.approx(access + 500.0, abs=1e-6)
 
 
-def test_snapping_without_a_tie_takes_the_nearest_whatever_its_id():
+def test_snapping_without_a_tie_takes_the_nearest_whatever_its_id() -> None:
     places = (Place("Z1", 0.0, 0.099), Place("A9", 0.0, -0.1), Place("U", 0.0, 0.2))
     links = (Link("Z1", "U", 10.0), Link("A9", "U", 500.0))
     inst = instance([unit("W", 0.0, 0.2)], [patient("P", 0.0, 0.0)], Geography(places, links))
     assert geo.road_matrix(inst)[0, 0] == pytest.approx(0.099 * KM_PER_DEG + 10.0, abs=1e-6)
 
 
-def test_snap_is_exact_nearest_by_geodesic_on_random_points():
+def test_snap_is_exact_nearest_by_geodesic_on_random_points() -> None:
     rng = np.random.default_rng(7)
     n = 300
     lat, lon = rng.uniform(50, 55, n), rng.uniform(-5, 1, n)
@@ -98,14 +101,14 @@ def test_snap_is_exact_nearest_by_geodesic_on_random_points():
     assert np.allclose(km, brute.min(axis=1))
 
 
-def test_other_component_is_unreachable_inf():
+def test_other_component_is_unreachable_inf() -> None:
     inst = instance([unit("U", 10.0, 10.0), unit("V", 0.0, 2.0)], [patient("P", 0.0, 0.0)],
                     line_geography())
     d = geo.road_matrix(inst)
     assert np.isinf(d[0, 0]) and np.isfinite(d[0, 1])
 
 
-def test_inpatient_in_unreachable_unit_is_input_error_with_row_and_column():
+def test_inpatient_in_unreachable_unit_is_input_error_with_row_and_column() -> None:
     inst = instance([unit("U", 10.0, 10.0), unit("V", 0.0, 2.0)],
                     [patient("R", 0.0, 0.0), patient("P", 0.0, 0.0, current="V"),
                      patient("Q", 0.0, 0.0, current="U")], line_geography())
@@ -116,13 +119,13 @@ def test_inpatient_in_unreachable_unit_is_input_error_with_row_and_column():
         "geography/links.csv"]
 
 
-def test_reachable_inpatients_are_fine():
+def test_reachable_inpatients_are_fine() -> None:
     inst = instance([unit("V", 0.0, 2.0)], [patient("P", 0.0, 0.0, current="V")],
                     line_geography())
     assert np.isfinite(geo.road_matrix(inst)).all()
 
 
-def test_bad_custom_geography_names_file_row_and_column():
+def test_bad_custom_geography_names_file_row_and_column() -> None:
     g = Geography((Place("A", 0.0, 0.0), Place("B", 0.0, 1.0), Place("A", 1.0, 1.0)),
                   (Link("A", "B", 10.0), Link("A", "X", 5.0), Link("B", "A", -3.0),
                    Link("A", "B", 0.0)))
@@ -136,14 +139,15 @@ def test_bad_custom_geography_names_file_row_and_column():
         "geography/links.csv:5: km: must be > 0, got 0.0"}
 
 
-def test_good_custom_geography_has_no_problems():
+def test_good_custom_geography_has_no_problems() -> None:
     assert geo.geography_problems(line_geography()) == []
     bad = Geography((Place("A", float("nan"), 0.0),), ())
     assert [str(p) for p in geo.geography_problems(bad)] == [
         "geography/places.csv:2: lat: 'nan' is not a number"]
 
 
-def test_distance_matrix_dispatches_road_and_caches_by_content(tmp_path, monkeypatch):
+def test_distance_matrix_dispatches_road_and_caches_by_content(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BEDPLAN_CACHE_DIR", str(tmp_path))
     inst = instance([unit("U", 0.0, 2.2), unit("V", 0.0, 1.0)],
                     [patient("P", 0.0, 0.1), patient("Q", 0.0, 0.1)], line_geography())
@@ -156,7 +160,7 @@ def test_distance_matrix_dispatches_road_and_caches_by_content(tmp_path, monkeyp
     assert d2[0, 0] > 0 and np.array_equal(d2[1], d1[1])
 
 
-def test_no_disk_cache_unless_asked(tmp_path, monkeypatch):
+def test_no_disk_cache_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BEDPLAN_CACHE_DIR", raising=False)
     monkeypatch.setattr(geo, "cache_dir", lambda: tmp_path)
     inst = instance([unit("U", 0.0, 2.0)], [patient("P", 0.0, 0.3)], line_geography())
@@ -167,7 +171,7 @@ def test_no_disk_cache_unless_asked(tmp_path, monkeypatch):
     assert len(list(tmp_path.glob("road-*.npy"))) == 1
 
 
-def test_missing_coordinates_are_input_errors_not_crashes():
+def test_missing_coordinates_are_input_errors_not_crashes() -> None:
     inst = instance([unit("U", 0.0, float("nan"))], [patient("P", 95.0, 0.0)], line_geography())
     with pytest.raises(InputError) as err:
         geo.road_matrix(inst)
@@ -175,7 +179,7 @@ def test_missing_coordinates_are_input_errors_not_crashes():
         "patients.csv:2: home_lat", "units.csv:2: lon"]
 
 
-def test_empty_sides_give_empty_matrices():
+def test_empty_sides_give_empty_matrices() -> None:
     assert geo.road_matrix(instance([unit("U", 0, 0)], [], line_geography())).shape == (0, 1)
     assert geo.road_matrix(instance([], [patient("P", 0, 0)], line_geography())).shape == (1, 0)
 
@@ -188,18 +192,24 @@ def england() -> geo.RoadNetwork:
     return geo.builtin_network()
 
 
+def where(code: str) -> tuple[float, float]:
+    found = resolve(code)
+    assert found is not None
+    return found
+
+
 def km(a: str, b: str) -> float:
     pa, pb = resolve(a), resolve(b)
     assert pa is not None and pb is not None
     return geo.road_distance(*pa, *pb)
 
 
-def test_england_is_one_connected_network(england):
+def test_england_is_one_connected_network(england: geo.RoadNetwork) -> None:
     assert len(set(england.component.tolist())) == 1
     assert england.graph.number_of_nodes() == len(england) > 2300
 
 
-def test_isle_of_wight_only_through_the_ferries(england):
+def test_isle_of_wight_only_through_the_ferries(england: geo.RoadNetwork) -> None:
     g = england.graph
     iow = {f"PO{i}" for i in range(30, 42)}
     leaving = [(a, b) for a in iow for b in g[a] if b not in iow]
@@ -209,14 +219,14 @@ def test_isle_of_wight_only_through_the_ferries(england):
                                                frozenset(("SO41", "PO41"))}
 
 
-def test_isles_of_scilly_only_by_the_scillonian(england):
+def test_isles_of_scilly_only_by_the_scillonian(england: geo.RoadNetwork) -> None:
     g = england.graph
     scilly = {f"TR{i}" for i in range(21, 26)}
     leaving = [(a, b) for a in scilly for b in g[a] if b not in scilly]
     assert [frozenset(e) for e in leaving] == [frozenset(("TR21", "TR18"))]
 
 
-def test_no_road_link_crosses_a_barrier(england):
+def test_no_road_link_crosses_a_barrier(england: geo.RoadNetwork) -> None:
     places, links = geo.builtin_tables()
     road = links[links["kind"] == "road"]
     where = places.set_index("place_id")
@@ -227,41 +237,41 @@ def test_no_road_link_crosses_a_barrier(england):
     assert not crossing_matrix(p, q, r, s).any()
 
 
-def test_crossing_test_itself():
+def test_crossing_test_itself() -> None:
     p, q = np.array([[0.0, 0.0]]), np.array([[2.0, 2.0]])
     assert crossing_matrix(p, q, np.array([[0.0, 2.0]]), np.array([[2.0, 0.0]]))[0, 0]
     assert not crossing_matrix(p, q, np.array([[3.0, 0.0]]), np.array([[4.0, 1.0]]))[0, 0]
 
 
-def test_the_three_example_distances_are_plausible():
+def test_the_three_example_distances_are_plausible() -> None:
     assert 290 <= km("SE5", "M13") <= 360  # ~330 km by the M1/M6
-    iow = geo.road_distance(51.47, -0.09, *resolve("PO30"))
+    iow = geo.road_distance(51.47, -0.09, *where("PO30"))
     assert 135 <= iow <= 175  # ~120 km to Portsmouth, the ferry, then Newport
     scilly = km("TR21", "EX2")
     assert 225 <= scilly <= 290  # ~65 km by sea to Penzance, then ~180 km by the A30
 
 
-def test_estuaries_force_detours():
+def test_estuaries_force_detours() -> None:
     # Southend to the Kent coast goes round by Dartford; Hull to Grimsby over the bridge.
-    assert km("SS1", "CT5") > 2.2 * float(geodesic_km(*resolve("SS1"), *resolve("CT5")))
-    assert km("EX8", "EX7") > 2.0 * float(geodesic_km(*resolve("EX8"), *resolve("EX7")))
-    assert km("BS1", "CF10") > 1.6 * float(geodesic_km(*resolve("BS1"), *resolve("CF10")))
+    assert km("SS1", "CT5") > 2.2 * float(geodesic_km(*where("SS1"), *where("CT5")))
+    assert km("EX8", "EX7") > 2.0 * float(geodesic_km(*where("EX8"), *where("EX7")))
+    assert km("BS1", "CF10") > 1.6 * float(geodesic_km(*where("BS1"), *where("CF10")))
 
 
-def test_networkx_graph_agrees_with_the_sparse_dijkstra(england):
+def test_networkx_graph_agrees_with_the_sparse_dijkstra(england: geo.RoadNetwork) -> None:
     g = geo.to_networkx()
     a, b = "LS1", "TR18"
     nx_km = nx.shortest_path_length(g, a, b, weight="km")
     assert km(a, b) == pytest.approx(nx_km, abs=1e-9)
 
 
-def _calibration() -> tuple[pd.DataFrame, dict]:
+def _calibration() -> tuple[pd.DataFrame, dict[str, float]]:
     data = resources.files("optimiser") / "data"
-    return (pd.read_csv(data / "calibration.csv"),
+    return (pd.read_csv(io.StringIO((data / "calibration.csv").read_text())),
             json.loads((data / "calibration.json").read_text()))
 
 
-def test_calibration_meets_its_targets_but_for_one_documented_pair():
+def test_calibration_meets_its_targets_but_for_one_documented_pair() -> None:
     table, summary = _calibration()
     assert len(table) >= 30
     err = table["error_pct"].abs()
@@ -281,13 +291,14 @@ def test_calibration_meets_its_targets_but_for_one_documented_pair():
         assert town in set(table["town_a"]) | set(table["town_b"])
 
 
-def test_calibration_table_is_what_the_shipped_network_gives():
+def test_calibration_table_is_what_the_shipped_network_gives() -> None:
     table, _ = _calibration()
-    for r in table.itertuples():
-        assert km(r.district_a, r.district_b) == pytest.approx(r.model_km, abs=0.051), r
+    for r in table.to_dict("records"):
+        got = km(str(r["district_a"]), str(r["district_b"]))
+        assert got == pytest.approx(float(r["model_km"]), abs=0.051), r
 
 
-def test_link_lengths_follow_the_recorded_model():
+def test_link_lengths_follow_the_recorded_model() -> None:
     _, links = geo.builtin_tables()
     _, c = _calibration()
     g = links["geo_km"].to_numpy()
@@ -300,7 +311,7 @@ def test_link_lengths_follow_the_recorded_model():
     assert c["detour_short"] <= c["detour_long"]
 
 
-def test_tunnels_are_charged_their_length_not_the_straight_line():
+def test_tunnels_are_charged_their_length_not_the_straight_line() -> None:
     _, links = geo.builtin_tables()
     by_name = links.set_index("name")
     assert by_name.loc["Queensway Tunnel", "crossing_km"] == pytest.approx(3.24)
@@ -311,14 +322,15 @@ A590 = ["~Levens (A590/A6)", "~Gilpin Bridge (A590)", "~Lindale (A590)", "~High 
         "~Newby Bridge (A590)", "~Haverthwaite (A590)", "~Greenodd (A590)"]
 
 
-def test_a590_junctions_are_joined_along_the_road_only(england):
+def test_a590_junctions_are_joined_along_the_road_only(england: geo.RoadNetwork) -> None:
     g = england.graph
     for i, a in enumerate(A590):
         on_road = {A590[k] for k in (i - 1, i + 1) if 0 <= k < len(A590)}
         assert {b for b in g[a] if b.startswith("~")} == on_road, a
 
 
-def test_kendal_to_barrow_follows_the_a590_round_the_estuaries(england):
+def test_kendal_to_barrow_follows_the_a590_round_the_estuaries(
+        england: geo.RoadNetwork) -> None:
     path = nx.shortest_path(england.graph, "LA9", "LA14", weight="km")
     # Past Lindale, north to Newby Bridge and over the Leven above its estuary.
     inner = [p for p in path if p.startswith("~")]

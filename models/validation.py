@@ -38,9 +38,12 @@ NETWORK_COLUMNS = ("network_id", "name", "lead_provider")
 PLACE_COLUMNS = ("place_id", "lat", "lon")
 LINK_COLUMNS = ("from", "to", "km")
 
-#: Plausible coordinates for the UK, including Scilly, Northern Ireland and Shetland.
-UK_LAT = (49.8, 60.9)
-UK_LON = (-8.7, 1.8)
+#: Plausible coordinates: the British Isles — the UK (Scilly to Shetland), the Channel
+#: Islands and the Isle of Man (Crown dependencies whose patients are placed in English wards)
+#: and Ireland. The contract only says "WGS-84 degrees"; the box catches swapped or zero
+#: coordinates and typos without refusing a real home in Jersey or Douglas.
+UK_LAT = (49.0, 61.0)
+UK_LON = (-11.0, 2.0)
 AGE_RANGE = (0, 120)
 
 SERVICES = tuple(LEVELS)
@@ -242,11 +245,11 @@ class Checker:
                 swapped = lat_lo <= o <= lat_hi and lon_lo <= a <= lon_hi
                 hint_swap = f"; are {lat} and {lon} swapped?" if swapped else ""
                 if not lat_lo <= a <= lat_hi:
-                    self.report(k, lat, f"{a:g} is outside the UK (latitude {lat_lo} to "
+                    self.report(k, lat, f"{a:g} is outside the British Isles (latitude {lat_lo} to "
                                 f"{lat_hi}){hint_swap}")
                     lats[k] = None
                 if not lon_lo <= o <= lon_hi:
-                    self.report(k, lon, f"{o:g} is outside the UK (longitude {lon_lo} to "
+                    self.report(k, lon, f"{o:g} is outside the British Isles (longitude {lon_lo} to "
                                 f"{lon_hi}){hint_swap}")
                     lons[k] = None
                 continue

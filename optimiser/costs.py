@@ -265,3 +265,28 @@ def _chunk(instance: Instance, a: int, b: int, d: np.ndarray, order: np.ndarray,
     out_ooa[ex_pos] = stay_ooa & ~is_ref
     delayed[ex_pos] = late & ~is_ref
     return patient, unit, kind, cost, km, out_ooa, delayed
+
+
+def cheapest_per_patient(costs: CostTable, k: int, kinds: tuple[int, ...] = (MOVE, ADMIT),
+                         block: int = 1 << 22) -> np.ndarray:
+    """Indices of the ``k`` cheapest options of the given kinds of every patient.
+
+    Ties go to the lower option index (unit_id order). Works on blocks of whole patients so
+    that a 100-million-option table is never sorted at once.
+    """
+    out = [np.zeros(0, dtype=np.int64)]
+    p = 0
+    while p < costs.n_patients:
+        lo = int(costs.start[p])
+        q = int(np.searchsorted(costs.start, lo + block, side="right")) - 1
+        q = min(max(q, p + 1), costs.n_patients)
+        hi = int(costs.start[q])
+        idx = np.flatnonzero(np.isin(costs.kind[lo:hi], kinds)) + lo
+        if idx.size:
+            order = np.lexsort((idx, costs.cost[idx], costs.patient[idx]))
+            pat = costs.patient[idx][order]
+            first = np.r_[0, np.flatnonzero(np.diff(pat)) + 1]
+            rank = np.arange(pat.size) - np.repeat(first, np.diff(np.r_[first, pat.size]))
+            out.append(idx[order[rank < k]])
+        p = q
+    return np.concatenate(out)

@@ -27,7 +27,14 @@ import numpy as np
 
 from models.compatibility import compatibility_matrix
 from models.domain import Instance, Limits, Policy, Unit
-from optimiser.costs import ADMIT, MOVE, STAY, UNPLACED, CostTable
+from optimiser.costs import (
+    ADMIT,
+    MOVE,
+    STAY,
+    UNPLACED,
+    CostTable,
+    cheapest_per_patient,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +42,8 @@ class BedCheck:
     """Whether the inpatients fit; why not; and a feasible start when they do.
 
     ``start``: one option index per patient (inpatients as the flow placed them, referrals
-    unplaced), None when infeasible. ``min_moves``: the fewest moves that fit everyone.
+    unplaced), None when infeasible. ``min_moves``: the moves of that plan (the fewest that
+    fit everyone when the exact flow over every move was needed).
     """
 
     feasible: bool
@@ -58,6 +66,10 @@ def unit_label(unit: Unit) -> str:
         f"unit {unit.unit_id} ({what})"
 
 
+#: Moves per inpatient tried first by the bed check (the exact check uses every move).
+FEW_MOVES = 8
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -74,16 +86,49 @@ def check_beds(instance: Instance, costs: CostTable, limits: Limits) -> BedCheck
     if np.all(occupancy <= costs.open_beds):
         return BedCheck(True, (), start, 0)
 
+    limit = limits.max_admissions_per_unit
+    all_moves = np.flatnonzero(costs.kind == MOVE)
+    # First with each inpatient's few cheapest moves: a fit there is a fit (cheap at scale);
+    # only when it does not fit is the exact answer computed on every move.
+    few = cheapest_per_patient(costs, FEW_MOVES, (MOVE,))
+    for move_k in ((few, all_moves) if few.size < all_moves.size else (all_moves,)):
+        stay_flow, move_flow, overflow = _fit(costs, stay_k, move_k, limit)
+        moves = int(move_flow.sum())
+        fits = overflow.sum() == 0 and (limits.max_moves is None or moves <= limits.max_moves)
+        if fits:
+            break
+    if overflow.sum() > 0:
+        return BedCheck(False, tuple(_overflow_messages(instance, costs, overflow, limit)),
+                        None, moves)
+    if limits.max_moves is not None and moves > limits.max_moves:
+        over = np.flatnonzero(occupancy > costs.open_beds)
+        where = "; ".join(
+            f"{unit_label(instance.units[u])} has {_plural(int(costs.open_beds[u]), 'open bed')}"
+            f" but {_plural(int(occupancy[u]), 'inpatient')}" for u in over)
+        msg = (f"at least {_plural(moves, 'inpatient')} must move to fit everyone into open "
+               f"beds, but max_moves is {limits.max_moves} ({where})")
+        return BedCheck(False, (msg,), None, moves)
+    inpatients = costs.patient[stay_k]
+    start[inpatients[stay_flow > 0]] = stay_k[stay_flow > 0]
+    start[costs.patient[move_k[move_flow > 0]]] = move_k[move_flow > 0]
+    return BedCheck(True, (), start, moves)
+
+
+def _fit(costs: CostTable, stay_k: np.ndarray, move_k: np.ndarray, limit: int | None
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The min-cost flow of the module docstring over the moves ``move_k``.
+
+    Returns the flow on each stay, on each move and on each unit's overflow arc.
+    """
     from ortools.graph.python import min_cost_flow
 
-    move_k = np.flatnonzero(costs.kind == MOVE)
+    n, m = costs.n_patients, costs.n_units
     inpatients = costs.patient[stay_k]
     n_in = inpatients.size
     node_of = np.full(n, -1, dtype=np.int64)
     node_of[inpatients] = 1 + np.arange(n_in)
     source, sink = 0, 1 + n_in
     unit_node = sink + 1 + np.arange(m)
-    limit = limits.max_admissions_per_unit
     arrive_node = unit_node + m if limit is not None else unit_node
     big = n_in + 1
     tails = [np.zeros(n_in, np.int64), node_of[inpatients], node_of[costs.patient[move_k]],
@@ -103,7 +148,7 @@ def check_beds(instance: Instance, costs: CostTable, limits: Limits) -> BedCheck
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
         np.concatenate(tails), np.concatenate(heads), np.concatenate(caps),
         np.concatenate(price))
-    supplies = np.zeros(int(arrive_node.max()) + 1 if m else sink + 1, dtype=np.int64)
+    supplies = np.zeros(int(arrive_node.max()) + 1, dtype=np.int64)
     supplies[source], supplies[sink] = n_in, -n_in
     flow.set_nodes_supplies(np.arange(supplies.size), supplies)
     if flow.solve() != flow.OPTIMAL:  # pragma: no cover - the overflow arcs make it feasible
@@ -114,22 +159,7 @@ def check_beds(instance: Instance, costs: CostTable, limits: Limits) -> BedCheck
     o += n_in
     move_flow = f[o:o + move_k.size]
     o += move_k.size + m
-    overflow = f[o:o + m]
-    moves = int(move_flow.sum())
-    if overflow.sum() > 0:
-        return BedCheck(False, tuple(_overflow_messages(instance, costs, overflow, limit)),
-                        None, moves)
-    if limits.max_moves is not None and moves > limits.max_moves:
-        over = np.flatnonzero(occupancy > costs.open_beds)
-        where = "; ".join(
-            f"{unit_label(instance.units[u])} has {_plural(int(costs.open_beds[u]), 'open bed')}"
-            f" but {_plural(int(occupancy[u]), 'inpatient')}" for u in over)
-        msg = (f"at least {_plural(moves, 'inpatient')} must move to fit everyone into open "
-               f"beds, but max_moves is {limits.max_moves} ({where})")
-        return BedCheck(False, (msg,), None, moves)
-    start[inpatients[stay_flow > 0]] = stay_k[stay_flow > 0]
-    start[costs.patient[move_k[move_flow > 0]]] = move_k[move_flow > 0]
-    return BedCheck(True, (), start, moves)
+    return stay_flow, move_flow, f[o:o + m]
 
 
 def _overflow_messages(instance: Instance, costs: CostTable, overflow: np.ndarray,

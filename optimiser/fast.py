@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from models.domain import Policy
-from optimiser.costs import ADMIT, MOVE, STAY, UNPLACED, CostTable
+from optimiser.costs import ADMIT, MOVE, STAY, UNPLACED, CostTable, cheapest_per_patient
 from optimiser.solvers import RawOutcome, SolveOutcome, read_highs, silence_highs_banner
 
 log = logging.getLogger(__name__)
@@ -204,17 +204,8 @@ def _per_patient_best(opts: np.ndarray, score: np.ndarray, patient: np.ndarray,
     return opts[order[rank < k]]
 
 
-def _cheapest(costs: CostTable, k: int) -> list[np.ndarray]:
-    """The k cheapest moves/admissions of every patient, in blocks of whole patients."""
-    out = []
-    for lo, hi, _, _ in _blocks(costs):
-        kind = costs.kind[lo:hi]
-        idx = np.flatnonzero((kind == MOVE) | (kind == ADMIT)) + lo
-        out.append(_per_patient_best(idx, costs.cost[idx], costs.patient[idx], k))
-    return out
-
-
 def _reduced_costs(master: _Master, duals: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """rc_k = c_k − y_p − π_u − [k ∈ N_u]·α_u − [k ∈ M]·μ for options lo..hi-1."""
     c = master.costs
     n, m = c.n_patients, c.n_units
     unit, kind = c.unit[lo:hi], c.kind[lo:hi]
@@ -285,7 +276,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     init = [base]
     if start is not None:
         init.append(start)
-    init.extend(_cheapest(costs, INITIAL_PER_PATIENT))
+    init.append(cheapest_per_patient(costs, INITIAL_PER_PATIENT))
     added = _add_columns(master, np.concatenate(init))
     h.setOptionValue("run_crossover", "on")
 

@@ -61,10 +61,10 @@ def distance(frm: str, to: str, mode: str, as_json: bool) -> None:
         from optimiser.distances import geodesic_km
 
         km = float(geodesic_km(a[0], a[1], b[0], b[1]))
-    km = round(km, 1)
+    km = round(km, 3)  # to the metre, as assignments.csv writes distance_km
     if as_json:
         click.echo(json.dumps({"km": km, "mode": mode,
                                "from": {"lat": a[0], "lon": a[1]},
                                "to": {"lat": b[0], "lon": b[1]}}))
     else:
-        click.echo(f"{km:.1f}")
+        click.echo(f"{km:.3f}")

@@ -121,18 +121,33 @@ def geography_files(geo: Geography) -> dict[str, str]:
     return {"geography/places.csv": places, "geography/links.csv": links}
 
 
-def write_spec(spec: Spec, directory: Path) -> Path:
-    """Write ``spec`` as a canonical CSV instance directory."""
+def write_spec(spec: Spec, directory: Path, *, style: int | None = None) -> Path:
+    """Write ``spec`` as a CSV instance directory: canonical, or (``style`` = a seed) in a
+    random mix of the forms the contract allows (BOM, CRLF, shuffled columns, every field
+    quoted, unknown extra columns)."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "units.csv").write_text(csv_text(spec.units, UNIT_COLUMNS if spec.units and
-                                                  set(spec.units[0]) == set(UNIT_COLUMNS)
-                                                  else None), encoding="utf-8")
-    (directory / "patients.csv").write_text(
-        csv_text(spec.patients, PATIENT_COLUMNS) if not spec.patients or
-        set(spec.patients[0]) == set(PATIENT_COLUMNS) else csv_text(spec.patients),
-        encoding="utf-8")
+    rng = random.Random(style)
+
+    def render(rows: Rows, header: Sequence[str] | None) -> bytes:
+        if style is None:
+            return csv_text(rows, header).encode("utf-8")
+        header = list(header or (rows[0] if rows else []))
+        if rows and rng.random() < 0.3:
+            rows = [{**r, "zz_extra": "ignored, really"} for r in rows]
+            header.append("zz_extra")
+        rng.shuffle(header)
+        text = csv_text(rows, header, newline=rng.choice(["\n", "\r\n"]),
+                        quote_all=rng.random() < 0.5)
+        return (b"\xef\xbb\xbf" if rng.random() < 0.5 else b"") + text.encode("utf-8")
+
+    (directory / "units.csv").write_bytes(render(spec.units, UNIT_COLUMNS if spec.units and
+                                                 set(spec.units[0]) == set(UNIT_COLUMNS)
+                                                 else None))
+    (directory / "patients.csv").write_bytes(render(
+        spec.patients, PATIENT_COLUMNS if not spec.patients or
+        set(spec.patients[0]) == set(PATIENT_COLUMNS) else None))
     if spec.networks is not None:
-        (directory / "networks.csv").write_text(csv_text(spec.networks), encoding="utf-8")
+        (directory / "networks.csv").write_bytes(render(spec.networks, None))
     if spec.policy is not None:
         (directory / "policy.toml").write_text(policy_toml(spec.policy), encoding="utf-8")
     files: dict[str, str | bytes] = {}
@@ -479,6 +494,11 @@ def check_reallocate(spec: Spec, out: Path, run: Run, *, brute_force: bool = Tru
     for key in ("objective", "bound", "gap"):
         if not is_number(summary.get(key)):
             problems.append(f"{key} is {summary.get(key)!r}, expected a number")
+    obj, bound, gap = summary.get("objective"), summary.get("bound"), summary.get("gap")
+    if is_number(obj) and is_number(bound) and bound > obj + 1e-6 * max(1.0, abs(obj)):
+        problems.append(f"bound {bound} above the objective {obj} of a minimisation")
+    if is_number(gap) and gap < 0:
+        problems.append(f"negative gap {gap}")
     if len(rows) != len(inst.patients):
         problems.append(f"{len(rows)} assignment rows for {len(inst.patients)} patients")
         return problems
@@ -561,8 +581,9 @@ def read_spec(directory: Path) -> Spec:
     return Spec(rows("units.csv"), rows("patients.csv"), networks, policy)
 
 
-def reallocate(spec: Spec, tmp: Path, *extra: str) -> tuple[Run, Path]:
-    inst_dir = write_spec(spec, tmp / "inst")
+def reallocate(spec: Spec, tmp: Path, *extra: str, style: int | None = None
+               ) -> tuple[Run, Path]:
+    inst_dir = write_spec(spec, tmp / "inst", style=style)
     out = tmp / "out"
     return run_cli("reallocate", inst_dir, "--out", out, *extra), out
 

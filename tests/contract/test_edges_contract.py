@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def test_flags_override_policy(tmp_path: Path) -> None:
     spec.policy = {"distance": "road"}
     spec.geography = cu.CUSTOM_GEOGRAPHY
     run, out = cu.reallocate(spec, tmp_path, "--distance", "geodesic",
-                             "--max-admissions-per-unit", "0", "--solver", "cbc")
+                             "--max-admissions-per-unit", "0", "--solver", "cbc",
+                             "--time-limit", "30", "--gap", "0")
     want = spec.copy(policy={**GEO, "limits": {"max_admissions_per_unit": 0}})
     assert cu.check_reallocate(want, out, run) == []
     assert json.loads((out / "summary.json").read_text())["solver"] == "cbc"
@@ -107,9 +109,12 @@ def test_xlsx_native_cells(tmp_path: Path) -> None:
                     cells.append(float(v))  # 2.0 as Excel stores every number
                 elif h in ("lat", "lon", "home_lat", "home_lon") and v:
                     cells.append(float(v))
+                elif h == "admitted_on":
+                    cells.append(datetime.date(2026, 1, 5))  # an Excel date cell
                 else:
                     cells.append(v or None)
             ws.append(cells)
+    book.create_sheet("notes").append(["anything", "else"])  # an extra sheet is ignored
     path = tmp_path / "book.xlsx"
     book.save(path)
     out = tmp_path / "out"
@@ -204,3 +209,119 @@ def test_suggest_unreachable_units_are_valid_json(tmp_path: Path) -> None:
     data = cu.strict_json(run.stdout)
     assert data["options"] == [] and [r["unit_id"] for r in data["rejected"]] == ["FAR"]
     assert data["rejected"][0]["reasons"]
+
+
+def test_policy_solver_table(tmp_path: Path) -> None:
+    """[solver] name/time_limit/mip_gap from policy.toml are accepted and name is used."""
+    spec = base_spec()
+    spec.policy = {"distance": "geodesic",
+                   "solver": {"name": "cbc", "time_limit": 30, "mip_gap": 0.0}}
+    run, out = cu.reallocate(spec, tmp_path)
+    assert cu.check_reallocate(spec, out, run) == []
+    assert cu.strict_json((out / "summary.json").read_text())["solver"] == "cbc"
+
+
+def test_suggest_allow_moves_shape(tmp_path: Path) -> None:
+    """U1 (near) is full with a movable inpatient P1 who also fits U2 (next to P1's home):
+    with --allow-moves 1 an option in U1 may move P1 to U2; every listed move is
+    {patient_id, from, to} of a movable inpatient into a compatible unit."""
+    units = [unit_row("U1", beds=1, lat=51.5, lon=-0.1),
+             unit_row("U2", beds=1, lat=53.8, lon=-1.5),
+             unit_row("U3", beds=1, lat=54.9, lon=-1.6)]
+    patients = [patient_row("P1", status="inpatient", current="U1", lat=53.8, lon=-1.5),
+                patient_row("R1", lat=51.5, lon=-0.1)]
+    spec = Spec(units, patients, policy=GEO)
+    run = cu.run_cli("suggest", cu.write_spec(spec, tmp_path / "inst"), "--patient", "R1",
+                     "--allow-moves", "1", "--json")
+    assert run.code == 0, run.stderr
+    data = cu.strict_json(run.stdout)
+    first = data["options"][0]
+    assert first["unit_id"] == "U1"
+    assert first["moves"] == [{"patient_id": "P1", "from": "U1", "to": "U2"}]
+    # The change in the whole objective: R1 placed in U1 (its own placement cost, as with
+    # --allow-moves 0) plus P1's move (w.move + km in U2 - km in U1).
+    km = spec.oracle_instance().km
+    want = km["R1", "U1"] + 25.0 + km["P1", "U2"] - km["P1", "U1"]
+    assert first["cost"] == pytest.approx(want, abs=0.0051)
+
+
+def test_blank_line_counts_as_a_spreadsheet_row(tmp_path: Path) -> None:
+    """A blank line after U1 is row 3 in a spreadsheet: U2's error is on row 4."""
+    spec = base_spec()
+    spec.units[1]["beds"] = "2.5"
+    inst = cu.write_spec(spec, tmp_path / "inst")
+    lines = (inst / "units.csv").read_text().split("\n")
+    lines.insert(2, "")
+    (inst / "units.csv").write_text("\n".join(lines))
+    run = cu.run_cli("validate", inst)
+    assert run.code in (0, 2)
+    bad = [x for x in run.stderr.splitlines() if "beds" in x]
+    assert bad and "4" in bad[0].replace("units.csv", "").replace("2.5", ""), run.stderr
+
+
+def test_ids_with_commas_and_quotes_round_trip(tmp_path: Path) -> None:
+    spec = base_spec()
+    for row in spec.units:
+        if row["unit_id"] == "U1":
+            row["unit_id"] = "U,1"
+    for row in spec.patients:
+        if row["current_unit_id"] == "U1":
+            row["current_unit_id"] = "U,1"
+    spec.patients[0]["patient_id"] = 'P "1"'
+    run, out = cu.reallocate(spec, tmp_path)
+    assert cu.check_reallocate(spec, out, run) == []
+
+
+@pytest.mark.parametrize(("who", "lat", "lon"), [
+    ("patient", 49.19, -2.11),   # St Helier, Jersey: a Crown dependency, below 49.8 N
+    ("patient", 54.15, -4.48),   # Douglas, Isle of Man
+    ("patient", 53.35, -6.26),   # Dublin
+    ("unit", 60.15, -1.15),      # Lerwick, Shetland
+])
+def test_british_isles_coordinates_are_valid(tmp_path: Path, who: str, lat: float,
+                                             lon: float) -> None:
+    """"lat, lon | WGS-84 degrees": the contract sets no bounding box. Issue 3 asks for
+    coordinates "outside the UK" to be refused (they are nearly always swapped or zero); the
+    box we use is the British Isles, so homes in the Crown dependencies, whose patients are
+    placed in English wards, stay valid (see docs/contract-conformance.md)."""
+    spec = base_spec()
+    if who == "patient":
+        spec.patients[3].update(home_lat=str(lat), home_lon=str(lon))  # R1
+    else:
+        spec.units[4].update(lat=str(lat), lon=str(lon))  # U5
+    run, out = cu.reallocate(spec, tmp_path)
+    assert run.code != 2, run.stderr
+    assert cu.check_reallocate(spec, out, run) == []
+
+
+@pytest.mark.parametrize(("who", "lat", "lon"), [
+    ("patient", 48.39, -4.49),   # Brest, France
+    ("unit", 48.85, 2.35),       # Paris
+])
+def test_coordinates_abroad_are_refused(tmp_path: Path, who: str, lat: float,
+                                        lon: float) -> None:
+    """Outside the British Isles: invalid input, exit 2, naming file, row and column."""
+    spec = base_spec()
+    if who == "patient":
+        spec.patients[3].update(home_lat=str(lat), home_lon=str(lon))
+        where = "patients.csv:5: home_lat"
+    else:
+        spec.units[4].update(lat=str(lat), lon=str(lon))
+        where = "units.csv:6: lat"
+    run, _ = cu.reallocate(spec, tmp_path)
+    assert run.code == 2
+    assert where in run.stderr and "Traceback" not in run.stderr
+
+
+def test_only_required_columns(tmp_path: Path) -> None:
+    """units.csv and patients.csv with only the columns the contract marks required (plus
+    the contract's defaults for everything else): accepted, and the oracle's optimum."""
+    spec = base_spec()
+    keep_u = ["unit_id", "network_id", "service", "level", "beds", "lat", "lon"]
+    keep_p = ["patient_id", "status", "service", "level", "sex", "age", "home_lat",
+              "home_lon", "home_network_id", "current_unit_id"]
+    spec.units[:] = [{k: u[k] for k in keep_u} for u in spec.units]
+    spec.patients[:] = [{k: p[k] for k in keep_p} for p in spec.patients]
+    spec.networks = [{"network_id": n["network_id"]} for n in spec.networks or []]
+    run, out = cu.reallocate(spec, tmp_path)
+    assert cu.check_reallocate(spec, out, run) == []

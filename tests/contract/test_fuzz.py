@@ -24,20 +24,25 @@ NASTY = ["", " ", "1e308", "-1e308", "99999999999999999999999", "nan", "NaN", "i
          "inpatient", "referral", "camhs", "high", "female", "2026-13-45"]
 
 
-def base_files() -> dict[str, bytes]:
+def base_files(*, geography: bool = False) -> dict[str, bytes]:
     spec = base_spec()
     files = {"units.csv": cu.csv_text(spec.units), "patients.csv": cu.csv_text(spec.patients),
              "networks.csv": cu.csv_text(spec.networks or []),
              "policy.toml": 'distance = "geodesic"\n[weights]\nkm = 1.0\n[limits]\n'
                             'max_moves = 3\n'}
+    if geography:
+        files["policy.toml"] = 'distance = "road"\n'
+        files.update(cu.geography_files(cu.CUSTOM_GEOGRAPHY))
     return {k: v.encode("utf-8") for k, v in files.items()}
 
 
 @st.composite
-def mutated(draw: st.DrawFn) -> dict[str, bytes]:
-    files = base_files()
+def mutated(draw: st.DrawFn, geography: bool = False) -> dict[str, bytes]:
+    files = base_files(geography=geography)
     for _ in range(draw(st.integers(1, 3))):
-        name = draw(st.sampled_from(sorted(files)))
+        pool = [n for n in sorted(files) if n.startswith("geography/")] \
+            if geography and draw(st.booleans()) else sorted(files)
+        name = draw(st.sampled_from(pool))
         data = files[name]
         lines = data.split(b"\n")
         kind = draw(st.sampled_from(["bytes", "truncate", "swap", "cell", "cell", "cell",
@@ -81,7 +86,7 @@ def mutated(draw: st.DrawFn) -> dict[str, bytes]:
 def check_no_crash(files: dict[str, bytes]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         inst = Path(tmp) / "inst"
-        inst.mkdir()
+        (inst / "geography").mkdir(parents=True)
         for name, data in files.items():
             (inst / name).write_bytes(data)
         out = Path(tmp) / "out"
@@ -116,3 +121,54 @@ def test_fuzz_mutated_instances_never_crash(files: dict[str, bytes]) -> None:
 @given(mutated())
 def test_fuzz_mutated_instances_never_crash_long(files: dict[str, bytes]) -> None:
     check_no_crash(files)
+
+
+@settings(FUZZ, max_examples=30)
+@given(mutated(geography=True))
+def test_fuzz_mutated_custom_geography_never_crashes(files: dict[str, bytes]) -> None:
+    check_no_crash(files)
+
+
+@settings(FUZZ, max_examples=30)
+@given(st.sampled_from(["suggest", "validate", "scenario"]), mutated())
+def test_fuzz_other_commands_never_crash(command: str, files: dict[str, bytes]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = Path(tmp) / "inst"
+        inst.mkdir()
+        for name, data in files.items():
+            (inst / name).write_bytes(data)
+        args: list[str | Path] = [command, inst]
+        if command == "suggest":
+            args += ["--patient", "R1", "--json"]
+        if command == "scenario":
+            (Path(tmp) / "c.toml").write_text('[[set]]\nunit_id = "U2"\nbeds = 1\n')
+            args += ["--changes", Path(tmp) / "c.toml", "--out", Path(tmp) / "out"]
+        run = cu.run_cli(*args)
+        assert "Traceback" not in run.stderr + run.stdout, run.stderr[-2000:]
+        assert run.code in (0, 2, 3, 4), (run.code, run.stderr[-800:])
+        if command == "suggest" and run.code == 0:
+            cu.strict_json(run.stdout)
+
+
+@settings(FUZZ, max_examples=40)
+@given(st.one_of(st.binary(max_size=80),
+                 st.lists(st.sampled_from(["[[set]]", "[[close]]", "[[add_unit]]", "[policy]",
+                                           'unit_id = "U1"', 'unit_id = "U9"', "beds = -1",
+                                           "beds = 1e9", "beds_closed = 9", 'beds = "x"',
+                                           "cost_per_day = nan", "limits.max_moves = -1",
+                                           'service = "camhs"', "lat = 95.0", "lon = -0.1",
+                                           'level = "high"', "weights.km = inf"]),
+                          max_size=8).map(lambda xs: "\n".join(xs).encode())))
+def test_fuzz_changes_toml_never_crashes(changes: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = Path(tmp) / "inst"
+        inst.mkdir()
+        for name, data in base_files().items():
+            (inst / name).write_bytes(data)
+        (Path(tmp) / "c.toml").write_bytes(changes)
+        out = Path(tmp) / "out"
+        run = cu.run_cli("scenario", inst, "--changes", Path(tmp) / "c.toml", "--out", out)
+        assert "Traceback" not in run.stderr + run.stdout, run.stderr[-2000:]
+        assert run.code in (0, 2, 3, 4), (run.code, run.stderr[-800:])
+        if run.code == 2:
+            assert not out.exists()

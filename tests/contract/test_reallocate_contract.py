@@ -38,15 +38,17 @@ def actions(out: Path) -> dict[str, tuple[str, str]]:
 @pytest.mark.parametrize("seed", DEFAULT_SEEDS)
 def test_random_tiny_instances(tmp_path: Path, seed: int) -> None:
     spec = cu.random_spec(seed)
-    run, out = cu.reallocate(spec, tmp_path)
+    run, out = cu.reallocate(spec, tmp_path, style=seed if seed % 2 else None)
     assert cu.check_reallocate(spec, out, run) == []
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SLOW_SEEDS)
 def test_random_tiny_instances_sweep(tmp_path: Path, seed: int) -> None:
+    """Odd seeds write the CSVs in a random mix of allowed forms (BOM, CRLF, column order,
+    quoting, extra columns)."""
     spec = cu.random_spec(seed)
-    run, out = cu.reallocate(spec, tmp_path)
+    run, out = cu.reallocate(spec, tmp_path, style=seed if seed % 2 else None)
     assert cu.check_reallocate(spec, out, run) == []
 
 
@@ -225,3 +227,29 @@ def test_oracle_self_check() -> None:
     assert oracle.solve(inst).objective == pytest.approx(d + 50 + 40)
     inst_full = oracle.load([{**units[0], "beds_closed": "1"}], patients, GEO)
     assert oracle.solve(inst_full).objective == pytest.approx(1000.0)
+
+
+def test_checker_catches_tampered_outputs(tmp_path: Path) -> None:
+    """The run checker itself can fail: each tampering of a correct run is reported."""
+    from variants import base_spec
+
+    spec = base_spec()
+    run, out = check(spec, tmp_path)
+    good_a = (out / "assignments.csv").read_text()
+    good_s = (out / "summary.json").read_text()
+    tampers = [
+        ("assignments.csv", good_a.replace("P5,inpatient,U2,U5,move", "P5,inpatient,U2,U2,stay")),
+        ("assignments.csv", good_a.replace(",false\n", ",False\n", 1)),
+        ("assignments.csv", good_a.replace("patient_id,status", "patient_id,state")),
+        ("summary.json", good_s.replace('"delayed": 1', '"delayed": 0')),
+        ("summary.json", good_s.replace('"status": "optimal"', '"status": "feasible"')),
+    ]
+    summary = json.loads(good_s)
+    summary["objective"] += 1.0
+    tampers.append(("summary.json", json.dumps(summary)))
+    for name, text in tampers:
+        assert text != (good_a if name == "assignments.csv" else good_s)
+        (out / name).write_text(text)
+        assert cu.check_reallocate(spec, out, run) != [], (name, text[:200])
+        (out / "assignments.csv").write_text(good_a)
+        (out / "summary.json").write_text(good_s)

@@ -128,6 +128,22 @@ def test_every_reason_is_given(tmp_path: Path) -> None:
     assert len(reasons["B"]) >= 1
 
 
+def test_full_and_incompatible_gives_both_reasons(tmp_path: Path) -> None:
+    """The contract's own example: a male-only ward that is also full is rejected with both
+    reasons ("male-only ward", "no free bed")."""
+    units = [unit_row("U9", sex="male", beds=1, lat=51.5, lon=-0.1),
+             unit_row("U3", sex="mixed", beds=1, lat=52.0, lon=-0.1)]
+    patients = [patient_row("P1", status="inpatient", current="U9", lat=51.5, lon=-0.1),
+                patient_row("R17", sex="female", lat=51.5, lon=-0.1)]
+    spec = Spec(units, patients, policy={"distance": "geodesic"})
+    run, data = suggest(spec, tmp_path, "--patient", "R17")
+    assert run.code == 0, run.stderr
+    check_shape(data, "R17")
+    assert [o["unit_id"] for o in data["options"]] == ["U3"]
+    (rej,) = data["rejected"]
+    assert rej["unit_id"] == "U9" and len(rej["reasons"]) >= 2, rej
+
+
 def test_top_default_and_explicit(tmp_path: Path) -> None:
     """Seven free compatible units: 5 options by default, 2 with --top 2."""
     units = [unit_row(f"U{i}", beds=1, lat=51.5 + 0.1 * i, lon=-0.1) for i in range(7)]

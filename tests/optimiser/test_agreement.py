@@ -74,10 +74,13 @@ def _check_plan(inst, r):
 
 
 @pytest.fixture(autouse=True)
-def lean(monkeypatch):
-    """Few initial candidates, so the fast path has to price most of its columns in."""
+def lean(monkeypatch, request):
+    """Few initial candidates, so the fast path has to price most of its columns in; every
+    other seed solves its first LP by interior point + crossover (as large instances do)."""
     monkeypatch.setattr(fast, "INITIAL_PER_PATIENT", 1)
     monkeypatch.setattr(fast, "ADD_PER_PATIENT", 2)
+    if request.node.callspec.params.get("seed", 0) % 2:
+        monkeypatch.setattr(fast, "IPM_MIN_COLUMNS", 0)
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -89,3 +92,14 @@ def test_solvers_and_fast_path_agree(b, seed):
 @pytest.mark.parametrize("seed", range(30, 330))
 def test_solvers_and_fast_path_agree_many(b, seed):
     _agree(b, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("max_moves,max_adm", [(None, None), (None, 2), (25, None), (25, 2)])
+def test_fast_path_matches_full_model_at_moderate_scale(b, max_moves, max_adm):
+    inst, d = b.random_instance(1000 + (max_moves or 0) + (max_adm or 0), 1500, 60,
+                                max_moves=max_moves, max_adm=max_adm, unreachable=0.2)
+    mip = solve(inst, distances=d, method="mip")
+    fast_result = solve(inst, distances=d, method="fast")
+    assert fast_result.status == mip.status == "optimal"
+    assert fast_result.objective == pytest.approx(mip.objective, rel=1e-9)

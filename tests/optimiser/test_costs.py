@@ -92,3 +92,18 @@ def test_geodesic_default_distances_and_chunking_agree(b, monkeypatch):
 def test_empty_instance(b):
     t = build_cost_table(b.make([b.unit("A")], []), np.zeros((0, 1)))
     assert t.n_options == 0 and t.start.tolist() == [0]
+
+
+def test_cheapest_per_patient_ties_by_unit_id_and_blocks(b):
+    from optimiser.costs import cheapest_per_patient
+
+    units = [b.unit("C"), b.unit("A"), b.unit("B")]
+    inst = b.make(units, [b.referral("R1"), b.inpatient("P1", "C")])
+    t = build_cost_table(inst, np.array([[5.0, 5.0, 1.0], [2.0, 7.0, 7.0]]))
+    # R1: B (1) then A and C tie at 5 -> A first (id order). P1: moves to A, B tie at 7+25.
+    got = cheapest_per_patient(t, 2)
+    assert [(t.patient_ids[t.patient[k]], t.unit_ids[t.unit[k]]) for k in got] == \
+        [("R1", "B"), ("R1", "A"), ("P1", "A"), ("P1", "B")]
+    assert np.array_equal(cheapest_per_patient(t, 2, block=1), got)
+    moves = cheapest_per_patient(t, 1, (MOVE,))
+    assert [t.unit_ids[t.unit[k]] for k in moves] == ["A"]

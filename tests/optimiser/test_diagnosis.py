@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from optimiser.costs import build_cost_table
 from optimiser.diagnosis import check_beds
@@ -51,6 +52,20 @@ def test_room_elsewhere_is_feasible_with_min_moves(b):
                    b.inpatient("P3", "B", movable=False)])
     c = _check(inst, np.full((3, 2), 5.0))
     assert c.feasible and c.min_moves == 1 and c.messages == ()
+
+
+def test_exact_check_when_the_cheapest_moves_do_not_fit(b, monkeypatch):
+    # P1/P2's cheapest move is into B (full, immovable patient); C is dearer but free.
+    import optimiser.diagnosis as diagnosis
+
+    monkeypatch.setattr(diagnosis, "FEW_MOVES", 1)
+    inst = b.make([b.unit("A", beds=1), b.unit("B", beds=1), b.unit("C", beds=1)],
+                  [b.inpatient("P1", "A"), b.inpatient("P2", "A"),
+                   b.inpatient("P3", "B", movable=False)])
+    c = _check(inst, [[5.0, 1.0, 90.0], [5.0, 1.0, 80.0], [5.0, 1.0, 9.0]])
+    assert c.feasible and c.min_moves == 1
+    r = solve(inst, distances=np.array([[5.0, 1.0, 90.0], [5.0, 1.0, 80.0], [5.0, 1.0, 9.0]]))
+    assert r.objective == pytest.approx(5 + 80 + 25 + 1)
 
 
 def test_max_moves_too_small_is_infeasible(b):

@@ -184,3 +184,15 @@ def test_no_units_leaves_every_referral_unplaced(b, method):
     assert r.status == OPTIMAL and r.objective == pytest.approx(3000.0)
     assert [a.action for a in r.assignments] == ["unplaced", "unplaced"]
     assert all("no compatible unit at all" in line for line in r.diagnosis)
+
+
+@pytest.mark.parametrize("solver,method", [("highs", "mip"), ("cbc", "mip"),
+                                           ("highs", "fast")])
+def test_solver_log_goes_to_logging_never_stdout(b, capfd, caplog, solver, method):
+    inst, d = _small(b)
+    pol = dataclasses.replace(inst.policy, solver=SolverSettings(name=solver))
+    with caplog.at_level("INFO", logger="optimiser"):
+        r = solve(inst, pol, distances=d, method=method, solver_log=True)
+    assert r.status == OPTIMAL
+    assert capfd.readouterr().out == ""  # stdout may carry a command's JSON
+    assert any(" log" in rec.getMessage() for rec in caplog.records)

@@ -57,7 +57,13 @@ import numpy as np
 
 from models.domain import Policy
 from optimiser.costs import ADMIT, MOVE, STAY, UNPLACED, CostTable, cheapest_per_patient
-from optimiser.solvers import RawOutcome, SolveOutcome, read_highs, silence_highs_banner
+from optimiser.solvers import (
+    RawOutcome,
+    SolveOutcome,
+    highs_thread_guard,
+    read_highs,
+    silence_highs_banner,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +108,7 @@ def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = N
         time.perf_counter() + float(settings.time_limit)
     limits = policy.limits
     silence_highs_banner()
+    highs_thread_guard(settings.threads)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(settings.mip_gap))

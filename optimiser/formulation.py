@@ -33,6 +33,7 @@ from models.domain import Policy, SolverSettings
 from optimiser.costs import ADMIT, MOVE, CostTable
 from optimiser.solvers import (
     SolveOutcome,
+    highs_thread_guard,
     read_cbc,
     read_highs,
     silence_highs_banner,
@@ -224,6 +225,7 @@ def solve_model(model: Model, settings: SolverSettings, *, log_solver: bool = Fa
             raw = read_cbc(text, kind)
         else:
             silence_highs_banner()
+            highs_thread_guard(settings.threads)
             solver = _make(spec.pulp_class, solver_options(
                 spec, settings, log=log_solver, log_path=log_path if log_solver else None))
             _run(problem, solver)

@@ -85,6 +85,29 @@ def silence_highs_banner() -> None:
 _BANNER_DONE = False
 
 
+_HIGHS_THREADS: list[int | None] = [None]
+
+
+def highs_thread_guard(threads: int | None) -> None:
+    """Let HiGHS honour a thread count that differs from the one used earlier in the process.
+
+    HiGHS starts one global task scheduler per process with the first solve's thread count;
+    a later solve asking for another count then fails without a solution (a known HiGHS
+    limitation; it bit ``--threads`` after a sweep and the long-lived service). Resetting the
+    global scheduler when the count changes makes the next solve start a fresh one.
+    """
+    wanted = None if threads is None else int(threads)
+    if _HIGHS_THREADS[0] == wanted:
+        return
+    try:
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+    except (ImportError, AttributeError):  # pragma: no cover - older highspy
+        pass
+    _HIGHS_THREADS[0] = wanted
+
+
 def solver_options(spec: SolverSpec, settings: SolverSettings, *, log: bool,
                    log_path: str | None = None) -> dict[str, Any]:
     """Keyword arguments of the PuLP solver class for these settings.

@@ -196,3 +196,17 @@ def test_solver_log_goes_to_logging_never_stdout(b, capfd, caplog, solver, metho
     assert r.status == OPTIMAL
     assert capfd.readouterr().out == ""  # stdout may carry a command's JSON
     assert any(" log" in rec.getMessage() for rec in caplog.records)
+
+
+@pytest.mark.parametrize("method", ["fast", "mip"])
+def test_changing_thread_count_in_one_process_still_solves(b, method):
+    # HiGHS keeps one global scheduler per process: without a reset, a solve with another
+    # thread count than an earlier one returned no solution (reported feasible/error).
+    inst, d = _small(b)
+    expected = 80.0 + 3.0 + 20.0 + 2000.0
+    for threads in (None, 1, 2, 1):
+        policy = dataclasses.replace(
+            inst.policy, solver=dataclasses.replace(inst.policy.solver, threads=threads))
+        r = solve(inst, policy, distances=d, method=method)
+        assert r.status == OPTIMAL, (threads, r.status, r.diagnosis)
+        assert r.objective == pytest.approx(expected)

@@ -35,7 +35,8 @@ def _level_words(service: str, level: str) -> str:
     if service == "adult_secure":
         return f"{level} secure"
     if service == "camhs":
-        return {"general": "CAMHS general", "picu": "CAMHS PICU"}.get(level, f"CAMHS {level} secure")
+        names = {"general": "CAMHS general", "picu": "CAMHS PICU"}
+        return names.get(level, f"CAMHS {level} secure")
     return level
 
 

@@ -20,7 +20,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.row is None else f"{self.file}:{self.row}"
-        return f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        if self.column:
+            return f"{where}: {self.column}: {self.message}"
+        return f"{where}: {self.message}"
 
 
 class InputError(Exception):

@@ -245,12 +245,12 @@ class Checker:
                 swapped = lat_lo <= o <= lat_hi and lon_lo <= a <= lon_hi
                 hint_swap = f"; are {lat} and {lon} swapped?" if swapped else ""
                 if not lat_lo <= a <= lat_hi:
-                    self.report(k, lat, f"{a:g} is outside the British Isles (latitude {lat_lo} to "
-                                f"{lat_hi}){hint_swap}")
+                    self.report(k, lat, f"{a:g} is outside the British Isles "
+                                f"(latitude {lat_lo} to {lat_hi}){hint_swap}")
                     lats[k] = None
                 if not lon_lo <= o <= lon_hi:
-                    self.report(k, lon, f"{o:g} is outside the British Isles (longitude {lon_lo} to "
-                                f"{lon_hi}){hint_swap}")
+                    self.report(k, lon, f"{o:g} is outside the British Isles "
+                                f"(longitude {lon_lo} to {lon_hi}){hint_swap}")
                     lons[k] = None
                 continue
             code = codes[k] if codes is not None else ""

@@ -338,7 +338,10 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
             _MEMO[key] = compact
             while len(_MEMO) > _MEMO_SIZE:
                 _MEMO.popitem(last=False)
-    km: np.ndarray = compact[inverse.ravel()]  # fancy indexing: a fresh array for the caller
+    from optimiser.distances import matrix_dtype
+
+    # fancy indexing: a fresh array for the caller (float32 for very large instances)
+    km: np.ndarray = compact.astype(matrix_dtype(n, m), copy=False)[inverse.ravel()]
     if instance.geography is not None:
         _check_current_units(instance, km)
     return km

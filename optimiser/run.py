@@ -110,7 +110,8 @@ def reallocate(instance_path: str | os.PathLike[str], out_dir: str | os.PathLike
     clock = _Clock(progress)
     with clock.phase("read") as note:
         instance = read_instance(instance_path, policy_overrides=dict(overrides or {}))
-        note.append(f"{len(instance.patients):,} patients, {len(instance.units):,} units")
+        note.append(f"{_count(len(instance.patients), 'patient')}, "
+                    f"{_count(len(instance.units), 'unit')}")
     return _run(instance, out, clock, network=network, method=method, solve_fn=solve_fn)
 
 
@@ -129,8 +130,8 @@ def _run(instance: Instance, out: Path, clock: _Clock, *, network: str | None, m
         with clock.phase("subset") as note:
             instance = restrict_to_network(instance, network)
             distances = None  # rows/columns no longer match
-            note.append(f"network {network}: {len(instance.patients):,} patients, "
-                        f"{len(instance.units):,} units")
+            note.append(f"network {network}: {_count(len(instance.patients), 'patient')}, "
+                        f"{_count(len(instance.units), 'unit')}")
 
     mode = instance.policy.distance
     if distances is None:
@@ -199,6 +200,10 @@ def _error(instance: Instance, message: str) -> Result:
 def _failed(result: Result, message: str) -> Result:
     return replace(result, status=ERROR, objective=None, bound=None, gap=None, assignments=(),
                    metrics=Metrics(), diagnosis=(*result.diagnosis, message))
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:

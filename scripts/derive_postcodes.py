@@ -44,7 +44,9 @@ def main() -> None:
             "northing": grouped["osnrth1m"].median(),
             "postcodes": grouped.size(),
             "country": grouped["country"].agg(lambda s: s.mode().iat[0]),
-            "la_code": grouped["laua"].agg(lambda s: str(s.mode().iat[0]) if s.notna().any() else ""),
+            "la_code": grouped["laua"].agg(
+                lambda s: str(s.mode().iat[0]) if s.notna().any() else ""
+            ),
         }
     ).reset_index()
     lon, lat = convert_lonlat(table["easting"].to_numpy(float), table["northing"].to_numpy(float))

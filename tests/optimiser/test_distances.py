@@ -51,3 +51,20 @@ def test_mode_comes_from_policy_unless_given():
 def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="unknown distance mode"):
         distance_matrix(_inst("road"), mode="crow")
+
+
+def test_very_large_matrices_are_float32_small_ones_float64(monkeypatch):
+    import optimiser.distances as dist
+
+    assert dist.matrix_dtype(10, 10) is np.float64
+    assert dist.matrix_dtype(100_000, 5_000) is np.float32
+    inst = Instance(
+        units=(Unit("U1", "N", "camhs", "general", 2, 51.5, -0.1),
+               Unit("U2", "N", "camhs", "general", 2, 53.5, -2.2)),
+        patients=(Patient("R1", "referral", "camhs", "general", "female", 15, 52.0, -1.0,
+                          "N"),))
+    assert distance_matrix(inst, "geodesic").dtype == np.float64
+    monkeypatch.setattr(dist, "LARGE_PAIRS", 1)
+    for mode in ("geodesic", "road"):
+        km = distance_matrix(inst, mode)
+        assert km.dtype == np.float32 and km.shape == (1, 2)

@@ -258,3 +258,22 @@ def test_rendering_stays_on_one_screen_with_many_diagnoses():
     assert "... and 22 more in summary.json" in text
     assert "placed" not in text  # no plan: no plan numbers
     assert len(text.splitlines()) <= 25
+
+
+def test_with_the_real_solver_a_swap_between_full_units_needs_a_temporary_bed(tmp_path):
+    # p1 lives by B but is in A, p2 lives by A but is in B; both wards are full.
+    inst = Instance(units=(unit("A", "N"), unit("B", "N")),
+                    patients=(inpatient("p1", "A"), inpatient("p2", "B")),
+                    policy=Policy(distance="geodesic"))
+    d = np.array([[200.0, 5.0], [5.0, 200.0]])
+    outcome = run_instance(inst, tmp_path, distances=d)
+    assert outcome.result.objective == pytest.approx(5 + 25 + 5 + 25)
+    assert [(s.patient_id, s.kind, s.from_unit_id, s.to_unit_id, s.cycle)
+            for s in outcome.transfers] == [
+        ("p1", "temporary", "A", None, 1), ("p2", "move", "B", "A", 1),
+        ("p1", "move", "A", "B", 1)]
+    assert outcome.summary.cycles == 1 and outcome.summary.km_saved == pytest.approx(390)
+    with open(tmp_path / "transfers.csv", newline="") as fh:
+        first = next(csv.DictReader(fh))
+    assert first["kind"] == "temporary" and "p2" in first["needs"]
+    assert "cycles needing a temporary bed 1" in render(outcome.summary)

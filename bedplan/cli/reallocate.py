@@ -42,10 +42,13 @@ def _print_progress(event: PhaseEvent) -> None:
               help="Solver threads.")
 @click.option("--method", type=click.Choice(["auto", "mip", "fast"]), default="auto",
               show_default=True, help="mip: the PuLP model; fast: the exact fast path.")
+@click.option("--report", "with_report", is_flag=True,
+              help="Also write OUT/report.html and OUT/charts/*.png for commissioners.")
 def reallocate(instance: Path, out_dir: Path, max_moves: int | None,
                max_admissions_per_unit: int | None, time_limit: float | None,
                gap: float | None, solver: str | None, distance: str | None,
-               network: str | None, threads: int | None, method: str) -> None:
+               network: str | None, threads: int | None, method: str,
+               with_report: bool) -> None:
     """Reallocate tonight's beds for INSTANCE and write the plan to OUT.
 
     \b
@@ -68,5 +71,10 @@ def reallocate(instance: Path, out_dir: Path, max_moves: int | None,
     outcome = run_reallocate(instance, out_dir, overrides=overrides, network=network,
                              method=method, progress=_print_progress)
     click.echo(render(outcome.summary, out_dir=str(out_dir)))
+    if with_report and outcome.result.has_plan:
+        from optimiser.report import write_report
+
+        path = write_report(out_dir, outcome.instance, outcome.result)
+        click.echo(f"report: {path}")
     if outcome.exit_code != EXIT_OK:
         emit(outcome.exit_code)

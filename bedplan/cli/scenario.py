@@ -32,10 +32,13 @@ from bedplan.cli._common import EXIT_OK, emit
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Solver threads.")
 @click.option("--method", type=click.Choice(["auto", "mip", "fast"]), default="auto",
               show_default=True, help="mip: the PuLP model; fast: the exact fast path.")
+@click.option("--report", "with_report", is_flag=True,
+              help="Also write OUT/report.html comparing the scenario with the baseline.")
 def scenario(instance: Path, changes_path: Path, out_dir: Path, max_moves: int | None,
              max_admissions_per_unit: int | None, time_limit: float | None,
              gap: float | None, solver: str | None, distance: str | None,
-             network: str | None, threads: int | None, method: str) -> None:
+             network: str | None, threads: int | None, method: str,
+             with_report: bool) -> None:
     """Solve INSTANCE as it is and as CHANGES.toml changes it; compare the two.
 
     \b
@@ -72,5 +75,11 @@ def scenario(instance: Path, changes_path: Path, out_dir: Path, max_moves: int |
         for line in run.result.diagnosis[:5]:
             click.echo(f"{label}: {line}")
     click.echo(f"written: {out_dir}/baseline, {out_dir}/scenario, {out_dir}/comparison.json")
+    if with_report and outcome.scenario.result.has_plan and outcome.baseline.result.has_plan:
+        from optimiser.report import write_report
+
+        path = write_report(out_dir, outcome.scenario.instance, outcome.scenario.result,
+                            baseline=outcome.baseline.result, title="Scenario")
+        click.echo(f"report: {path}")
     if outcome.exit_code != EXIT_OK:
         emit(outcome.exit_code)

@@ -198,3 +198,20 @@ def test_every_policy_flag_reaches_the_solver(tmp_path, monkeypatch):
             policy.solver.time_limit) == ("highs", 0.5, 1, 7.0)
     assert (policy.limits.max_moves, policy.limits.max_admissions_per_unit) == (3, 1)
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["distance"] == "geodesic"
+
+
+def test_report_flag_writes_the_commissioners_page(tmp_path):
+    from click.testing import CliRunner
+
+    from bedplan.cli import cli
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["reallocate", TWO_WARDS,
+                                      "--out", str(out), "--report"])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<html" in page.lower() and "out of area" in page.lower()
+    assert (out / "charts" / "distance.png").stat().st_size > 0
+
+
+TWO_WARDS = str(Path(__file__).resolve().parents[2] / "instances" / "examples" / "two-wards")

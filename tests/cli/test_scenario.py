@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -145,3 +146,35 @@ def test_england_scenario(tmp_path):
     for side in ("baseline", "scenario"):
         summary = json.loads((out / side / "summary.json").read_text())
         assert comp[side]["objective"] == summary["objective"]
+
+
+def test_report_flag_compares_scenario_with_baseline(tmp_path):
+    from click.testing import CliRunner
+
+    from bedplan.cli import cli
+
+    changes = tmp_path / "changes.toml"
+    changes.write_text('[[set]]\nunit_id = "LEEDS"\nbeds = 3\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["scenario", TWO_WARDS, "--changes",
+                                      str(changes), "--out", str(out), "--report"])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").is_file()
+    assert (out / "comparison.json").is_file()
+
+
+def test_without_report_flag_no_page_is_written(tmp_path):
+    from click.testing import CliRunner
+
+    from bedplan.cli import cli
+
+    changes = tmp_path / "changes.toml"
+    changes.write_text('[[set]]\nunit_id = "LEEDS"\nbeds = 3\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["scenario", TWO_WARDS, "--changes",
+                                      str(changes), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / "report.html").exists()
+
+
+TWO_WARDS = str(Path(__file__).resolve().parents[2] / "instances" / "examples" / "two-wards")

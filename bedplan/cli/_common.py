@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -60,3 +61,53 @@ def guarded_invoke(invoke: Callable[[click.Context], T], ctx: click.Context) -> 
 def emit(ctx_exit_code: int) -> Any:
     """Exit with ``ctx_exit_code`` through click, so CliRunner sees it."""
     raise click.exceptions.Exit(ctx_exit_code)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _policy_flag_decorators() -> list[Callable[[F], F]]:
+    return [
+        click.option("--max-moves", type=click.IntRange(min=0), default=None,
+                     help="At most this many inpatients move tonight (overrides policy.toml)."),
+        click.option("--max-admissions-per-unit", type=click.IntRange(min=0), default=None,
+                     help="At most this many moves in plus admissions per unit."),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+                     default=None, help="Seconds each solve may run."),
+        click.option("--gap", type=click.FloatRange(min=0), default=None,
+                     help="Relative MIP gap at which to stop (0 = prove optimality)."),
+        click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
+                     help="MIP solver (default: policy.toml, else highs)."),
+        click.option("--distance", type=click.Choice(["road", "geodesic"]), default=None,
+                     help="Distance used for km (default: policy.toml, else road)."),
+        click.option("--threads", type=click.IntRange(min=1), default=None,
+                     help="Solver threads."),
+        click.option("--method", type=click.Choice(SOLVE_METHODS), default="auto",
+                     show_default=True,
+                     help="auto: the fastest exact method; mip: the PuLP model of record; "
+                          "fast: exact LP pricing; flow: min-cost flow (no max-moves)."),
+    ]
+
+
+SOLVE_METHODS = ("auto", "mip", "fast", "flow")
+_OVERRIDE_KEYS = ("max_moves", "max_admissions_per_unit", "time_limit", "gap", "solver",
+                  "distance", "threads")
+
+
+def policy_options(func: F) -> F:
+    """Add the flags that override policy.toml, and ``--method``, to a command.
+
+    The command receives them as ``overrides`` (only the flags given, ready for
+    ``read_instance(..., policy_overrides=overrides)``) and ``method``.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {key: kwargs.pop(key) for key in _OVERRIDE_KEYS}
+        kwargs["overrides"] = {key: value for key, value in given.items() if value is not None}
+        return func(*args, **kwargs)
+
+    decorated: Any = wrapper
+    for option in reversed(_policy_flag_decorators()):
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]

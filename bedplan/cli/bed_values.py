@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bedplan.cli._common import EXIT_INFEASIBLE, EXIT_NO_SOLUTION, emit
+from bedplan.cli._common import EXIT_INFEASIBLE, EXIT_NO_SOLUTION, emit, policy_options
 
 
 @click.command("bed-values")
@@ -21,26 +21,9 @@ from bedplan.cli._common import EXIT_INFEASIBLE, EXIT_NO_SOLUTION, emit
               show_default=True,
               help="flow: exact shortest paths (needs no max-moves limit); resolve: one "
                    "solve per unit; auto: flow when possible.")
-@click.option("--max-moves", type=click.IntRange(min=0), default=None,
-              help="At most this many inpatients move tonight (overrides policy.toml).")
-@click.option("--max-admissions-per-unit", type=click.IntRange(min=0), default=None,
-              help="At most this many moves in plus admissions per unit.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Seconds the solver may run (each solve).")
-@click.option("--gap", type=click.FloatRange(min=0), default=None,
-              help="Relative MIP gap at which to stop (0 = prove optimality).")
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
-              help="MIP solver (default: policy.toml, else highs).")
-@click.option("--distance", type=click.Choice(["road", "geodesic"]), default=None,
-              help="Distance used for km (default: policy.toml, else road).")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Solver threads.")
-@click.option("--method", type=click.Choice(["auto", "mip", "fast"]), default="auto",
-              show_default=True, help="Solve method (mip: the PuLP model; fast: exact path).")
+@policy_options
 def bed_values(instance: Path, top: int | None, unit_ids: tuple[str, ...], as_json: bool,
-               how: str,
-               max_moves: int | None, max_admissions_per_unit: int | None,
-               time_limit: float | None, gap: float | None, solver: str | None,
-               distance: str | None, threads: int | None, method: str) -> None:
+               how: str, overrides: dict[str, object], method: str) -> None:
     """The value of one more open bed, and the cost of one fewer, in every unit.
 
     \b
@@ -57,13 +40,6 @@ def bed_values(instance: Path, top: int | None, unit_ids: tuple[str, ...], as_js
     from optimiser.bedvalues import bed_values as compute
     from optimiser.result import INFEASIBLE
 
-    overrides = {
-        key: value for key, value in (
-            ("max_moves", max_moves), ("max_admissions_per_unit", max_admissions_per_unit),
-            ("time_limit", time_limit), ("gap", gap), ("solver", solver),
-            ("distance", distance), ("threads", threads),
-        ) if value is not None
-    }
     inst = read_instance(instance, policy_overrides=overrides)
     if how == "flow" and inst.policy.limits.max_moves is not None:
         raise click.UsageError("--how flow needs no max-moves limit (policy.toml or "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bedplan.cli._common import EXIT_OK, emit
+from bedplan.cli._common import EXIT_OK, emit, policy_options
 
 
 @click.command()
@@ -15,30 +15,13 @@ from bedplan.cli._common import EXIT_OK, emit
               help="CHANGES.toml: [[set]], [[close]], [[add_unit]] tables and [policy].")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Directory for baseline/, scenario/ and comparison.json.")
-@click.option("--max-moves", type=click.IntRange(min=0), default=None,
-              help="At most this many inpatients move tonight (overrides policy.toml).")
-@click.option("--max-admissions-per-unit", type=click.IntRange(min=0), default=None,
-              help="At most this many moves in plus admissions per unit.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Seconds the solver may run (each of the two solves).")
-@click.option("--gap", type=click.FloatRange(min=0), default=None,
-              help="Relative MIP gap at which to stop (0 = prove optimality).")
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
-              help="MIP solver (default: policy.toml, else highs).")
-@click.option("--distance", type=click.Choice(["road", "geodesic"]), default=None,
-              help="Distance used for km (default: policy.toml, else road).")
 @click.option("--network", default=None, metavar="ID",
               help="Only one provider collaborative's units and patients.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Solver threads.")
-@click.option("--method", type=click.Choice(["auto", "mip", "fast"]), default="auto",
-              show_default=True, help="mip: the PuLP model; fast: the exact fast path.")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write OUT/report.html comparing the scenario with the baseline.")
-def scenario(instance: Path, changes_path: Path, out_dir: Path, max_moves: int | None,
-             max_admissions_per_unit: int | None, time_limit: float | None,
-             gap: float | None, solver: str | None, distance: str | None,
-             network: str | None, threads: int | None, method: str,
-             with_report: bool) -> None:
+@policy_options
+def scenario(instance: Path, changes_path: Path, out_dir: Path, network: str | None,
+             with_report: bool, overrides: dict[str, object], method: str) -> None:
     """Solve INSTANCE as it is and as CHANGES.toml changes it; compare the two.
 
     \b
@@ -53,13 +36,6 @@ def scenario(instance: Path, changes_path: Path, out_dir: Path, max_moves: int |
     from optimiser.run import PhaseEvent
     from optimiser.scenario import render_comparison, run_scenario
 
-    overrides = {
-        key: value for key, value in (
-            ("max_moves", max_moves), ("max_admissions_per_unit", max_admissions_per_unit),
-            ("time_limit", time_limit), ("gap", gap), ("solver", solver),
-            ("distance", distance), ("threads", threads),
-        ) if value is not None
-    }
     inst = read_instance(instance, policy_overrides=overrides)
     changes = read_changes(changes_path)
 

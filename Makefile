@@ -19,7 +19,7 @@ venv: $(STAMP)
 ## Install everything and run tonight's overnight reallocation on the bundled England instance.
 demo: $(STAMP)
 	$(BIN)/bedplan validate instances/england
-	$(BIN)/bedplan reallocate instances/england --out out/england --max-moves 50
+	$(BIN)/bedplan reallocate instances/england --out out/england --max-moves 50 --report
 
 ## Install everything, lint, type-check and run the test suite.
 test: $(STAMP)

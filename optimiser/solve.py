@@ -1,8 +1,9 @@
 """Instance in, :class:`~optimiser.result.Result` out: the one entry point of the optimiser.
 
 Phases: distances → cost table → bed check (exact, decides infeasibility and explains it)
-→ solve (the PuLP model of record, or the exact fast path) → assignments, metrics and the
-objective recomputed from the plan with the contract's formula → honest status.
+→ solve (the PuLP model of record, the exact min-cost flow or the exact fast path)
+→ assignments, metrics and the objective recomputed from the plan with the contract's
+formula → honest status.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from optimiser.solvers import SolveOutcome, Verdict, judge, solver_spec
 
 log = logging.getLogger(__name__)
 
-METHODS = ("auto", "mip", "fast")
+METHODS = ("auto", "mip", "fast", "flow")
 
 
 def solve(instance: Instance, policy: Policy | None = None, *,
@@ -33,8 +34,10 @@ def solve(instance: Instance, policy: Policy | None = None, *,
 
     ``policy`` defaults to ``instance.policy``; ``distances`` (patients × units km,
     np.inf = unreachable) default to the policy's distance mode. ``method``: "mip" (the
-    full PuLP model), "fast" (the exact pricing path, HiGHS), "auto" (fast unless the
-    policy asks for CBC). ``progress`` receives one message per phase. ``solver_log``
+    full PuLP model), "fast" (the exact pricing path, HiGHS), "flow" (the exact min-cost
+    flow, OR-Tools, when ``max_moves`` is None; it falls back to "fast" when it cannot
+    prove the optimum), "auto" (flow without ``max_moves``, else fast; mip when the policy
+    asks for CBC). ``progress`` receives one message per phase. ``solver_log``
     turns the solver's own log on (default: when this logger is at DEBUG, i.e. ``-v``).
     """
     if method not in METHODS:
@@ -55,7 +58,8 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     clock.lap("cost table", f"{costs.n_options} allowed options")
     check = check_beds(instance, costs, policy.limits)
     clock.lap("bed check", "beds fit" if check.feasible else "beds do not fit")
-    use_fast = method == "fast" or (method == "auto" and spec.name == "highs")
+    use_fast = method in ("fast", "flow") or (method == "auto" and spec.name == "highs")
+    use_flow = use_fast and method != "fast" and policy.limits.max_moves is None
     label = "fast" if use_fast else "mip"
     solver_name = "highs" if use_fast else spec.name
 
@@ -76,12 +80,21 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     if costs.n_patients == 0:
         return result(OPTIMAL, Verdict(OPTIMAL, 0.0, 0.0, 0.0))
 
-    if use_fast:
+    outcome = None
+    if use_flow:
+        from optimiser.flow import solve_flow
+
+        limit = policy.solver.time_limit
+        outcome = solve_flow(costs, policy, progress=clock.say,
+                             deadline=None if limit is None else t0 + float(limit))
+        if outcome is not None:
+            label, solver_name = "flow", "ortools"
+    if outcome is None and use_fast:
         from optimiser.fast import solve_fast
 
         outcome = solve_fast(costs, policy, start=check.start, progress=clock.say,
                              log_solver=solver_log)
-    else:
+    elif outcome is None:
         outcome = _solve_mip(costs, policy, clock, solver_log)
     clock.lap("solve", outcome.raw.solver_status)
 

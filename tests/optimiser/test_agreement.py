@@ -1,10 +1,12 @@
-"""HiGHS, CBC and the fast path agree on seeded random instances.
+"""HiGHS, CBC, the fast (pricing) path and the min-cost-flow path agree on seeded random
+instances.
 
 Instances mix limits (none, max_moves, max_admissions_per_unit, both), unreachable units
 (np.inf distances), incompatible (delayed) stays, immovable patients and over-full units;
 some are infeasible, and then the PuLP model itself must be infeasible too (the bed check
 that decides infeasibility for every method is checked against the model of record).
-The default run checks 30 instances; ``-m slow`` checks 300.
+Without ``max_moves`` the flow path must answer itself (method "flow"); with it, "flow" falls
+back to the pricing path. The default run checks 30 instances; ``-m slow`` checks 300.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def _case(b, seed):
 def _agree(b, seed):
     inst, d = _case(b, seed)
     results = {}
-    for solver, method in (("highs", "mip"), ("cbc", "mip"), ("highs", "fast")):
+    for solver, method in (("highs", "mip"), ("cbc", "mip"), ("highs", "fast"),
+                           ("highs", "flow")):
         pol = dataclasses.replace(inst.policy, solver=SolverSettings(name=solver))
         r = solve(inst, pol, distances=d, method=method)
         results[(solver, method)] = r
@@ -47,6 +50,8 @@ def _agree(b, seed):
         assert judge(out.raw).status == INFEASIBLE, seed
         return
     assert status == "optimal", seed
+    expected = "flow" if inst.policy.limits.max_moves is None else "fast"
+    assert results[("highs", "flow")].method == expected, seed
     values = [r.objective for r in results.values()]
     assert max(values) - min(values) <= 1e-6 * max(1.0, abs(values[0])), (seed, values)
 
@@ -100,6 +105,7 @@ def test_fast_path_matches_full_model_at_moderate_scale(b, max_moves, max_adm):
     inst, d = b.random_instance(1000 + (max_moves or 0) + (max_adm or 0), 1500, 60,
                                 max_moves=max_moves, max_adm=max_adm, unreachable=0.2)
     mip = solve(inst, distances=d, method="mip")
-    fast_result = solve(inst, distances=d, method="fast")
-    assert fast_result.status == mip.status == "optimal"
-    assert fast_result.objective == pytest.approx(mip.objective, rel=1e-9)
+    for method in ("fast", "flow"):
+        other = solve(inst, distances=d, method=method)
+        assert other.status == mip.status == "optimal"
+        assert other.objective == pytest.approx(mip.objective, rel=1e-9)

@@ -34,7 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from models.domain import Instance, Unit
-from models.errors import InputError, Problem
+from models.errors import InputError, Problem, toml_problem
 from models.policy import policy_from_mapping
 from models.readers import build_table
 from models.validation import UNIT_COLUMNS, check_units
@@ -116,11 +116,7 @@ def parse_changes(text: str, file: str = "CHANGES.toml") -> Changes:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column \d+\)", msg)
-        line = int(m.group(1)) if m else None
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
-        raise InputError(Problem(file, line, None, f"not valid TOML: {msg}")) from None
+        raise InputError(toml_problem(exc, file)) from None
     problems: list[Problem] = []
     sets: list[SetUnit] = []
     closes: list[CloseUnit] = []

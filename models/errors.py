@@ -25,6 +25,17 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+def toml_problem(exc: Exception, file: str) -> Problem:
+    """A TOML syntax error as a Problem naming the file and the line (tomllib says where)."""
+    import re
+
+    msg = str(exc)
+    m = re.search(r"\(at line (\d+), column \d+\)", msg)
+    line = int(m.group(1)) if m else None
+    msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+    return Problem(file, line, None, f"not valid TOML: {msg}")
+
+
 class InputError(Exception):
     """Invalid input: carries every problem found, not only the first (exit code 2)."""
 

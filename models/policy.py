@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from models.domain import Policy, Weights
-from models.errors import InputError, Problem
+from models.errors import InputError, Problem, toml_problem
 
 DISTANCES = ("road", "geodesic")
 SOLVERS = ("highs", "cbc")
@@ -176,11 +176,7 @@ def read_policy(path: Path, file: str, problems: list[Problem]) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column \d+\)", msg)
-        where = int(m.group(1)) if m else None
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) if m else msg
-        problems.append(Problem(file, where, None, f"not valid TOML: {msg}"))
+        problems.append(toml_problem(exc, file))
         return Policy()
     policy, found = policy_from_mapping(data, file=file, text=text)
     problems.extend(found)

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from models.domain import Instance
-from models.errors import InputError, Problem
+from models.errors import InputError, Problem, toml_problem
 
 VARY_FIELDS: tuple[str, ...] = ("beds", "beds_closed", "cost_per_day")
 DEMAND_MODES: tuple[str, ...] = ("replace", "add", "instance")
@@ -175,7 +175,7 @@ def parse_grid(text: str, file: str = "SWEEP.toml", *, seeds: int | None = None)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(Problem(file, None, None, f"not valid TOML: {exc}")) from None
+        raise InputError(toml_problem(exc, file)) from None
     problems: list[Problem] = []
 
     def bad(key: str, message: str) -> None:

@@ -68,7 +68,7 @@ def test_seeds_flag_sets_the_number_of_draws(tmp_path, instance_dir):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("[[vary]\nunit_id = 'A'", "SWEEP.toml: not valid TOML"),
+    ("[[vary]\nunit_id = 'A'", "SWEEP.toml:1: not valid TOML"),
     ("[[vary]]\nunit_id = 'U99'\nbeds = [1]", "SWEEP.toml: vary[1].unit_id: unknown unit 'U99'"),
     ("[[close_options]]\nunit_ids = ['Z']", "close_options[1].unit_ids: unknown unit 'Z'"),
     ("[demand]\nseedz = 2", "SWEEP.toml: demand.seedz: unknown key"),

@@ -110,7 +110,7 @@ def test_seeds_flag_overrides_the_file():
 def test_malformed_toml_is_input_error():
     problems = _problems("[[vary]\nunit_id = 'U3'")
     assert len(problems) == 1
-    assert problems[0].startswith("SWEEP.toml: not valid TOML")
+    assert problems[0].startswith("SWEEP.toml:1: not valid TOML")
 
 
 @pytest.mark.parametrize(("text", "key"), [

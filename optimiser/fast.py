@@ -357,8 +357,11 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     say(f"MIP {z_r:.6g} above LP bound by {delta:.6g}: adding {fix.size} columns with "
         "reduced cost within the gap")
     if fix.size == 0:
+        # Every plan better than z_r lies inside the restricted model, so the restricted
+        # MIP's own dual bound is valid for the full one (it is z_r only when mip_gap = 0).
+        bound = z_r if raw.bound is None else min(z_r, max(lp_value, raw.bound))
         return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost fixing)", True, False,
-                                       True, z_r, z_r), chosen)
+                                       True, z_r, bound), chosen)
     _add_columns(master, fix, integer=True)
     _warm(master, chosen)
     _solve(master, deadline)

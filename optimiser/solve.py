@@ -88,7 +88,9 @@ def solve(instance: Instance, policy: Policy | None = None, *,
         outcome = solve_flow(costs, policy, progress=clock.say,
                              deadline=None if limit is None else t0 + float(limit))
         if outcome is not None:
-            label, solver_name = "flow", "ortools"
+            # summary.json's "solver" stays the configured one (the contract names highs or
+            # cbc); "method": "flow" says that OR-Tools' min-cost flow answered.
+            label = "flow"
     if outcome is None and use_fast:
         from optimiser.fast import solve_fast
 

@@ -191,7 +191,7 @@ def demand_instance(instance: Instance, demand: Demand, seed: int | None) -> Ins
 
 # --------------------------------------------------------------------------- evaluation
 
-_DIST_CACHE: dict[tuple[int, int | None], np.ndarray] = {}
+_DIST_CACHE: dict[tuple[int, int | None, Demand], np.ndarray] = {}
 _DIST_CACHE_SIZE = 16
 
 
@@ -202,9 +202,13 @@ def instance_token(instance: Instance) -> int:
     return hash((homes, sites, instance.policy.distance, instance.geography))
 
 
-def _distances(instance: Instance, token: int, seed: int | None) -> np.ndarray:
-    """Distances of a draw, cached per process: every scenario of a draw shares them."""
-    key = (token, seed)
+def _distances(instance: Instance, token: int, seed: int | None,
+               demand: Demand) -> np.ndarray:
+    """Distances of a draw, cached per process: every scenario of a draw shares them.
+
+    The draw depends on the demand settings as well as the seed, so they are in the key.
+    """
+    key = (token, seed, demand)
     cached = _DIST_CACHE.get(key)
     if cached is None:
         from optimiser.distances import distance_matrix
@@ -243,7 +247,7 @@ def evaluate(base: Instance, task: Task, demand: Demand, *, token: int | None = 
     try:
         drawn = demand_instance(base, demand, task.seed)
         tok = instance_token(base) if token is None else token
-        dist = _distances(drawn, tok, task.seed)
+        dist = _distances(drawn, tok, task.seed, demand)
         inst = apply_scenario(drawn, task.scenario)
         result = (solve_fn or _default_solve)(inst, dist)
         m = result.metrics

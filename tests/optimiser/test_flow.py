@@ -35,7 +35,7 @@ def _hand(b, max_adm=None):
 def test_known_optimum_without_limits(b):
     inst, d = _hand(b)
     r, log = _run(inst, d)
-    assert r.status == OPTIMAL and r.method == "flow" and r.solver == "ortools"
+    assert r.status == OPTIMAL and r.method == "flow" and r.solver == "highs"
     assert "min-cost flow: optimal" in log
     # The global optimum: the near bed goes to a referral, not to P1 (see _hand).
     assert r.objective == pytest.approx(130.0)

@@ -227,3 +227,28 @@ def test_an_existing_cluster_given_by_address_gives_the_same_results():
         assert len(cluster.workers) == 2  # run_sweep closed its client, not the cluster
     pd.testing.assert_frame_equal(local.drop(columns="seconds"),
                                   remote.drop(columns="seconds"))
+
+
+def test_distance_cache_tells_demands_apart():
+    # Two demands with the same seed draw different patients: the cached distances of the
+    # first must not be reused for the second (found by review: shape mismatch / wrong km).
+    import numpy as np
+
+    from models.domain import Instance, Patient, Policy, Unit
+    from models.sweepgrid import Demand
+    from optimiser import sweep
+
+    inst = Instance(
+        units=(Unit("A", "N", "camhs", "general", 5, 51.5, -0.1),
+               Unit("B", "N", "camhs", "general", 5, 53.5, -2.2)),
+        patients=tuple(Patient(f"R{i}", "referral", "camhs", "general", "female", 15,
+                               52.0 + 0.1 * i, -1.0, "N") for i in range(4)),
+        policy=Policy(distance="geodesic"))
+    token = sweep.instance_token(inst)
+    small = sweep.demand_instance(inst, Demand(referrals=3, source="instance"), 7)
+    large = sweep.demand_instance(inst, Demand(referrals=5, source="instance"), 7)
+    d_small = sweep._distances(small, token, 7, Demand(referrals=3, source="instance"))
+    d_large = sweep._distances(large, token, 7, Demand(referrals=5, source="instance"))
+    assert d_small.shape == (len(small.patients), 2)
+    assert d_large.shape == (len(large.patients), 2)
+    assert np.isfinite(d_large).all()

@@ -143,10 +143,12 @@ def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
     networks = check_networks(net_table, problems) if net_table is not None else []
     network_ids = _ids(net_table, "network_id")
     unit_table = tables.get("units.csv")
-    units = check_units(unit_table, problems, network_ids) if unit_table is not None else []
+    world = geo_tables is not None  # a custom travel network: places may be anywhere
+    units = (check_units(unit_table, problems, network_ids, world=world)
+             if unit_table is not None else [])
     unit_ids = _ids(unit_table, "unit_id")
     patient_table = tables.get("patients.csv")
-    patients = (check_patients(patient_table, problems, unit_ids, network_ids)
+    patients = (check_patients(patient_table, problems, unit_ids, network_ids, world=world)
                 if patient_table is not None else [])
     geography = None
     if geo_tables is not None and geo_tables[0] is not None and geo_tables[1] is not None:

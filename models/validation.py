@@ -44,7 +44,15 @@ LINK_COLUMNS = ("from", "to", "km")
 #: coordinates and typos without refusing a real home in Jersey or Douglas.
 UK_LAT = (49.0, 61.0)
 UK_LON = (-11.0, 2.0)
+#: With a custom geography/ the places may be anywhere: only WGS-84's own ranges apply.
+WORLD_LAT = (-90.0, 90.0)
+WORLD_LON = (-180.0, 180.0)
 AGE_RANGE = (0, 120)
+#: Sanity ceilings far beyond any real ward, so that a typo (or a fuzzer) cannot push a
+#: number past what the solvers' 64-bit arithmetic holds.
+MAX_BEDS = 1_000_000
+MAX_PRIORITY = 1_000_000
+MAX_COST_PER_DAY = 1e9
 
 SERVICES = tuple(LEVELS)
 UNIT_SEXES = ("male", "female", "mixed")
@@ -55,6 +63,7 @@ TRUE = frozenset({"true", "yes", "1"})
 FALSE = frozenset({"false", "no", "0"})
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 def _choices(values: Sequence[str]) -> str:
@@ -163,6 +172,14 @@ class Checker:
         return self._convert(name, parse_int, "a whole number", required=required,
                              check=check, rule=rule)
 
+    def cap(self, name: str, values: list[N | None], ceiling: float) -> list[N | None]:
+        """Refuse values above a sanity ceiling (reported, then treated as missing)."""
+        for k, value in enumerate(values):
+            if value is not None and value > ceiling:
+                self.report(k, name, f"{value:g} is implausibly large (at most {ceiling:g})")
+                values[k] = None
+        return values
+
     def number(self, name: str, *, required: bool = False, low: float | None = None,
                high: float | None = None, above: float | None = None) -> list[float | None]:
         if above is not None:
@@ -214,9 +231,12 @@ class Checker:
             if value and value not in ids:
                 self.report(k, name, f"unknown {what} {value!r}{note}")
 
-    def coordinates(self, lat: str, lon: str, postcode: str | None
+    def coordinates(self, lat: str, lon: str, postcode: str | None, *, world: bool = False
                     ) -> tuple[list[float | None], list[float | None]]:
-        """lat/lon, or the postcode's centroid when both are blank (coordinates win)."""
+        """lat/lon, or the postcode's centroid when both are blank (coordinates win).
+
+        ``world``: a custom geography/ is in use, so any WGS-84 coordinate is valid.
+        """
         has_pc = postcode is not None and self.table.has(postcode)
         hint = f" (or give {postcode})" if postcode else ""
         both = self.table.has(lat) and self.table.has(lon)
@@ -229,8 +249,9 @@ class Checker:
         lon_text = self.table.column(lon) if both else [""] * n
         codes = self.table.column(postcode) if has_pc and postcode else None
         cache: dict[str, tuple[float, float] | None] = {}
-        lat_lo, lat_hi = UK_LAT
-        lon_lo, lon_hi = UK_LON
+        lat_lo, lat_hi = WORLD_LAT if world else UK_LAT
+        lon_lo, lon_hi = WORLD_LON if world else UK_LON
+        region = "WGS-84 range" if world else "British Isles"
         for k in range(len(self.rows)):
             a_text, o_text = lat_text[k], lon_text[k]
             if a_text or o_text:
@@ -245,11 +266,11 @@ class Checker:
                 swapped = lat_lo <= o <= lat_hi and lon_lo <= a <= lon_hi
                 hint_swap = f"; are {lat} and {lon} swapped?" if swapped else ""
                 if not lat_lo <= a <= lat_hi:
-                    self.report(k, lat, f"{a:g} is outside the British Isles "
+                    self.report(k, lat, f"{a:g} is outside the {region} "
                                 f"(latitude {lat_lo} to {lat_hi}){hint_swap}")
                     lats[k] = None
                 if not lon_lo <= o <= lon_hi:
-                    self.report(k, lon, f"{o:g} is outside the British Isles "
+                    self.report(k, lon, f"{o:g} is outside the {region} "
                                 f"(longitude {lon_lo} to {lon_hi}){hint_swap}")
                     lons[k] = None
                 continue
@@ -320,8 +341,11 @@ def check_networks(table: Table, problems: list[Problem]) -> list[Network]:
 
 
 def check_units(table: Table, problems: list[Problem],
-                network_ids: Collection[str] | None) -> list[Unit]:
-    """units.csv → Unit rows; ``network_ids`` is None when there is no networks.csv."""
+                network_ids: Collection[str] | None, *, world: bool = False) -> list[Unit]:
+    """units.csv → Unit rows; ``network_ids`` is None when there is no networks.csv.
+
+    ``world``: the instance has its own geography/, so coordinates are not boxed.
+    """
     before = len(problems)
     ck = Checker(table, problems)
     ck.require_columns("unit_id", "network_id", "service", "level", "beds")
@@ -344,13 +368,13 @@ def check_units(table: Table, problems: list[Problem],
         if lo_e > hi_e:
             told = "" if lo is not None and hi is not None else f" ({service} default)"
             ck.report(k, "age_min", f"age_min {lo_e} is above age_max {hi_e}{told}")
-    beds = ck.integer("beds", required=True, low=0)
-    closed = ck.integer("beds_closed", low=0)
+    beds = ck.cap("beds", ck.integer("beds", required=True, low=0), MAX_BEDS)
+    closed = ck.cap("beds_closed", ck.integer("beds_closed", low=0), MAX_BEDS)
     for k, (b, c) in enumerate(zip(beds, closed, strict=True)):
         if b is not None and c is not None and c > b:
             ck.report(k, "beds_closed", f"{c} closed beds but only {b} beds")
-    costs = ck.number("cost_per_day", low=0)
-    lats, lons = ck.coordinates("lat", "lon", "postcode")
+    costs = ck.cap("cost_per_day", ck.number("cost_per_day", low=0), MAX_COST_PER_DAY)
+    lats, lons = ck.coordinates("lat", "lon", "postcode", world=world)
     if len(problems) > before:
         return []
     names, providers = ck.text("name"), ck.text("provider")
@@ -370,8 +394,12 @@ def check_units(table: Table, problems: list[Problem],
 
 
 def check_patients(table: Table, problems: list[Problem], unit_ids: Collection[str] | None,
-                   network_ids: Collection[str] | None) -> list[Patient]:
-    """patients.csv → Patient rows; unknown ids are checked only when the list is known."""
+                   network_ids: Collection[str] | None, *, world: bool = False
+                   ) -> list[Patient]:
+    """patients.csv → Patient rows; unknown ids are checked only when the list is known.
+
+    ``world``: the instance has its own geography/, so coordinates are not boxed.
+    """
     before = len(problems)
     ck = Checker(table, problems)
     ck.require_columns("patient_id", "status", "service", "level", "sex", "age",
@@ -400,14 +428,14 @@ def check_patients(table: Table, problems: list[Problem], unit_ids: Collection[s
         elif unit and unit_ids is not None and unit not in unit_ids:
             ck.report(k, "current_unit_id", f"unknown unit {unit!r}")
     movable = ck.boolean("movable")
-    priority = ck.integer("priority", low=1)
+    priority = ck.cap("priority", ck.integer("priority", low=1), MAX_PRIORITY)
     excluded = ck.tags("excluded_units", lower=False)
     if unit_ids is not None:
         for k, ex in enumerate(excluded):
             for uid in sorted(u for u in ex if u not in unit_ids):
                 ck.report(k, "excluded_units", f"unknown unit {uid!r}")
     admitted = ck.date("admitted_on")
-    lats, lons = ck.coordinates("home_lat", "home_lon", "home_postcode")
+    lats, lons = ck.coordinates("home_lat", "home_lon", "home_postcode", world=world)
     if len(problems) > before:
         return []
     needs = ck.tags("needs", lower=True)

@@ -17,7 +17,7 @@ import click
                    "level=medium,sex=male,age=34,home_postcode=LS9 (same columns as "
                    "patients.csv; needs as ld;asd; home_network_id inferred from the nearest "
                    "unit of that service and level when not given).")
-@click.option("--top", type=click.IntRange(min=0), default=5, show_default=True,
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many options to list.")
 @click.option("--allow-moves", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also options that free a full unit by moving up to this many movable "

@@ -275,3 +275,37 @@ def test_reading_100000_patients_takes_seconds(make_instance, tiny_tables):
     inst = read_instance(path)
     assert len(inst.patients) == 100_000
     assert time.perf_counter() - start < 6.0  # about 1.7 s measured
+
+
+def _toy_world(tmp_path, with_geography: bool):
+    """A two-ward instance on the equator (a toy network, as a test author might draw)."""
+    d = tmp_path / ("geo" if with_geography else "plain")
+    d.mkdir()
+    (d / "units.csv").write_text(
+        "unit_id,network_id,service,level,beds,lat,lon\n"
+        "U1,N,camhs,general,1,0.0,10.0\nU2,N,camhs,general,1,0.0,10.5\n", encoding="utf-8")
+    (d / "patients.csv").write_text(
+        "patient_id,status,service,level,sex,age,home_lat,home_lon,home_network_id\n"
+        "R1,referral,camhs,general,female,15,0.0,10.1,N\n", encoding="utf-8")
+    if with_geography:
+        (d / "geography").mkdir()
+        (d / "geography" / "places.csv").write_text(
+            "place_id,lat,lon\nA,0.0,10.0\nB,0.0,10.5\n", encoding="utf-8")
+        (d / "geography" / "links.csv").write_text("from,to,km\nA,B,60\n", encoding="utf-8")
+    return d
+
+
+def test_custom_geography_lets_coordinates_lie_anywhere(tmp_path):
+    from models.io import read_instance
+
+    inst = read_instance(_toy_world(tmp_path, with_geography=True))
+    assert inst.units[0].lat == 0.0 and inst.geography is not None
+
+
+def test_without_custom_geography_coordinates_must_be_in_the_british_isles(tmp_path):
+    from models.errors import InputError
+    from models.io import read_instance
+
+    with pytest.raises(InputError) as err:
+        read_instance(_toy_world(tmp_path, with_geography=False))
+    assert "units.csv:2: lat: 0 is outside the British Isles" in str(err.value)

@@ -31,12 +31,16 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.domain import Instance
 from models.errors import InputError, Problem
 from optimiser.result import Assignment, Result
+
+if TYPE_CHECKING:
+    from models.changes import Changes
 
 log = logging.getLogger(__name__)
 
@@ -535,16 +539,57 @@ def _bool_cell(text: str, file: str, row: int, column: str) -> bool | None:
     raise InputError(Problem(file, row, column, f"expected true or false, got {text!r}"))
 
 
-def run_distance_mode(run_dir: str | Path) -> str | None:
-    """The distance mode a run used (summary.json's ``distance``), when it says so."""
+def _summary_key(run_dir: str | Path, key: str) -> object:
+    """One key of a run's summary.json (None when absent or unreadable)."""
     import json
 
     try:
-        mode = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8")
-                          ).get("distance")
-    except (OSError, ValueError, AttributeError):
+        data = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def run_distance_mode(run_dir: str | Path) -> str | None:
+    """The distance mode a run used (summary.json's ``distance``), when it says so."""
+    mode = _summary_key(run_dir, "distance")
     return mode if mode in ("road", "geodesic") else None
+
+
+def load_run(run_dir: str | Path, instance: Instance, changes: Changes | None = None
+             ) -> tuple[Instance, Result, Result | None]:
+    """The instance as the run solved it, its result and (for a scenario run) the baseline.
+
+    ``run_dir`` is a ``reallocate`` OUT (assignments.csv + summary.json) or a ``scenario``
+    OUT (baseline/ and scenario/; ``changes`` = its parsed CHANGES.toml, needed when it adds
+    units). A run made with ``--network`` is read against that collaborative's subset, and a
+    single run's km in the distance mode it used.
+    """
+    from optimiser.subset import restrict_to_network
+
+    run = Path(run_dir)
+    scenario_dir, baseline_dir = run / "scenario", run / "baseline"
+    is_scenario = (scenario_dir / "summary.json").is_file() and \
+        (baseline_dir / "summary.json").is_file()
+    network = _summary_key(scenario_dir if is_scenario else run, "network")
+    if is_scenario:
+        base = restrict_to_network(instance, network) if isinstance(network, str) else instance
+        baseline = read_run(baseline_dir, base)
+        if changes is not None:
+            from models.changes import apply_changes
+
+            instance = apply_changes(instance, changes)
+        if isinstance(network, str):
+            instance = restrict_to_network(instance, network)
+        return instance, read_run(scenario_dir, instance), baseline
+    if isinstance(network, str):
+        instance = restrict_to_network(instance, network)
+    result = read_run(run, instance)
+    mode = run_distance_mode(run)  # tonight's km in the mode the run used
+    if mode is not None and mode != instance.policy.distance:
+        instance = dataclasses.replace(
+            instance, policy=dataclasses.replace(instance.policy, distance=mode))
+    return instance, result, None
 
 
 def read_run(run_dir: str | Path, instance: Instance | None = None) -> Result:

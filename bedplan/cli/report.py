@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -59,24 +58,12 @@ def report(run_dir: Path, instance: Path | None, changes: Path | None, title: st
     \b
     Exit codes: 0 report written, 2 invalid input (nothing written).
     """
+    from models.changes import read_changes
     from models.io import read_instance
-    from optimiser.report import read_run, run_distance_mode, write_report
+    from optimiser.report import load_run, write_report
 
-    inst = read_instance(instance_path(run_dir, instance))
-    scenario_dir, baseline_dir = run_dir / "scenario", run_dir / "baseline"
-    baseline = None
-    if (scenario_dir / "summary.json").is_file() and (baseline_dir / "summary.json").is_file():
-        baseline = read_run(baseline_dir, inst)
-        if changes is not None:
-            from models.changes import apply_changes, read_changes
-
-            inst = apply_changes(inst, read_changes(changes))
-        result = read_run(scenario_dir, inst)
-    else:
-        result = read_run(run_dir, inst)
-        mode = run_distance_mode(run_dir)  # tonight's km in the mode the run used
-        if mode is not None and mode != inst.policy.distance:
-            inst = dataclasses.replace(inst, policy=dataclasses.replace(inst.policy,
-                                                                        distance=mode))
+    inst, result, baseline = load_run(
+        run_dir, read_instance(instance_path(run_dir, instance)),
+        read_changes(changes) if changes is not None else None)
     path = write_report(run_dir, inst, result, baseline=baseline, title=title)
     click.echo(f"written to  {path} (charts in {path.parent / 'charts'})")

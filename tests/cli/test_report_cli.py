@@ -116,3 +116,19 @@ def test_tonight_km_use_the_distance_mode_of_the_run(tmp_path):
     data = json.loads(page.split('id="kpi-data">')[1].split("</script>")[0])
     # P1 from B (55.6 km geodesic from home) to A (0 km): 55.6 km closer
     assert 55.0 < data["km_saved"] < 56.0
+
+
+def test_report_of_a_network_run_reads_that_collaborative(tmp_path):
+    # A run made with --network holds only that collaborative's patients: the report must
+    # read it against the same subset (found in review: it refused the run as foreign).
+    from pathlib import Path
+
+    two_wards = Path(__file__).resolve().parents[2] / "instances" / "examples" / "two-wards"
+    out = tmp_path / "north"
+    runner = CliRunner()
+    run = runner.invoke(cli, ["reallocate", str(two_wards), "--network", "south",
+                              "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    made = runner.invoke(cli, ["report", str(out), "--instance", str(two_wards)])
+    assert made.exit_code == 0, made.output
+    assert (out / "report.html").is_file()

@@ -196,3 +196,11 @@ class Instance:
     def patient_index(self) -> dict[str, int]:
         """patient_id → position in ``patients``."""
         return {p.patient_id: i for i, p in enumerate(self.patients)}
+
+    def occupancy(self) -> dict[str, int]:
+        """Tonight's inpatients per unit_id (every unit listed, 0 when empty): a fresh dict."""
+        counts = dict.fromkeys((u.unit_id for u in self.units), 0)
+        for p in self.patients:
+            if not p.is_referral and p.current_unit_id in counts:
+                counts[p.current_unit_id] += 1
+        return counts

@@ -186,10 +186,8 @@ def find_patient(instance: Instance, patient: str | Patient) -> tuple[Patient, i
 
 def occupancy(instance: Instance) -> np.ndarray:
     """Inpatients per unit tonight (by current_unit_id)."""
-    index = instance.unit_index()
-    cur = [index[p.current_unit_id] for p in instance.patients
-           if p.status == "inpatient" and p.current_unit_id in index]
-    return np.bincount(np.asarray(cur, dtype=np.int64), minlength=len(instance.units))
+    counts = instance.occupancy()
+    return np.array([counts[u.unit_id] for u in instance.units], dtype=np.int64)
 
 
 def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_moves: int = 0,

@@ -93,10 +93,9 @@ def transfer_plan(instance: Instance, result: Result,
         return []
     p_index = instance.patient_index()
     u_index = instance.unit_index()
-    free: dict[str, int] = {u.unit_id: u.open_beds for u in instance.units}
-    for p in instance.patients:
-        if not p.is_referral and p.current_unit_id is not None:
-            free[p.current_unit_id] -= 1
+    occupied = instance.occupancy()
+    free: dict[str, int] = {u.unit_id: u.open_beds - occupied[u.unit_id]
+                            for u in instance.units}
 
     moves: dict[str, _Move] = {}
     admissions: list[tuple[str, str]] = []
@@ -223,10 +222,7 @@ def replay(instance: Instance, steps: Sequence[TransferStep]) -> dict[str, int]:
     free bed (temporary beds are not units). Used by tests and as a self-check.
     """
     open_beds = {u.unit_id: u.open_beds for u in instance.units}
-    occupancy = dict.fromkeys(open_beds, 0)
-    for p in instance.patients:
-        if not p.is_referral and p.current_unit_id is not None:
-            occupancy[p.current_unit_id] += 1
+    occupancy = instance.occupancy()
     in_temporary: set[str] = set()
     for s in steps:
         if s.kind == TEMPORARY:

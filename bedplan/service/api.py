@@ -41,14 +41,6 @@ MAX_UPLOAD = 50 * 1024 * 1024
 # ---------------------------------------------------------------- helpers
 
 
-def occupancy(instance: Instance) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for p in instance.patients:
-        if p.status == "inpatient" and p.current_unit_id:
-            counts[p.current_unit_id] = counts.get(p.current_unit_id, 0) + 1
-    return counts
-
-
 def unit_dict(u: Any, occupied: int) -> dict[str, Any]:
     return {"unit_id": u.unit_id, "name": u.name, "provider": u.provider,
             "network_id": u.network_id, "service": u.service, "level": u.level, "sex": u.sex,
@@ -130,7 +122,7 @@ def census(request: Request, user: CurrentUser,
            patients: bool = True) -> dict[str, Any]:
     """Units with open, occupied and free beds; the patients you may see."""
     version, inst = state_of(request).cache.get()
-    occ = occupancy(inst)
+    occ = inst.occupancy()
     units = [unit_dict(u, occ.get(u.unit_id, 0)) for u in inst.units
              if (network is None or u.network_id == network)
              and (service is None or u.service == service)]
@@ -201,7 +193,7 @@ def unit_beds(unit_id: str, body: UnitBedsRequest, request: Request,
 
 
 def _enrich(inst: Instance, p: Patient, data: dict[str, Any]) -> dict[str, Any]:
-    occ = occupancy(inst)
+    occ = inst.occupancy()
     index = inst.unit_index()
     ids = [o["unit_id"] for o in data["options"]] + [r["unit_id"] for r in data["rejected"]]
     for m in (m for o in data["options"] for m in o["moves"]):

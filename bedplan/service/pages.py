@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from .api import occupancy, patient_dict, unit_dict
+from .api import patient_dict, unit_dict
 from .app import HERE, state_of
 from .auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, User, authenticate, same_token
 from .deps import optional_user
@@ -109,7 +109,7 @@ def census_page(request: Request, network: str = "", service: str = "") -> Respo
     if user is None:
         return _login_redirect(request)
     version, inst = state_of(request).cache.get()
-    occ = occupancy(inst)
+    occ = inst.occupancy()
     units = [unit_dict(u, occ.get(u.unit_id, 0)) for u in inst.units
              if (not network or u.network_id == network) and (not service or u.service == service)]
     totals = {k: sum(u[k] for u in units) for k in ("open_beds", "occupied", "free")}
@@ -144,7 +144,7 @@ def planner_page(request: Request) -> Response:
         return _page(request, "message.html", user, title="Planners only",
                      message="Scenarios are run by planners and admins.")
     _version, inst = state_of(request).cache.get()
-    occ = occupancy(inst)
+    occ = inst.occupancy()
     full = [u for u in inst.units if occ.get(u.unit_id, 0) >= u.open_beds] or list(inst.units)
     example = (EXAMPLE_CHANGES.replace("UNIT_ID", full[0].unit_id)
                .replace("beds = 20", f"beds = {full[0].beds + 2}") if full else "")

@@ -66,3 +66,19 @@ def test_indexes():
                     patients=(patient(patient_id="X"),))
     assert inst.unit_index() == {"A": 0, "B": 1}
     assert inst.patient_index() == {"X": 0}
+
+
+def test_occupancy_counts_inpatients_per_current_unit_and_lists_empty_units():
+    from models.domain import Instance, Patient, Unit
+
+    units = (Unit("A", "N", "camhs", "general", 2, 51.5, -0.1),
+             Unit("B", "N", "camhs", "general", 2, 52.5, -1.1))
+    kw = dict(service="camhs", level="general", sex="female", age=15, home_lat=52.0,
+              home_lon=-1.0, home_network_id="N")
+    patients = (Patient("P1", "inpatient", current_unit_id="A", **kw),
+                Patient("P2", "inpatient", current_unit_id="A", **kw),
+                Patient("R1", "referral", **kw))
+    inst = Instance(units=units, patients=patients)
+    assert inst.occupancy() == {"A": 2, "B": 0}
+    inst.occupancy()["A"] = 99  # a fresh dict each call: callers may change it
+    assert inst.occupancy()["A"] == 2

@@ -79,23 +79,30 @@ def is_compatible(patient: Patient, unit: Unit) -> bool:
     )
 
 
-def _profile(p: Patient) -> tuple[str, str, str, int, frozenset[str]]:
+#: What compatibility depends on, besides excluded_units: service, level, sex, age, needs.
+Profile = tuple[str, str, str, int, frozenset[str]]
+
+
+def _profile(p: Patient) -> Profile:
     return (p.service, p.level, p.sex, p.age, p.needs)
 
 
-def compatibility_matrix(patients: Sequence[Patient], units: Sequence[Unit]) -> np.ndarray:
+def compatibility_matrix(patients: Sequence[Patient], units: Sequence[Unit],
+                         profiles: dict[Profile, np.ndarray] | None = None) -> np.ndarray:
     """Boolean matrix ``C[i, j] = is_compatible(patients[i], units[j])``.
 
     Compatibility depends on a patient only through (service, level, sex, age, needs) and
     excluded_units, so each distinct profile is checked once against every unit with
     :func:`is_compatible` and exclusions are applied afterwards: England (9,400 × 700) takes
-    a fraction of a second instead of millions of Python calls.
+    a fraction of a second instead of millions of Python calls. Pass the same ``profiles``
+    dict to calls over chunks of one instance's patients (same ``units``) so that each
+    profile is checked once for the whole instance, not once per chunk.
     """
     n, m = len(patients), len(units)
     out = np.zeros((n, m), dtype=bool)
     if n == 0 or m == 0:
         return out
-    rows: dict[tuple[str, str, str, int, frozenset[str]], np.ndarray] = {}
+    rows: dict[Profile, np.ndarray] = {} if profiles is None else profiles
     unit_pos = {u.unit_id: j for j, u in enumerate(units)}
     for i, p in enumerate(patients):
         key = _profile(p)

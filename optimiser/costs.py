@@ -175,12 +175,13 @@ def build_cost_table(instance: Instance, distances: np.ndarray | None = None,
         raise InputError(problems)
 
     parts: list[list[Any]] = []
+    profiles: dict[Any, np.ndarray] = {}  # compatibility rows shared by every chunk
     for a in range(0, n, _CHUNK):
         b = min(n, a + _CHUNK)
         parts.append(list(_chunk(instance, a, b, np.asarray(distances[a:b], dtype=float),
                                  order, current[a:b],
                                  is_ref[a:b], movable[a:b], prio[a:b], fixed, unit_net,
-                                 home_net[a:b], w)))
+                                 home_net[a:b], w, profiles)))
     if parts:
         cols = []
         for k in range(7):  # field by field, freeing the parts: peak = table + one field
@@ -201,10 +202,10 @@ def build_cost_table(instance: Instance, distances: np.ndarray | None = None,
 def _chunk(instance: Instance, a: int, b: int, d: np.ndarray, order: np.ndarray,
            current: np.ndarray, is_ref: np.ndarray, movable: np.ndarray, prio: np.ndarray,
            fixed: np.ndarray, unit_net: np.ndarray, home_net: np.ndarray,
-           w: Weights) -> tuple[np.ndarray, ...]:
+           w: Weights, profiles: dict[Any, np.ndarray]) -> tuple[np.ndarray, ...]:
     """Options of patients a..b-1 (see build_cost_table), already in their final order."""
     rows = b - a
-    compat = compatibility_matrix(instance.patients[a:b], instance.units)
+    compat = compatibility_matrix(instance.patients[a:b], instance.units, profiles)
     reach = np.isfinite(d)
     ooa = unit_net[None, :] != home_net[:, None]
     has_cur = current >= 0

@@ -143,3 +143,25 @@ def test_matrix_of_nothing():
     units, patients = random_instance(seed=1, n_units=3, n_patients=2)
     assert compatibility_matrix([], units).shape == (0, 3)
     assert compatibility_matrix(patients, []).shape == (2, 0)
+
+
+def test_shared_profiles_give_the_same_matrix_chunk_by_chunk():
+    # build_cost_table calls the matrix per chunk of patients with one shared profile cache:
+    # the chunks, stacked, must equal the whole matrix, and the cache holds each profile once.
+    import numpy as np
+
+    from models.compatibility import compatibility_matrix
+    from models.domain import Patient, Unit
+
+    units = [Unit("A", "N", "camhs", "general", 2, 51.5, -0.1, sex="female"),
+             Unit("B", "N", "camhs", "general", 2, 52.5, -1.1, specialisms=frozenset({"ld"}))]
+    kw = dict(status="referral", service="camhs", level="general", home_lat=52.0,
+              home_lon=-1.0, home_network_id="N")
+    patients = [Patient(f"R{i}", sex=("male", "female")[i % 2], age=15,
+                        needs=frozenset({"ld"}) if i % 3 == 0 else frozenset(),
+                        excluded_units=frozenset({"B"}) if i == 4 else frozenset(), **kw)
+                for i in range(7)]
+    shared: dict = {}
+    chunks = [compatibility_matrix(patients[a:a + 3], units, shared) for a in (0, 3, 6)]
+    assert np.array_equal(np.vstack(chunks), compatibility_matrix(patients, units))
+    assert len(shared) == len({(p.sex, p.needs) for p in patients})

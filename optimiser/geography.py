@@ -363,6 +363,28 @@ def _check_coordinates(homes: np.ndarray, sites: np.ndarray) -> None:
         raise InputError(problems)
 
 
+def unreachable_stays(instance: Instance) -> list[Problem]:
+    """Inpatients whose current unit cannot be reached from home over the instance's own
+    geography/ (the contract makes that invalid input); none with the built-in network.
+
+    Reading cannot tell (it needs the paths); ``validate`` and every import call this.
+    """
+    if instance.geography is None:
+        return []
+    try:
+        road_matrix(instance)
+    except InputError as exc:
+        return exc.problems
+    return []
+
+
+def check_reachable_stays(instance: Instance) -> None:
+    """Raise InputError naming every unreachable stay (see :func:`unreachable_stays`)."""
+    problems = unreachable_stays(instance)
+    if problems:
+        raise InputError(problems)
+
+
 def _check_current_units(instance: Instance, km: np.ndarray) -> None:
     index = instance.unit_index()
     problems = []

@@ -6,7 +6,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -58,7 +58,7 @@ def guarded_invoke(invoke: Callable[[click.Context], T], ctx: click.Context) -> 
         sys.exit(EXIT_INPUT)
 
 
-def emit(ctx_exit_code: int) -> Any:
+def emit(ctx_exit_code: int) -> NoReturn:
     """Exit with ``ctx_exit_code`` through click, so CliRunner sees it."""
     raise click.exceptions.Exit(ctx_exit_code)
 

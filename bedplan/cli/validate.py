@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from bedplan.cli._common import EXIT_INPUT, EXIT_OK, emit, report_problems
-from models.domain import Instance
-from models.errors import InputError, Problem
+from bedplan.cli._common import EXIT_INPUT, emit, report_problems
+from models.errors import InputError
 from models.io import validate as validate_instance
 from models.summary import summary
 
@@ -32,26 +31,14 @@ def validate(instance: str) -> None:
 
     \b
     Example:
-      bedplan validate instances/small
+      bedplan validate instances/england
     """
     found, problems = validate_instance(instance)
-    if found is not None and found.geography is not None:
-        problems = _unreachable_stays(found)
+    if found is not None:
+        from optimiser.geography import unreachable_stays
+
+        problems = unreachable_stays(found)
     if problems or found is None:
         report_problems(InputError(problems))
         emit(EXIT_INPUT)
-        return
     click.echo(summary(found))
-    emit(EXIT_OK)
-
-
-def _unreachable_stays(instance: Instance) -> list[Problem]:
-    """With a custom geography/, an inpatient whose ward is unreachable from home is
-    invalid input (contract); the road matrix is what finds out."""
-    from optimiser.geography import road_matrix
-
-    try:
-        road_matrix(instance)
-    except InputError as exc:
-        return exc.problems
-    return []

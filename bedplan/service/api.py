@@ -343,12 +343,14 @@ def import_instance(request: Request, user: CurrentUser,
                     files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
     """Replace the census with an uploaded instance (admins; the whole import is audited)."""
     from models.io import read_instance
+    from optimiser.geography import check_reachable_stays
 
     user.require("admin")
     st = state_of(request)
     with tempfile.TemporaryDirectory(prefix="bedplan-import-") as tmp:
         path = _save_uploads(files, Path(tmp))
         instance = read_instance(path)  # InputError → 422 listing every problem
+        check_reachable_stays(instance)  # the rule that needs the travel network
     with writing(st.factory) as s:
         version = store_instance(s, instance)
         event = audit.append(s, user, "import", details={

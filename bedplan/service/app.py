@@ -169,6 +169,9 @@ def create_app(settings: Settings) -> FastAPI:
                         "with POST /api/import)", settings.instance)
         else:
             instance = read_instance(settings.instance)
+            from optimiser.geography import check_reachable_stays
+
+            check_reachable_stays(instance)
             from . import audit
 
             with writing(factory) as s:

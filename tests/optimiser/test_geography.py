@@ -123,6 +123,20 @@ def test_reachable_inpatients_are_fine() -> None:
     inst = instance([unit("V", 0.0, 2.0)], [patient("P", 0.0, 0.0, current="V")],
                     line_geography())
     assert np.isfinite(geo.road_matrix(inst)).all()
+    assert geo.unreachable_stays(inst) == []
+    geo.check_reachable_stays(inst)  # does not raise
+
+
+def test_unreachable_stays_lists_them_and_the_check_raises() -> None:
+    # validate and the service's imports use these (reading alone cannot tell)
+    inst = instance([unit("U", 10.0, 10.0), unit("V", 0.0, 2.0)],
+                    [patient("P", 0.0, 0.0, current="V"), patient("Q", 0.0, 0.0, current="U")],
+                    line_geography())
+    assert [str(p) for p in geo.unreachable_stays(inst)] == [
+        "patients.csv:3: current_unit_id: unit 'U' is unreachable from home over "
+        "geography/links.csv"]
+    with pytest.raises(InputError):
+        geo.check_reachable_stays(inst)
 
 
 def test_bad_custom_geography_names_file_row_and_column() -> None:

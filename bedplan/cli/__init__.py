@@ -1,7 +1,9 @@
 """The ``bedplan`` command line: parse, call, print. No business logic lives here.
 
-Each subcommand is its own module in this package and is imported only when used, so
-``bedplan --help`` stays fast and a broken optional dependency cannot stop ``validate``.
+Each subcommand is its own module in this package, imported when it runs or when ``--help``
+lists it; the heavy libraries (solvers, Dask, matplotlib, FastAPI) are imported inside the
+commands that need them, so ``bedplan --help`` stays fast and a missing optional dependency
+cannot stop ``validate``.
 """
 
 from __future__ import annotations

@@ -21,17 +21,25 @@ Steps (documented in ``docs/geography.md``):
    end; junctions on the A590 are added as places (``WAYPOINTS``), joined along the road
    only (``ROADS``: a straight link between two junctions that are not next to each other
    on the road would be a second road that does not exist).
-5. Lengths: ``geo_km`` is the WGS-84 geodesic between the places (for crossings: the access
+5. Trunk roads: the motorways and primary A-roads of ``scripts/trunk_roads.py`` (points along
+   each road, in order) are snapped to their nearest mainland places; consecutive distinct
+   places become ``kind=trunk`` links named after the road. This is a road hierarchy: trunk
+   links get a lower circuity than the links between neighbouring districts, so shortest
+   paths follow the roads route planners use. A trunk link that would cross a barrier is
+   dropped (the crossing's own link carries the road over the water).
+6. Lengths: ``geo_km`` is the WGS-84 geodesic between the places (for crossings: the access
    legs; ``crossing_km`` is the crossing itself, its straight length or its known road length,
    ``ROUTE_KM``); ``km`` = :func:`road_km` of the road legs (a circuity that grows with the
-   leg's length, plus a constant per link) + ``crossing_km``. The constants come from
-   ``data/calibration.json`` (written by ``scripts/calibrate_roads.py``).
+   leg's length, plus a constant per link; trunk links :func:`trunk_km`) + ``crossing_km``.
+   The constants come from ``data/calibration.json`` (written by
+   ``scripts/calibrate_roads.py``).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,9 +55,14 @@ from models.atomic import atomic_open  # noqa: E402
 from optimiser.distances import geodesic_km  # noqa: E402
 from optimiser.roadnet import barrier_segments, crosses_any, to_grid  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from trunk_roads import POINTS, ROUTES  # noqa: E402
+
 DATA = ROOT / "optimiser" / "data"
 DISTRICTS = ROOT / "models" / "data" / "postcode_districts.csv"
 MAX_LINK_KM = 45.0
+#: A trunk point stands at the nearest place within this distance, else at a waypoint.
+SNAP_KM = 1.0
 #: A link is dropped when a third place lies within GABRIEL_BETA × half its length of its
 #: midpoint (1.0 is the Gabriel graph; smaller keeps more of the Delaunay links).
 GABRIEL_BETA = 0.55
@@ -149,6 +162,16 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
     "Taw and Torridge": [(51.08, -4.07), (51.08, -4.13), (51.07, -4.19), (51.07, -4.22),
                          (51.08, -4.30)],
     "Torridge estuary": [(51.02, -4.205), (51.05, -4.20), (51.07, -4.21)],
+    # Not water: the high fells of the Lake District, crossed by no road. West of the A591
+    # (Dunmail Raise) from High Raise by Bowfell, Great Gable and Pillar towards Ennerdale;
+    # east of it the Helvellyn range from Fairfield to Clough Head. Routes between Keswick
+    # and the southern lakes go by the A591 through Grasmere, as the roads do.
+    "Lakeland central fells (no road)": [
+        (54.470, -3.060), (54.476, -3.110), (54.455, -3.170), (54.482, -3.219),
+        (54.497, -3.281), (54.490, -3.330)],
+    "Helvellyn range (no road)": [
+        (54.470, -2.975), (54.497, -2.985), (54.527, -3.016), (54.573, -3.021),
+        (54.595, -3.040)],
 }
 
 #: Road junctions added as places where the district centroids alone leave a road out: the
@@ -205,6 +228,19 @@ ROADS: dict[str, list[str]] = {
 #: Crossings whose road is not the straight line between its ends (the Mersey tunnels curve
 #: under the river; the Humber Bridge's deck with its approach viaducts): km, general knowledge.
 ROUTE_KM = {"Queensway Tunnel": 3.24, "Kingsway Tunnel": 2.48, "Humber Bridge": 2.22}
+#: Trunk roads that really cross a barrier (a bridge or tunnel): their snapped link is kept.
+TRUNK_CROSSINGS: dict[str, str] = {
+    "A15": "Humber, Ouse and Trent",                      # Humber Bridge
+    "M25": "Thames below Blackwall",                      # Dartford Crossing
+    "M4": "Severn estuary and Bristol Channel",           # Prince of Wales Bridge
+    "M48": "Severn estuary and Bristol Channel",          # Severn Bridge
+    "A38": "Tamar and Plymouth Sound",                    # Tamar Bridge
+    "A19": "Tyne below Newcastle",                        # Tyne Tunnel
+    "A249 Sheppey": "The Swale",                          # Sheppey Crossing
+    "A130": "Crouch estuary",                             # Battlesbridge, its head
+    "A552/A41 Queensway Tunnel": "Mersey estuary",
+    "Kingsway Tunnel (A59)": "Mersey estuary",
+}
 #: Scilly's off-islands (TR22-TR25) are reached by inter-island launches from St Mary's.
 INTER_ISLAND = [("TR21", t) for t in ("TR22", "TR23", "TR24", "TR25")]
 
@@ -221,7 +257,51 @@ def load_places() -> pd.DataFrame:
     extra = pd.DataFrame(WAYPOINTS, columns=["place_id", "lat", "lon"])
     extra["country"], extra["kind"] = "E", "waypoint"
     places = pd.concat([places, extra], ignore_index=True)
+    trunk = trunk_places(places)
+    new = sorted({(v, *POINTS[k]) for k, v in trunk.items() if v not in set(places["place_id"])})
+    road = pd.DataFrame(new, columns=["place_id", "lat", "lon"])
+    # A waypoint's country is its nearest district's (the A74(M) and A75 run into Scotland).
+    px, py = to_grid(places["lat"].to_numpy(), places["lon"].to_numpy())
+    wx, wy = to_grid(road["lat"].to_numpy(), road["lon"].to_numpy())
+    _, near = cKDTree(np.column_stack([px, py])).query(np.column_stack([wx, wy]))
+    road["country"] = places["country"].to_numpy()[near]
+    road["kind"] = "waypoint"
+    places = pd.concat([places, road], ignore_index=True)
     return places.sort_values("place_id").reset_index(drop=True)
+
+
+def _mainland(places: pd.DataFrame) -> np.ndarray:
+    island = places["place_id"].isin([p for members in ISLANDS.values() for p in members])
+    return np.flatnonzero(~island.to_numpy())
+
+
+def trunk_places(places: pd.DataFrame) -> dict[str, str]:
+    """The place each trunk point of ``trunk_roads.POINTS`` stands at: the nearest mainland
+    place when one is within SNAP_KM, else a waypoint of its own (``~`` + its label), so that
+    roads through open country keep their line instead of zig-zagging between the centroids
+    of large rural districts."""
+    mainland = _mainland(places)
+    x, y = to_grid(places["lat"].to_numpy()[mainland], places["lon"].to_numpy()[mainland])
+    labels = sorted(POINTS)
+    px, py = to_grid(np.array([POINTS[k][0] for k in labels]),
+                     np.array([POINTS[k][1] for k in labels]))
+    dist, nearest = cKDTree(np.column_stack([x, y])).query(np.column_stack([px, py]))
+    ids = places["place_id"].to_numpy()[mainland][nearest]
+    return {k: (str(i) if d <= SNAP_KM * 1000 else f"~{k}")
+            for k, i, d in zip(labels, ids, dist, strict=True)}
+
+
+def trunk_chains(places: pd.DataFrame) -> dict[str, list[str]]:
+    """Each trunk road as the places it passes, in order (repeats removed)."""
+    at = trunk_places(places)
+    chains = {}
+    for road, labels in ROUTES.items():
+        chain = [at[labels[0]]]
+        for k in labels[1:]:
+            if at[k] != chain[-1]:
+                chain.append(at[k])
+        chains[road] = chain
+    return chains
 
 
 def load_crossings() -> pd.DataFrame:
@@ -264,14 +344,55 @@ def _chain_links(index: Mapping[str, int]) -> set[tuple[int, int]]:
     return out
 
 
-def road_chains(edges: np.ndarray, index: Mapping[str, int]) -> np.ndarray:
-    """Edges with each road of ROADS joined junction to junction and never skipping one."""
+def road_chains(edges: np.ndarray, index: Mapping[str, int],
+                trunk: Mapping[str, list[str]]) -> np.ndarray:
+    """Edges with each road of ROADS joined junction to junction and never skipping one, and
+    no link between two waypoints of one trunk road that are not next to each other on it
+    (a straight line between them would be a second road beside the real one)."""
     on_road = _chain_links(index)
     ids = {index[w] for chain in ROADS.values() for w in chain}
     skip = np.array([(int(a) in ids and int(b) in ids and (int(a), int(b)) not in on_road)
                      for a, b in edges], dtype=bool)
+    member: dict[int, set[str]] = {}
+    next_to: set[tuple[int, int]] = set()
+    for road, chain in trunk.items():
+        for w in chain:
+            if w.startswith("~"):
+                member.setdefault(index[w], set()).add(road)
+        for a, b in itertools.pairwise(index[w] for w in chain):
+            next_to.add((min(a, b), max(a, b)))
+    skip |= np.array([bool(member.get(int(a), set()) & member.get(int(b), set()))
+                      and (int(a), int(b)) not in next_to for a, b in edges], dtype=bool)
     edges = np.vstack([edges[~skip], np.array(sorted(on_road), dtype=edges.dtype)])
     return np.unique(edges, axis=0)
+
+
+def trunk_links(places: pd.DataFrame, chains: Mapping[str, list[str]], x: np.ndarray,
+                y: np.ndarray, r0: np.ndarray, r1: np.ndarray,
+                names: np.ndarray) -> pd.DataFrame:
+    """``from, to, name`` of the trunk links: consecutive places of each road joined; a link
+    used by several roads is named after all of them. A link crossing a barrier is dropped
+    (and reported) unless its road crosses that barrier by a bridge or tunnel
+    (``TRUNK_CROSSINGS``)."""
+    pid = places["place_id"].to_numpy()
+    index = {p: k for k, p in enumerate(pid)}
+    roads: dict[tuple[int, int], set[str]] = {}
+    for road, chain in chains.items():
+        for a, b in itertools.pairwise(index[w] for w in chain):
+            roads.setdefault((min(a, b), max(a, b)), set()).add(road)
+    edges = np.array(sorted(roads), dtype=int).reshape(-1, 2)
+    pts = np.column_stack([x, y])
+    hit = crosses_any(pts[edges[:, 0]], pts[edges[:, 1]], r0, r1)
+    keep = hit < 0
+    for k, ((a, b), h) in enumerate(zip(edges, hit, strict=True)):
+        if h >= 0:
+            on = roads[(int(a), int(b))]
+            keep[k] = any(TRUNK_CROSSINGS.get(r) == names[h] for r in on)
+            print(f"{'kept' if keep[k] else 'dropped'} trunk link {pid[a]}-{pid[b]} "
+                  f"({'/'.join(sorted(on))}) across {names[h]}")
+    edges = edges[keep]
+    return pd.DataFrame({"from": pid[edges[:, 0]], "to": pid[edges[:, 1]],
+                         "name": ["/".join(sorted(roads[(int(a), int(b))])) for a, b in edges]})
 
 
 def gabriel_violations(x: np.ndarray, y: np.ndarray, edges: np.ndarray,
@@ -300,7 +421,8 @@ def main() -> None:
     barrier_table = pd.DataFrame(barrier_rows, columns=["barrier", "seq", "lat", "lon"])
 
     r0, r1, names = barrier_segments(barrier_table)
-    edges = road_chains(delaunay_links(x, y), index)
+    chains = trunk_chains(places)
+    edges = road_chains(delaunay_links(x, y), index, chains)
     geo = geodesic_km(lat[edges[:, 0]], lon[edges[:, 0]], lat[edges[:, 1]], lon[edges[:, 1]])
     geo = np.maximum(geo, 0.001)  # twins at the same point: a link must be longer than 0
     reason = np.full(len(edges), "", dtype=object)
@@ -324,6 +446,12 @@ def main() -> None:
     links = pd.DataFrame({"from": pid[edges[keep, 0]], "to": pid[edges[keep, 1]],
                           "geo_km": geo[keep], "crossing_km": 0.0, "kind": "road",
                           "name": ""})
+    trunk = trunk_links(places, chains, x, y, r0, r1, names)
+    ti, tj = trunk["from"].map(index).to_numpy(), trunk["to"].map(index).to_numpy()
+    trunk["geo_km"] = geodesic_km(lat[ti], lon[ti], lat[tj], lon[tj])
+    trunk["crossing_km"] = 0.0
+    trunk["kind"] = ["motorway" if is_motorway(n) else "trunk" for n in trunk["name"]]
+    links = pd.concat([links, trunk[links.columns]], ignore_index=True)
     crossings = load_crossings()
     rows = []
     for c in crossings.to_dict("records"):
@@ -357,13 +485,42 @@ def main() -> None:
         barrier_table.to_csv(fh, index=False)
     with atomic_open(DATA / "crossings.csv", "w", newline="") as fh:
         crossings.to_csv(fh, index=False)
-    print(f"{len(places)} places, {len(links)} links ({int((links.kind != 'road').sum())} "
-          f"crossings and ferries), calibration {calib}")
+    n_cross = int(links["kind"].isin(["crossing", "ferry"]).sum())
+    n_trunk = int(links["kind"].isin(["motorway", "trunk"]).sum())
+    print(f"{len(places)} places, {len(links)} links ({n_trunk} trunk, of which "
+          f"{int((links.kind == 'motorway').sum())} motorway; {n_cross} crossings and "
+          f"ferries), calibration {calib}")
 
 
 def apply_calibration(links: pd.DataFrame, calib: Mapping[str, float]) -> pd.Series:
-    """``km`` of each link: road legs by :func:`road_km`, crossings at their own length."""
-    return road_km(links["geo_km"].to_numpy(), calib) + links["crossing_km"]
+    """``km`` of each link: road legs by :func:`road_km`, trunk links by :func:`trunk_km`,
+    crossings at their own length."""
+    geo = links["geo_km"].to_numpy()
+    kind = links["kind"].to_numpy()
+    km = np.where(kind == "motorway", trunk_km(geo, calib, motorway=True),
+                  np.where(kind == "trunk", trunk_km(geo, calib), road_km(geo, calib)))
+    return pd.Series(km, index=links.index) + links["crossing_km"]
+
+
+def is_motorway(name: str) -> bool:
+    """Whether a trunk link (named after its roads, ``"A1/A1(M)"``) is on a motorway."""
+    return any(re.match(r"M\d", road) or "(M)" in road for road in name.split("/"))
+
+
+def trunk_km(geo_km: np.ndarray, calib: Mapping[str, float], *,
+             motorway: bool = False) -> np.ndarray:
+    """Length of a trunk link: ``geo × detour + per_trunk_km``, where ``detour`` is
+    ``detour_motorway`` on motorways and ``detour_trunk`` on primary A-roads.
+
+    One circuity per class: the points of a road are close enough together that the straight
+    pieces between them follow its bends; A-roads still wind more between points than
+    motorways do.
+    """
+    g = np.asarray(geo_km, float)
+    detour = float(calib.get("detour_trunk", calib.get("detour_long", 1.25)))
+    if motorway:
+        detour = float(calib.get("detour_motorway", detour))
+    return np.where(g > 0, g * detour + float(calib.get("per_trunk_km", 0.0)), 0.0)
 
 
 def road_km(geo_km: np.ndarray, calib: Mapping[str, float]) -> np.ndarray:

@@ -24,7 +24,6 @@ add_unit, then set, then close — so a new unit can be set or closed in the sam
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -37,6 +36,7 @@ from models.domain import Instance, Unit
 from models.errors import InputError, Problem, toml_problem
 from models.policy import policy_from_mapping
 from models.readers import build_table
+from models.tomlvalues import HEADER, as_unit_id, header_line, key_line, number, shown
 from models.validation import UNIT_COLUMNS, check_units
 
 TABLES = ("set", "close", "add_unit", "policy")
@@ -124,7 +124,7 @@ def parse_changes(text: str, file: str = "CHANGES.toml") -> Changes:
     policy: Mapping[str, Any] = {}
     for name, value in data.items():
         if name not in TABLES:
-            problems.append(Problem(file, _header_line(text, name, 1), name,
+            problems.append(Problem(file, header_line(text, name, 1), name,
                                     "unknown table (known: [[set]], [[close]], [[add_unit]], "
                                     "[policy])"))
             continue
@@ -141,7 +141,7 @@ def parse_changes(text: str, file: str = "CHANGES.toml") -> Changes:
                                     "of tables), one per unit"))
             continue
         for i, entry in enumerate(value, start=1):
-            line = _header_line(text, f"[{name}]", i)
+            line = header_line(text, f"[{name}]", i)
             if name == "set":
                 s = _read_set(entry, i, line, file, text, problems)
                 if s is not None:
@@ -166,7 +166,7 @@ def _unknown_keys(entry: Mapping[str, Any], known: tuple[str, ...], table: str, 
                   file: str, text: str, problems: list[Problem]) -> None:
     for key in entry:
         if key not in known:
-            problems.append(Problem(file, _key_line(text, f"[{table}]", index, key),
+            problems.append(Problem(file, key_line(text, f"[{table}]", index, key),
                                     _where(table, index, key),
                                     f"unknown key (known: {', '.join(known)})"))
 
@@ -178,12 +178,12 @@ def _unit_id(entry: Mapping[str, Any], table: str, index: int, line: int | None,
         problems.append(Problem(file, line, _where(table, index, "unit_id"),
                                 "required: which unit to change"))
         return None
-    if not isinstance(uid, str | int) or isinstance(uid, bool) or not str(uid).strip():
-        problems.append(Problem(file, _key_line(text, f"[{table}]", index, "unit_id"),
+    found = as_unit_id(uid)
+    if found is None:
+        problems.append(Problem(file, key_line(text, f"[{table}]", index, "unit_id"),
                                 _where(table, index, "unit_id"),
-                                f"must be a unit id (text), got {_shown(uid)}"))
-        return None
-    return str(uid).strip()
+                                f"must be a unit id (text), got {shown(uid)}"))
+    return found
 
 
 def _read_set(entry: Mapping[str, Any], i: int, line: int | None, file: str, text: str,
@@ -195,12 +195,12 @@ def _read_set(entry: Mapping[str, Any], i: int, line: int | None, file: str, tex
     for key in SET_KEYS[1:]:
         if key not in entry:
             continue
-        got = _number(entry[key], whole=key != "cost_per_day")
+        got = number(entry[key], whole=key != "cost_per_day")
         if got is None:
             what = "a whole number >= 0" if key != "cost_per_day" else "a number >= 0"
-            problems.append(Problem(file, _key_line(text, "[set]", i, key),
+            problems.append(Problem(file, key_line(text, "[set]", i, key),
                                     _where("set", i, key),
-                                    f"must be {what}, got {_shown(entry[key])}"))
+                                    f"must be {what}, got {shown(entry[key])}"))
         else:
             values[key] = got
     if uid is not None and set(entry) == {"unit_id"}:
@@ -230,22 +230,12 @@ def _read_add(entry: Mapping[str, Any], i: int, line: int | None, file: str, tex
             continue
         cell = _cell(value)
         if cell is None:
-            problems.append(Problem(file, _key_line(text, "[add_unit]", i, key),
+            problems.append(Problem(file, key_line(text, "[add_unit]", i, key),
                                     _where("add_unit", i, key),
-                                    f"must be a single value, got {_shown(value)}"))
+                                    f"must be a single value, got {shown(value)}"))
         else:
             cells.append((key, cell))
     return AddUnit(i, line, tuple(cells))
-
-
-def _number(value: Any, *, whole: bool) -> float | int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or value < 0:
-        return None
-    if whole:
-        return int(value) if float(value).is_integer() else None
-    return float(value)
 
 
 def _cell(value: Any) -> str | None:
@@ -263,54 +253,15 @@ def _cell(value: Any) -> str | None:
     return None
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
 def _policy_problem(p: Problem, file: str, text: str) -> Problem:
     """A policy problem re-labelled as a key of [policy] in the changes file."""
     column = f"[policy] {p.column}" if p.column else "[policy]"
     key = (p.column or "").split(".")[-1]
-    return Problem(file, _policy_line(text, p.column or "") or _header_line(text, "policy", 1)
+    return Problem(file, _policy_line(text, p.column or "") or header_line(text, "policy", 1)
                    if key else None, column, p.message)
 
 
 # --------------------------------------------------------------------------- lines
-
-_HEADER = re.compile(r"^\s*\[\s*(\[?)\s*([^\]]+?)\s*\]")
-
-
-def _header_line(text: str, name: str, index: int) -> int | None:
-    """Line of the ``index``-th ``[name]`` (or ``[[x]]`` when name is ``[x]``) header."""
-    double = name.startswith("[")
-    bare = name.strip("[]")
-    seen = 0
-    for n, line in enumerate(text.splitlines(), start=1):
-        m = _HEADER.match(line)
-        if m and m.group(2).strip("\"' ") == bare and bool(m.group(1)) == double:
-            seen += 1
-            if seen == index:
-                return n
-    return None
-
-
-def _key_line(text: str, name: str, index: int, key: str) -> int | None:
-    """Line of ``key = ...`` inside the ``index``-th ``[[name]]`` table, best effort."""
-    start = _header_line(text, name, index)
-    if start is None:
-        return None
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-    lines = text.splitlines()
-    for n in range(start, len(lines)):
-        if _HEADER.match(lines[n]):
-            return None
-        if pattern.match(lines[n]):
-            return n + 1
-    return None
 
 
 def _policy_line(text: str, dotted: str) -> int | None:
@@ -322,7 +273,7 @@ def _policy_line(text: str, dotted: str) -> int | None:
     full = re.compile(r"^\s*" + r"\s*\.\s*".join(map(re.escape, parts)) + r"\s*=")
     last = re.compile(rf"^\s*{re.escape(parts[-1])}\s*=")
     for n, line in enumerate(text.splitlines(), start=1):
-        m = _HEADER.match(line)
+        m = HEADER.match(line)
         if m:
             current = m.group(2).replace(" ", "")
             continue

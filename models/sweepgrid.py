@@ -3,7 +3,10 @@
 A planner writes one small TOML file instead of hundreds of CHANGES.toml files. Reading it
 never touches a solver; every mistake (malformed TOML, an unknown key, an unknown unit, a
 value of the wrong type) is collected into one :class:`~models.errors.InputError` naming the
-file and the key, so ``bedplan sweep`` exits 2 before any work is queued.
+file, the line (when the text shows it) and the key, so ``bedplan sweep`` exits 2 before any
+work is queued. Unit ids and numbers are read exactly as CHANGES.toml reads them
+(:mod:`models.tomlvalues`): ``unit_id = 7`` names unit "7", ``beds = [3.0]`` is 3 beds, 3.5 beds
+is refused.
 
 Format (every table optional; see ``docs/sweep.md``)::
 
@@ -44,6 +47,7 @@ from typing import Any
 
 from models.domain import Instance
 from models.errors import InputError, Problem, toml_problem
+from models.tomlvalues import as_unit_id, header_line, key_line, number, shown
 
 VARY_FIELDS: tuple[str, ...] = ("beds", "beds_closed", "cost_per_day")
 DEMAND_MODES: tuple[str, ...] = ("replace", "add", "instance")
@@ -178,8 +182,8 @@ def parse_grid(text: str, file: str = "SWEEP.toml", *, seeds: int | None = None)
         raise InputError(toml_problem(exc, file)) from None
     problems: list[Problem] = []
 
-    def bad(key: str, message: str) -> None:
-        problems.append(Problem(file, None, key, message))
+    def bad(key: str, message: str, line: int | None = None) -> None:
+        problems.append(Problem(file, line, key, message))
 
     for key in data:
         if key not in _TOP_KEYS:
@@ -192,8 +196,8 @@ def parse_grid(text: str, file: str = "SWEEP.toml", *, seeds: int | None = None)
         else:
             demand = Demand(seeds, demand.base_seed, demand.referrals, demand.mode,
                             demand.source)
-    vary = _parse_vary(data.get("vary", []), bad)
-    closes = _parse_closes(data.get("close_options", []), bad)
+    vary = _parse_vary(data.get("vary", []), text, bad)
+    closes = _parse_closes(data.get("close_options", []), text, bad)
     include_none = data.get("include_no_closure", True)
     if not isinstance(include_none, bool):
         bad("include_no_closure", "must be true or false")
@@ -219,10 +223,6 @@ def parse_grid(text: str, file: str = "SWEEP.toml", *, seeds: int | None = None)
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _parse_demand(raw: object, bad: Any) -> Demand:
@@ -254,7 +254,9 @@ def _parse_demand(raw: object, bad: Any) -> Demand:
     return Demand(seeds, base_seed, referrals, mode, source)
 
 
-def _parse_vary(raw: object, bad: Any) -> list[Vary]:
+def _parse_vary(raw: object, text: str, bad: Any) -> list[Vary]:
+    """``[[vary]]`` tables; unit ids and numbers read as CHANGES.toml's ``[[set]]`` reads them
+    (models.tomlvalues), so ``unit_id = 7`` and ``beds = [3.0]`` mean what they mean there."""
     if not isinstance(raw, list):
         bad("vary", "must be an array of tables ([[vary]])")
         return []
@@ -262,43 +264,55 @@ def _parse_vary(raw: object, bad: Any) -> list[Vary]:
     seen: set[tuple[str, str]] = set()
     for i, item in enumerate(raw, start=1):
         where = f"vary[{i}]"
+        header = header_line(text, "[vary]", i)
         if not isinstance(item, dict):
             bad(where, "must be a table ([[vary]])")
             continue
         for key in item:
             if key != "unit_id" and key not in VARY_FIELDS:
                 bad(f"{where}.{key}",
-                    f"unknown key (expected unit_id and one of {', '.join(VARY_FIELDS)})")
-        unit_id = item.get("unit_id")
-        if not isinstance(unit_id, str) or not unit_id.strip():
-            bad(f"{where}.unit_id", "required: the unit_id of a unit of the instance")
+                    f"unknown key (expected unit_id and one of {', '.join(VARY_FIELDS)})",
+                    key_line(text, "[vary]", i, key))
+        if "unit_id" not in item:
+            bad(f"{where}.unit_id", "required: the unit_id of a unit of the instance", header)
+            continue
+        unit_id = as_unit_id(item["unit_id"])
+        if unit_id is None:
+            bad(f"{where}.unit_id", f"must be a unit id (text), got {shown(item['unit_id'])}",
+                key_line(text, "[vary]", i, "unit_id"))
             continue
         fields = [f for f in VARY_FIELDS if f in item]
         if len(fields) != 1:
-            bad(where, f"give exactly one of {', '.join(VARY_FIELDS)} (found {len(fields)})")
+            bad(where, f"give exactly one of {', '.join(VARY_FIELDS)} (found {len(fields)})",
+                header)
             continue
         name = fields[0]
+        line = key_line(text, "[vary]", i, name)
         values = item[name]
         if not isinstance(values, list) or not values:
-            bad(f"{where}.{name}", "must be a non-empty list of values, e.g. [10, 12, 14]")
+            bad(f"{where}.{name}", "must be a non-empty list of values, e.g. [10, 12, 14]", line)
             continue
-        check = _is_number if name == "cost_per_day" else _is_int
-        kind = "numbers" if name == "cost_per_day" else "integers"
-        if not all(check(v) and v >= 0 for v in values):
-            bad(f"{where}.{name}", f"values must be {kind} >= 0")
+        whole = name != "cost_per_day"
+        read = [number(v, whole=whole) for v in values]
+        wrong = [v for v, got in zip(values, read, strict=True) if got is None]
+        if wrong:
+            what = "whole numbers >= 0" if whole else "numbers >= 0"
+            bad(f"{where}.{name}", f"values must be {what}, got {shown(wrong[0])}", line)
             continue
-        if len(set(values)) != len(values):
-            bad(f"{where}.{name}", "values are repeated")
+        # counts as read (3.0 is 3); amounts as written, so results show what the file says
+        kept = tuple(x for x in read if x is not None) if whole else tuple(values)
+        if len(set(kept)) != len(kept):
+            bad(f"{where}.{name}", "values are repeated", line)
             continue
         if (unit_id, name) in seen:
-            bad(where, f"{unit_id}.{name} is varied twice")
+            bad(where, f"{unit_id}.{name} is varied twice", header)
             continue
         seen.add((unit_id, name))
-        out.append(Vary(unit_id.strip(), name, tuple(values)))
+        out.append(Vary(unit_id, name, kept))
     return out
 
 
-def _parse_closes(raw: object, bad: Any) -> list[CloseOption]:
+def _parse_closes(raw: object, text: str, bad: Any) -> list[CloseOption]:
     if not isinstance(raw, list):
         bad("close_options", "must be an array of tables ([[close_options]])")
         return []
@@ -306,24 +320,34 @@ def _parse_closes(raw: object, bad: Any) -> list[CloseOption]:
     labels: set[str] = set()
     for i, item in enumerate(raw, start=1):
         where = f"close_options[{i}]"
+        header = header_line(text, "[close_options]", i)
         if not isinstance(item, dict):
             bad(where, "must be a table ([[close_options]])")
             continue
         for key in item:
             if key not in _CLOSE_KEYS:
-                bad(f"{where}.{key}", "unknown key (expected unit_ids and optional label)")
+                bad(f"{where}.{key}", "unknown key (expected unit_ids and optional label)",
+                    key_line(text, "[close_options]", i, key))
         ids = item.get("unit_ids")
-        if (not isinstance(ids, list) or not ids
-                or not all(isinstance(x, str) and x.strip() for x in ids)):
-            bad(f"{where}.unit_ids", "required: a non-empty list of unit ids, e.g. [\"U7\"]")
+        line = key_line(text, "[close_options]", i, "unit_ids") or header
+        if not isinstance(ids, list) or not ids:
+            bad(f"{where}.unit_ids", "required: a non-empty list of unit ids, e.g. [\"U7\"]",
+                line)
             continue
-        unit_ids = tuple(dict.fromkeys(x.strip() for x in ids))
+        read = [as_unit_id(x) for x in ids]
+        wrong = [x for x, got in zip(ids, read, strict=True) if got is None]
+        if wrong:
+            bad(f"{where}.unit_ids", f"must be unit ids (text), got {shown(wrong[0])}", line)
+            continue
+        unit_ids = tuple(dict.fromkeys(x for x in read if x is not None))
         label = item.get("label", "close " + "+".join(unit_ids))
         if not isinstance(label, str) or not label.strip():
-            bad(f"{where}.label", "must be a non-empty string")
+            bad(f"{where}.label", "must be a non-empty string",
+                key_line(text, "[close_options]", i, "label"))
             continue
         if label in labels:
-            bad(f"{where}.label", f"label {label!r} is used twice")
+            bad(f"{where}.label", f"label {label!r} is used twice",
+                key_line(text, "[close_options]", i, "label"))
             continue
         labels.add(label)
         out.append(CloseOption(unit_ids, label.strip()))

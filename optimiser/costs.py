@@ -27,7 +27,8 @@ import numpy as np
 
 from models.compatibility import compatibility_matrix
 from models.domain import Instance, Policy, Weights
-from models.errors import InputError, Problem
+from models.errors import InputError
+from models.readers import record_problems
 
 #: Option kinds (``CostTable.kind``).
 STAY, MOVE, ADMIT, UNPLACED = 0, 1, 2, 3
@@ -154,25 +155,25 @@ def build_cost_table(instance: Instance, distances: np.ndarray | None = None,
     movable = np.array([p.movable for p in patients], dtype=bool)
     prio = np.array([p.priority for p in patients], dtype=float)
     current = np.full(n, -1, dtype=np.int64)
-    problems: list[Problem] = []
+    found: list[tuple[str, str, str]] = []
     for i, p in enumerate(patients):
         if not p.is_referral:
             j = unit_index.get(p.current_unit_id or "")
             if j is None:
-                problems.append(Problem("patients.csv", i + 2, "current_unit_id",
-                                        f"inpatient {p.patient_id} has no known current unit"))
+                found.append((p.patient_id, "current_unit_id",
+                              f"inpatient {p.patient_id} has no known current unit"))
             else:
                 current[i] = j
     stay_rows = np.flatnonzero(current >= 0)
     stay_d = distances[stay_rows, current[stay_rows]]
     if stay_rows.size and not np.all(np.isfinite(stay_d)):
         for i in stay_rows[~np.isfinite(stay_d)]:
-            problems.append(Problem(
-                "patients.csv", int(i) + 2, "current_unit_id",
+            found.append((
+                patients[i].patient_id, "current_unit_id",
                 f"current unit {unit_ids[current[i]]} of inpatient {patients[i].patient_id} "
                 "is unreachable from home"))
-    if problems:
-        raise InputError(problems)
+    if found:
+        raise InputError(record_problems(instance.source, "patients.csv", found))
 
     parts: list[list[Any]] = []
     profiles: dict[Any, np.ndarray] = {}  # compatibility rows shared by every chunk

@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 from models.atomic import atomic_write
 from models.domain import Geography, Instance
 from models.errors import InputError, Problem
+from models.readers import record_problems
 from optimiser.distances import geodesic_km
 
 if TYPE_CHECKING:
@@ -317,7 +318,7 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
         return np.zeros((n, m))
     homes = np.array([(p.home_lat, p.home_lon) for p in instance.patients], dtype=float)
     sites = np.array([(u.lat, u.lon) for u in instance.units], dtype=float)
-    _check_coordinates(homes, sites)
+    _check_coordinates(instance, homes, sites)
     uniq, inverse = np.unique(homes, axis=0, return_inverse=True)
     key = hashlib.sha256(b"road-v1\0" + network.digest.encode() + b"\0"
                          + np.ascontiguousarray(uniq).tobytes() + b"\0"
@@ -347,18 +348,19 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
     return km
 
 
-def _check_coordinates(homes: np.ndarray, sites: np.ndarray) -> None:
+def _check_coordinates(instance: Instance, homes: np.ndarray, sites: np.ndarray) -> None:
     """Snapping needs real coordinates (the reader checks them; instances built in code may not)."""
-    problems = []
-    for file, (lat_col, lon_col), table in (("patients.csv", ("home_lat", "home_lon"), homes),
-                                            ("units.csv", ("lat", "lon"), sites)):
+    problems: list[Problem] = []
+    for file, (lat_col, lon_col), table, ids in (
+            ("patients.csv", ("home_lat", "home_lon"), homes,
+             [p.patient_id for p in instance.patients]),
+            ("units.csv", ("lat", "lon"), sites, [u.unit_id for u in instance.units])):
         bad_lat = ~(np.isfinite(table[:, 0]) & (np.abs(table[:, 0]) <= 90))
         bad_lon = ~(np.isfinite(table[:, 1]) & (np.abs(table[:, 1]) <= 180))
-        for row in np.flatnonzero(bad_lat | bad_lon):
-            column = lat_col if bad_lat[row] else lon_col
-            problems.append(Problem(file, int(row) + 2, column,
-                                    "needs a WGS-84 latitude in -90..90 and longitude in "
-                                    "-180..180"))
+        problems += record_problems(instance.source, file, [
+            (ids[k], lat_col if bad_lat[k] else lon_col,
+             "needs a WGS-84 latitude in -90..90 and longitude in -180..180")
+            for k in np.flatnonzero(bad_lat | bad_lon)])
     if problems:
         raise InputError(problems)
 
@@ -387,13 +389,14 @@ def check_reachable_stays(instance: Instance) -> None:
 
 def _check_current_units(instance: Instance, km: np.ndarray) -> None:
     index = instance.unit_index()
-    problems = []
-    for row, p in enumerate(instance.patients):
+    found = []
+    for k, p in enumerate(instance.patients):
         u = index.get(p.current_unit_id or "")
-        if p.status == "inpatient" and u is not None and not np.isfinite(km[row, u]):
-            problems.append(Problem(
-                "patients.csv", row + 2, "current_unit_id",
-                f"unit {p.current_unit_id!r} is unreachable from home over {LINKS_FILE}"))
+        if p.status == "inpatient" and u is not None and not np.isfinite(km[k, u]):
+            found.append((p.patient_id, "current_unit_id",
+                          f"unit {p.current_unit_id!r} is unreachable from home over "
+                          f"{LINKS_FILE}"))
+    problems = record_problems(instance.source, "patients.csv", found)
     if problems:
         raise InputError(problems)
 

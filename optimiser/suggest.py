@@ -32,7 +32,11 @@ Definitions (contract, "Suggesting a bed"):
   milliseconds for the small M a bed manager asks about;
 * **rejected**: every unit strictly nearer (by d(p,u)) than the first option that is not an
   option, nearest first, with every reason in plain words; when there is no option at all,
-  every unit of the patient's service, nearest first (unreachable ones last).
+  every unit of the patient's service, nearest first (unreachable ones last);
+* **notes** (not in the contract's JSON; the CLI prints them, on stderr with ``--json``):
+  plain words for what the lists cannot say, e.g. that no unit of the instance offers the
+  patient's service and level at all (then ``rejected`` may well be empty), or that an
+  inline referral's home network is unknown.
 """
 
 from __future__ import annotations
@@ -54,6 +58,10 @@ log = logging.getLogger(__name__)
 
 #: Digits kept in JSON for km and cost (1 m; well below anything a bed manager reads).
 _DIGITS = 3
+
+#: home_network_id of an inline referral whose collaborative is not given and cannot be
+#: inferred (no unit of its service): every unit counts as out of area for it.
+UNKNOWN_NETWORK = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,10 +257,24 @@ def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_m
         Option(rank=r, unit_id=uid, distance_km=float(km[j]),
                out_of_area=units[j].network_id != p.home_network_id, cost=cost, moves=moves)
         for r, (cost, uid, j, moves) in enumerate(options[:top], start=1))
-    notes: list[str] = []
+    notes = list(offer_notes(p, units))
     if p.status == "inpatient" and not p.movable:
         notes.append(f"{p.patient_id} is marked not movable tonight")
     return Suggestion(p.patient_id, chosen, rejected, allow_moves, tuple(notes))
+
+
+def offer_notes(p: Patient, units: Sequence[Unit]) -> tuple[str, ...]:
+    """Plain words when the instance has no unit of the patient's service (and level) at
+    all, so an empty answer is not mistaken for full wards; and when the home network is
+    unknown (an inline referral with nothing to infer it from)."""
+    notes: list[str] = []
+    if not any(u.service == p.service for u in units):
+        notes.append(f"no unit in this instance offers {p.service} at all")
+    elif not any(u.service == p.service and u.level == p.level for u in units):
+        notes.append(f"no unit in this instance offers {p.service}/{p.level}")
+    if p.home_network_id == UNKNOWN_NETWORK:
+        notes.append(f"home network unknown: no {p.service} unit to infer it from")
+    return tuple(notes)
 
 
 # --------------------------------------------------------------------------- chains
@@ -394,8 +416,11 @@ def parse_referral(spec: str, instance: Instance) -> Patient:
     Values are checked exactly as a row of patients.csv would be (status is referral).
     Without ``home_network_id`` the collaborative is inferred as that of the unit of the same
     service and level nearest to home (geodesic; of the same service when no unit has that
-    level) — give it explicitly when the patient's responsible collaborative is known.
-    Raises InputError naming ``--referral`` and the key.
+    level) — give it explicitly when the patient's responsible collaborative is known. When
+    the instance has no unit of the service at all it stays :data:`UNKNOWN_NETWORK`: the
+    referral is still valid (the answer is "nothing here offers it", not an input error),
+    and the network cannot change that answer since only units of the service are listed.
+    Raises InputError naming ``--referral`` and the key, for malformed values only.
     """
     from models.readers import build_table
     from models.validation import PATIENT_COLUMNS, check_patients
@@ -424,15 +449,15 @@ def parse_referral(spec: str, instance: Instance) -> Patient:
     if pid in instance.patient_index():
         raise InputError(Problem(where, None, "patient_id", f"{pid!r} is already in "
                                  f"patients.csv: use --patient {pid}, or another id"))
+    unit_ids = frozenset(u.unit_id for u in instance.units)
+    network_ids = frozenset(n.network_id for n in instance.networks) or None
     infer = not cells.get("home_network_id")
-    if infer and instance.units:
-        cells["home_network_id"] = instance.units[0].network_id  # placeholder, see below
+    if infer:  # a placeholder that passes the check; replaced below
+        cells["home_network_id"] = min(network_ids) if network_ids else "unknown"
     cells["status"] = "referral"
     header = list(PATIENT_COLUMNS)
     table = build_table(where, [header, [cells.get(c, "") for c in header]], PATIENT_COLUMNS,
                         problems)
-    unit_ids = frozenset(u.unit_id for u in instance.units)
-    network_ids = frozenset(n.network_id for n in instance.networks) or None
     patients = check_patients(table, problems, unit_ids, network_ids) if table else []
     if problems or not patients:
         raise InputError([Problem(where, None, p.column, p.message) for p in problems]
@@ -442,8 +467,9 @@ def parse_referral(spec: str, instance: Instance) -> Patient:
         candidates = [u for u in instance.units if u.service == p.service and u.level == p.level]
         candidates = candidates or [u for u in instance.units if u.service == p.service]
         if not candidates:
-            raise InputError(Problem(where, None, "home_network_id",
-                                     f"required: no {p.service} unit to infer it from"))
+            log.info("referral %s: no %s unit to infer its home network from",
+                     p.patient_id, p.service)
+            return replace(p, home_network_id=UNKNOWN_NETWORK)
         km = geodesic_km(np.full(len(candidates), p.home_lat),
                          np.full(len(candidates), p.home_lon),
                          np.array([u.lat for u in candidates]),
@@ -469,9 +495,10 @@ def render_suggestion(s: Suggestion, instance: Instance, patient: Patient | None
     if patient is not None:
         needs = f", needs {';'.join(sorted(patient.needs))}" if patient.needs else ""
         where = f", now in {patient.current_unit_id}" if patient.current_unit_id else ""
+        home = patient.home_network_id or "unknown"
         lines.append(f"{patient.patient_id}: {patient.status} for {patient.service} "
                      f"{patient.level}, {patient.sex}, {patient.age}{needs}; home network "
-                     f"{patient.home_network_id}{where}")
+                     f"{home}{where}")
     else:
         lines.append(s.patient_id)
     lines += [f"note: {n}" for n in s.notes]

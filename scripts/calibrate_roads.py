@@ -299,11 +299,15 @@ def _write_doc_tables(pairs: pd.DataFrame, summary: Mapping[str, object]) -> Non
         "# Road distances between the 30 calibration towns",
         "",
         "Written by `scripts/calibrate_roads.py` (do not edit by hand; method and caveats in",
-        "[geography.md](geography.md#calibration-against-real-road-distances)). Reference: "
-        "`scripts/reference/town_matrix.csv`, approximate fastest-route driving distances "
-        "between town centres (public facts from general knowledge, each about ±5%); network: "
-        "the shortest path between the towns' central postcode districts over the built-in "
-        "network.",
+        "[geography.md](geography.md#calibration-against-real-road-distances)).",
+        "",
+        "References (`scripts/reference/town_matrix.csv`, general knowledge, compiled without "
+        "sight of the network's figures, each about ±5%): the quickest route a route planner "
+        "proposes between the town centres and, where a shorter road exists, the shortest road "
+        "route. *error* is against the real road distance, anything from the shortest road to "
+        "the quickest route (0 in between); *error vs quickest* against the quickest route "
+        "alone. Network: the shortest path between the towns' central postcode districts over "
+        "the built-in network.",
         "",
         f"{towns['pairs']} pairs: {_stats(towns)}.",
         "",

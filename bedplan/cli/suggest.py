@@ -16,7 +16,8 @@ import click
               help="A new referral not in patients.csv, e.g. service=adult_secure,"
                    "level=medium,sex=male,age=34,home_postcode=LS9 (same columns as "
                    "patients.csv; needs as ld;asd; home_network_id inferred from the nearest "
-                   "unit of that service and level when not given).")
+                   "unit of that service and level when not given, unknown when the instance "
+                   "has no unit of that service).")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many options to list.")
 @click.option("--allow-moves", type=click.IntRange(min=0), default=0, show_default=True,
@@ -33,7 +34,9 @@ def suggest(instance: Path, patient_id: str | None, referral: str | None, top: i
     \b
     Options are compatible units with a free bed (open beds minus the inpatients in them),
     ranked by the patient's own placement cost: km + out-of-area penalty + bed cost, with
-    the weights of policy.toml. Exit codes: 0 done (also when nothing fits), 2 invalid input
+    the weights of policy.toml. With --json, stdout is exactly the contract's JSON and notes
+    (e.g. "no unit in this instance offers camhs/picu") go to stderr. Exit codes: 0 done
+    (also when nothing fits, or nothing in the instance offers the service), 2 invalid input
     or unknown patient.
     """
     from models.io import read_instance
@@ -49,6 +52,8 @@ def suggest(instance: Path, patient_id: str | None, referral: str | None, top: i
     result = run_suggest(inst, who, top=top, allow_moves=allow_moves)
     if as_json:
         click.echo(json.dumps(result.to_json_dict(), indent=2, allow_nan=False))
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
         return
     patient = who if not isinstance(who, str) else inst.patients[inst.patient_index()[who]]
     click.echo(render_suggestion(result, inst, patient))

@@ -71,10 +71,12 @@ def visible(instance: Instance, user: User, patient_id: str) -> Patient:
 
 
 def inline_referral(instance: Instance, user: User, body: Any) -> Patient:
-    from optimiser.suggest import parse_referral
+    from optimiser.suggest import UNKNOWN_NETWORK, parse_referral
 
     p = parse_referral(body.spec(), instance)
-    if not user.can_see_network(p.home_network_id):
+    # No unit offers the referral's service, so its collaborative could not be inferred: the
+    # answer is an empty suggestion with its reason, which shows nobody's patients.
+    if p.home_network_id != UNKNOWN_NETWORK and not user.can_see_network(p.home_network_id):
         raise ServiceError(403, f"the referral's collaborative {p.home_network_id!r} is not "
                                 "one of yours (give home_network_id)")
     return p

@@ -103,6 +103,50 @@ def test_inline_referral_with_postcode_and_road(tiny_instance):
     assert opt["unit_id"] == "U2" and 0 < opt["distance_km"] < 15
 
 
+EATING = "service=eating_disorder,level=general,sex=female,age=19,home_lat=51.5,home_lon=-0.1"
+
+
+def test_inline_referral_for_a_service_nobody_offers_is_an_empty_answer(tiny_instance):
+    """No eating-disorder unit in the tiny instance: nothing to infer the home network from,
+    but the referral is valid: exact contract JSON on stdout, exit 0, the why on stderr."""
+    res = run(str(tiny_instance), "--referral", EATING, "--json", "--distance", "geodesic")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == {"patient_id": "REFERRAL", "options": [], "rejected": []}
+    assert res.stderr.splitlines() == [
+        "note: no unit in this instance offers eating_disorder at all",
+        "note: home network unknown: no eating_disorder unit to infer it from"]
+    human = run(str(tiny_instance), "--referral", EATING, "--distance", "geodesic")
+    assert human.exit_code == 0
+    assert human.stdout.splitlines() == [
+        "REFERRAL: referral for eating_disorder general, female, 19; home network unknown",
+        "note: no unit in this instance offers eating_disorder at all",
+        "note: home network unknown: no eating_disorder unit to infer it from",
+        "",
+        "No unit can take this patient tonight."]
+
+
+def test_inline_referral_with_a_unit_of_its_service_is_unchanged(tiny_instance):
+    """camhs general: U4 (N2) exists, so the network is inferred and nothing is noted."""
+    spec = "service=camhs,level=general,sex=male,age=15,home_lat=51.5,home_lon=-0.1"
+    res = run(str(tiny_instance), "--referral", spec, "--json", "--distance", "geodesic")
+    assert res.exit_code == 0, res.output
+    assert res.stderr == ""
+    d = json.loads(res.stdout)
+    assert [(o["unit_id"], o["out_of_area"], o["distance_km"]) for o in d["options"]] == [
+        ("U4", False, pytest.approx(km((51.5, -0.1), (51.45, -2.58)), abs=1e-3))]
+    # the nearer adult wards (London, Birmingham), as before
+    assert [r["unit_id"] for r in d["rejected"]] == ["U1", "U2"]
+
+
+def test_inline_referral_for_a_level_nobody_offers(tiny_instance):
+    spec = "service=camhs,level=picu,sex=male,age=15,home_lat=51.5,home_lon=-0.1"
+    res = run(str(tiny_instance), "--referral", spec, "--json", "--distance", "geodesic")
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["options"] == [] and [r["unit_id"] for r in d["rejected"]] == ["U4"]
+    assert res.stderr == "note: no unit in this instance offers camhs/picu\n"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--patient", "NOPE"], "error: --patient: no patient 'NOPE'"),
     (["--referral", "service=adult_secure,level=general,sex=male,age=30,home_lat=52,"
@@ -113,6 +157,10 @@ def test_inline_referral_with_postcode_and_road(tiny_instance):
       "home_lat=52,home_lon=-1"], "error: --referral: patient_id: 'R1' is already in"),
     (["--referral", "service=adult_secure,level=medium,sex=male,age=30,home_postcode=ZZ99"],
      "error: --referral: home_postcode: unknown postcode 'ZZ99'"),
+    (["--referral", EATING.replace("age=19", "age=old")],
+     "error: --referral: age: 'old' is not a whole number"),
+    (["--referral", EATING.replace("general", "medium")],
+     "error: --referral: level: 'medium' is not a level of eating_disorder"),
     (["--patient", "R1", "--referral", "service=camhs"], "exactly one of --patient"),
     ([], "exactly one of --patient"),
     (["--patient", "R1", "--top", "-1"], "Invalid value for '--top'"),

@@ -224,3 +224,16 @@ def test_read_changes_from_disk(tmp_path):
         read_changes(path)
     with pytest.raises(InputError, match="cannot be read"):
         read_changes(tmp_path / "missing.toml")
+
+
+def test_numeric_unit_ids_and_integral_float_counts_are_read_as_before():
+    # unchanged by moving the value helpers to models.tomlvalues (shared with SWEEP.toml)
+    units = (Unit("7", "N1", "adult_secure", "medium", beds=10, lat=53.0, lon=-1.5),)
+    out = apply_changes(Instance(units, ()),
+                        parse_changes("[[set]]\nunit_id = 7\nbeds = 3.0\ncost_per_day = 2\n"))
+    assert (out.units[0].beds, out.units[0].cost_per_day) == (3, 2.0)
+    assert type(out.units[0].beds) is int
+    assert problems("[[set]]\nunit_id = 7.0\nbeds = 3.5\n") == [
+        "changes.toml:2: [[set]] #1 unit_id: must be a unit id (text), got 7.0",
+        "changes.toml:3: [[set]] #1 beds: must be a whole number >= 0, got 3.5",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from models.domain import Instance, Unit
@@ -53,6 +55,11 @@ def _problems(text: str, instance: Instance | None = None) -> list[str]:
         if instance is not None:
             validate_grid(grid, instance)
     return [str(p) for p in info.value.problems]
+
+
+def _named(problem: str, key: str) -> bool:
+    """``SWEEP.toml: key: ...`` or, when the line is known, ``SWEEP.toml:3: key: ...``."""
+    return re.match(rf"SWEEP\.toml(:\d+)?: {re.escape(key)}: ", problem) is not None
 
 
 def test_valid_grid_is_read_with_every_field():
@@ -122,12 +129,12 @@ def test_malformed_toml_is_input_error():
 ])
 def test_unknown_keys_are_named(text, key):
     problems = _problems(text)
-    assert any(f"SWEEP.toml: {key}: unknown key" in p for p in problems), problems
+    assert any(_named(p, key) and ": unknown key" in p for p in problems), problems
 
 
 @pytest.mark.parametrize(("text", "key", "words"), [
-    ("[[vary]]\nunit_id = 'U3'\nbeds = [10, 12.5]", "vary[1].beds", "integers >= 0"),
-    ("[[vary]]\nunit_id = 'U3'\nbeds = [-1]", "vary[1].beds", "integers >= 0"),
+    ("[[vary]]\nunit_id = 'U3'\nbeds = [10, 12.5]", "vary[1].beds", "whole numbers >= 0"),
+    ("[[vary]]\nunit_id = 'U3'\nbeds = [-1]", "vary[1].beds", "whole numbers >= 0"),
     ("[[vary]]\nunit_id = 'U3'\nbeds = []", "vary[1].beds", "non-empty list"),
     ("[[vary]]\nunit_id = 'U3'\nbeds = [1, 1]", "vary[1].beds", "repeated"),
     ("[[vary]]\nunit_id = 'U3'\nbeds = [1]\nbeds_closed = [0]", "vary[1]", "exactly one"),
@@ -142,7 +149,7 @@ def test_unknown_keys_are_named(text, key):
 ])
 def test_bad_values_are_named(text, key, words):
     problems = _problems(text)
-    assert any(p.startswith(f"SWEEP.toml: {key}: ") and words in p for p in problems), problems
+    assert any(_named(p, key) and words in p for p in problems), problems
 
 
 def test_every_problem_is_reported_not_only_the_first():
@@ -190,3 +197,92 @@ def test_read_grid_rejects_non_utf8(tmp_path):
     path.write_bytes(b"name = '\xff'\n")
     with pytest.raises(InputError, match="UTF-8"):
         read_grid(path)
+
+
+# --- SWEEP.toml reads unit ids and numbers exactly as CHANGES.toml does (models.tomlvalues)
+
+NUMBERED = Instance(units=(_unit("7"), _unit("8", beds=4)), patients=())
+
+
+def test_integral_float_beds_are_whole_numbers_as_in_changes():
+    grid = parse_grid("[[vary]]\nunit_id = 'U3'\nbeds = [3.0, 5]\n")
+    assert grid.vary[0].values == (3, 5)
+    assert all(type(v) is int for v in grid.vary[0].values)
+    assert grid.scenarios()[0].label == "U3.beds=3"
+    from models.changes import parse_changes
+    assert parse_changes("[[set]]\nunit_id = 'U3'\nbeds = 3.0\n").sets[0].beds == 3
+
+
+def test_3_and_3_0_are_the_same_value():
+    assert _problems("[[vary]]\nunit_id = 'U3'\nbeds = [3, 3.0]\n") == [
+        "SWEEP.toml:3: vary[1].beds: values are repeated"]
+
+
+def test_numeric_unit_ids_name_units_as_in_changes():
+    text = "[[vary]]\nunit_id = 7\nbeds = [5]\n[[close_options]]\nunit_ids = [8]\n"
+    grid = parse_grid(text)
+    validate_grid(grid, NUMBERED)
+    assert grid.vary[0].unit_id == "7"
+    assert grid.close_options[0].unit_ids == ("8",)
+    assert grid.close_options[0].label == "close 8"
+    assert [s.label for s in grid.scenarios()] == ["7.beds=5", "7.beds=5, close 8"]
+
+
+def test_non_whole_beds_are_still_refused_naming_file_line_and_key():
+    text = "name = 'x'\n[[vary]]\nunit_id = 'U3'\nbeds = [10, 3.5]\n"
+    assert _problems(text) == [
+        "SWEEP.toml:4: vary[1].beds: values must be whole numbers >= 0, got 3.5"]
+
+
+def test_bad_unit_ids_are_refused_naming_file_line_and_key():
+    text = ("[[vary]]\nunit_id = true\nbeds = [1]\n"
+            "[[close_options]]\nunit_ids = ['U7', 7.5]\n")
+    assert _problems(text) == [
+        "SWEEP.toml:2: vary[1].unit_id: must be a unit id (text), got true",
+        "SWEEP.toml:5: close_options[1].unit_ids: must be unit ids (text), got 7.5",
+    ]
+
+
+def test_cost_per_day_keeps_the_written_value():
+    grid = parse_grid("[[vary]]\nunit_id = 'U3'\ncost_per_day = [500, 650.5]\n")
+    assert grid.vary[0].values == (500, 650.5)
+    assert type(grid.vary[0].values[0]) is int
+
+
+@pytest.mark.parametrize("field", ["beds", "beds_closed", "cost_per_day"])
+@pytest.mark.parametrize("value", ["3", "3.0", "0", "3.5", "-1", "-0.0", "true", "'3'",
+                                   "inf", "nan", "1e3", "[3]"])
+def test_sweep_accepts_a_number_exactly_when_changes_does(field, value):
+    from models.changes import parse_changes
+
+    def accepted(parse, text):
+        try:
+            parse(text)
+        except InputError:
+            return False
+        return True
+
+    by_changes = accepted(parse_changes, f"[[set]]\nunit_id = 'U3'\n{field} = {value}\n")
+    by_sweep = accepted(parse_grid, f"[[vary]]\nunit_id = 'U3'\n{field} = [{value}]\n")
+    assert by_sweep == by_changes
+    # the hand-checked verdicts, so that both cannot drift together unnoticed
+    whole = field != "cost_per_day"
+    expected = value in ("3", "3.0", "0", "-0.0", "1e3") or (value == "3.5" and not whole)
+    assert by_sweep == expected
+
+
+@pytest.mark.parametrize("value", ["'U3'", "' U3 '", "7", "true", "7.0", "''", "['U3']"])
+def test_sweep_accepts_a_unit_id_exactly_when_changes_does(value):
+    from models.changes import parse_changes
+
+    def accepted(parse, text):
+        try:
+            parse(text)
+        except InputError:
+            return False
+        return True
+
+    by_changes = accepted(parse_changes, f"[[close]]\nunit_id = {value}\n")
+    by_vary = accepted(parse_grid, f"[[vary]]\nunit_id = {value}\nbeds = [1]\n")
+    by_close = accepted(parse_grid, f"[[close_options]]\nunit_ids = [{value}]\n")
+    assert by_vary == by_close == by_changes == (value in ("'U3'", "' U3 '", "7"))

@@ -77,6 +77,29 @@ def test_unreachable_current_unit_is_invalid_input(b):
         build_cost_table(inst, np.array([[np.inf]]))
 
 
+def test_unreachable_current_unit_names_the_true_row_of_patients_csv(b, tmp_path):
+    from models.io import read_instance, write_instance
+
+    write_instance(b.make([b.unit("A")], [b.inpatient("P1", "A"), b.inpatient("P2", "A")]),
+                   tmp_path)
+    path = tmp_path / "patients.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + "\n" + lines[1] + "\n" + "".join(lines[2:]))  # blank lines
+    inst = read_instance(tmp_path)
+    with pytest.raises(InputError) as err:
+        build_cost_table(inst, np.array([[0.0], [np.inf]]))
+    # P2 is the third record line but sits on row 5 of the file.
+    assert [(p.file, p.row) for p in err.value.problems] == [("patients.csv", 5)]
+
+
+def test_unreachable_current_unit_of_an_instance_built_in_code_has_no_row(b):
+    inst = b.make([b.unit("A")], [b.inpatient("P1", "A")])
+    with pytest.raises(InputError) as err:
+        build_cost_table(inst, np.array([[np.inf]]))
+    assert err.value.problems[0].row is None
+    assert "P1" in str(err.value.problems[0])
+
+
 def test_geodesic_default_distances_and_chunking_agree(b, monkeypatch):
     import optimiser.costs as costs
 

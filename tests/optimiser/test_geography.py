@@ -115,9 +115,10 @@ def test_inpatient_in_unreachable_unit_is_input_error_with_row_and_column() -> N
                      patient("Q", 0.0, 0.0, current="U")], line_geography())
     with pytest.raises(InputError) as err:
         geo.road_matrix(inst)
+    # Built in code: no file row to name, so the problem names the patient instead.
     assert [str(p) for p in err.value.problems] == [
-        "patients.csv:4: current_unit_id: unit 'U' is unreachable from home over "
-        "geography/links.csv"]
+        "patients (built in code, no file row): current_unit_id: patient 'Q': unit 'U' is "
+        "unreachable from home over geography/links.csv"]
 
 
 def test_reachable_inpatients_are_fine() -> None:
@@ -134,8 +135,8 @@ def test_unreachable_stays_lists_them_and_the_check_raises() -> None:
                     [patient("P", 0.0, 0.0, current="V"), patient("Q", 0.0, 0.0, current="U")],
                     line_geography())
     assert [str(p) for p in geo.unreachable_stays(inst)] == [
-        "patients.csv:3: current_unit_id: unit 'U' is unreachable from home over "
-        "geography/links.csv"]
+        "patients (built in code, no file row): current_unit_id: patient 'Q': unit 'U' is "
+        "unreachable from home over geography/links.csv"]
     with pytest.raises(InputError):
         geo.check_reachable_stays(inst)
 
@@ -191,7 +192,8 @@ def test_missing_coordinates_are_input_errors_not_crashes() -> None:
     with pytest.raises(InputError) as err:
         geo.road_matrix(inst)
     assert [str(p).split(": needs")[0] for p in err.value.problems] == [
-        "patients.csv:2: home_lat", "units.csv:2: lon"]
+        "patients (built in code, no file row): home_lat: patient 'P'",
+        "units (built in code, no file row): lon: unit 'U'"]
 
 
 def test_empty_sides_give_empty_matrices() -> None:
@@ -422,3 +424,119 @@ def test_kendal_to_barrow_follows_the_a590_round_the_estuaries(
     inner = [p for p in path if p.startswith("~")]
     assert inner[-5:] == A590[2:]
     assert 49.5 <= km("LA9", "LA14") <= 60.5  # ~55 km by the A590
+
+
+# ------------------------------------------------------------ distance-time rows are true rows
+# Problems found at distance time name the row the record has in the file it was read from
+# (models.readers.record_rows): the reader skips blank lines, so position + 2 is not the row.
+
+UNITS_CSV = ("unit_id,network_id,service,level,beds,lat,lon\n"
+             "U,N,adult_secure,low,2,10.0,10.0\n"
+             "\n"
+             "V,N,adult_secure,low,2,0.0,2.0\n")
+PLACES_CSV = "place_id,lat,lon\nA,0.0,0.0\nB,0.0,1.0\nC,0.0,2.0\nD,10.0,10.0\n"
+LINKS_CSV = "from,to,km\nA,B,150\nB,C,120\n"
+HEADER = "patient_id,status,service,level,sex,age,home_lat,home_lon,home_network_id," \
+         "current_unit_id\n"
+
+
+def _patient_row(pid: str, current: str = "") -> str:
+    status = "inpatient" if current else "referral"
+    return f"{pid},{status},adult_secure,low,male,30,0.0,0.0,N,{current}\n"
+
+
+def _write_instance(directory: Path, patients_csv: str) -> Path:
+    (directory / "geography").mkdir(parents=True)
+    (directory / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
+    (directory / "patients.csv").write_text(patients_csv, encoding="utf-8")
+    (directory / "geography" / "places.csv").write_text(PLACES_CSV, encoding="utf-8")
+    (directory / "geography" / "links.csv").write_text(LINKS_CSV, encoding="utf-8")
+    return directory
+
+
+UNREACHABLE_U = "current_unit_id: unit 'U' is unreachable from home over geography/links.csv"
+
+
+def test_unreachable_stay_names_the_true_row_when_patients_csv_has_blank_lines(
+        tmp_path: Path) -> None:
+    from models.io import read_instance
+
+    # Q is the 3rd patient (position 2: "row 4" by position) but sits on row 7 of the file
+    text = (HEADER + _patient_row("R") + "\n" + _patient_row("P", "V") + "\n,,,,,,,,,\n"
+            + _patient_row("Q", "U"))
+    inst = read_instance(_write_instance(tmp_path / "inst", text))
+    assert [p.patient_id for p in inst.patients] == ["R", "P", "Q"]
+    assert [str(p) for p in geo.unreachable_stays(inst)] == [f"patients.csv:7: {UNREACHABLE_U}"]
+
+
+def test_unreachable_stay_row_without_blank_lines_is_unchanged(tmp_path: Path) -> None:
+    from models.io import read_instance
+
+    text = HEADER + _patient_row("R") + _patient_row("P", "V") + _patient_row("Q", "U")
+    inst = read_instance(_write_instance(tmp_path / "inst", text))
+    assert [str(p) for p in geo.unreachable_stays(inst)] == [f"patients.csv:4: {UNREACHABLE_U}"]
+    ok = HEADER + _patient_row("R") + "\n" + _patient_row("P", "V")
+    assert geo.unreachable_stays(read_instance(_write_instance(tmp_path / "ok", ok))) == []
+
+
+def test_unreachable_stay_in_a_workbook_names_the_sheet_row(tmp_path: Path) -> None:
+    import openpyxl
+
+    from models.io import read_instance
+
+    book = openpyxl.Workbook()
+    units, patients = book.active, book.create_sheet("patients")
+    units.title = "units"
+    units.append(["unit_id", "network_id", "service", "level", "beds", "lat", "lon"])
+    units.append(["U", "N", "adult_secure", "low", 2, 55.0, -2.0])
+    patients.append(HEADER.strip().split(","))
+    patients.append([])  # a blank row 2: the reader skips it, the row numbers stay
+    patients.append(["Q", "inpatient", "adult_secure", "low", "male", 30, 52.0, -1.0, "N", "U"])
+    book.save(tmp_path / "b.xlsx")
+    read = read_instance(tmp_path / "b.xlsx")  # a workbook has no geography/: add one
+    england_pair = Geography((Place("A", 52.0, -1.0), Place("B", 52.0, 0.0),
+                              Place("D", 55.0, -2.0)), (Link("A", "B", 80.0),))
+    inst = Instance(read.units, read.patients, geography=england_pair, source=read.source)
+    assert [str(p) for p in geo.unreachable_stays(inst)] == [
+        f"b.xlsx[patients]:3: {UNREACHABLE_U}"]
+
+
+def test_an_instance_built_in_code_has_no_row_and_says_so() -> None:
+    inst = instance([unit("U", 10.0, 10.0), unit("V", 0.0, 2.0)],
+                    [patient("R", 0.0, 0.0), patient("Q", 0.0, 0.0, current="U")],
+                    line_geography())
+    assert [str(p) for p in geo.unreachable_stays(inst)] == [
+        "patients (built in code, no file row): current_unit_id: patient 'Q': unit 'U' is "
+        "unreachable from home over geography/links.csv"]
+    bad = instance([unit("U", 0.0, float("nan"))], [patient("P", 95.0, 0.0)], line_geography())
+    with pytest.raises(InputError) as err:
+        geo.road_matrix(bad)
+    assert [str(p).split(": needs")[0] for p in err.value.problems] == [
+        "patients (built in code, no file row): home_lat: patient 'P'",
+        "units (built in code, no file row): lon: unit 'U'"]
+
+
+def test_a_patient_added_in_code_to_a_read_instance_has_no_row(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from models.io import read_instance
+
+    text = HEADER + "\n" + _patient_row("P", "V")
+    inst = read_instance(_write_instance(tmp_path / "inst", text))
+    more = replace(inst, patients=(*inst.patients, patient("NEW", 0.0, 0.0, current="U")))
+    assert [str(p) for p in geo.unreachable_stays(more)] == [
+        "patients.csv: current_unit_id: patient 'NEW' (added in code, not a row of "
+        "patients.csv): unit 'U' is unreachable from home over geography/links.csv"]
+
+
+def test_bad_coordinates_set_in_code_name_the_true_row_of_units_csv(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from models.io import read_instance
+
+    inst = read_instance(_write_instance(tmp_path / "inst", HEADER + _patient_row("P", "V")))
+    # V is the 2nd unit (position 1: "row 3" by position) but sits on row 4 of units.csv
+    broken = replace(inst, units=(inst.units[0], replace(inst.units[1], lon=float("nan"))))
+    with pytest.raises(InputError) as err:
+        geo.road_matrix(broken)
+    assert [str(p).split(": needs")[0] for p in err.value.problems] == ["units.csv:4: lon"]

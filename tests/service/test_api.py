@@ -128,6 +128,23 @@ def test_inline_referral_suggestion(client, as_user):
     assert body["options"][0]["out_of_area"] is False
 
 
+def test_inline_referral_for_a_service_nobody_offers_is_an_empty_answer(client, as_user):
+    referral = {"service": "eating_disorder", "level": "general", "sex": "female", "age": 30,
+                "home_lat": 51.5, "home_lon": -0.1}
+    r = client.post("/api/suggestions", json={"referral": referral}, headers=as_user("north"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["options"] == [] and body["rejected"] == []
+    assert any("eating_disorder" in n for n in body["notes"])
+
+
+def test_inline_referral_of_another_collaborative_is_refused(client, as_user):
+    referral = {"service": "adult_secure", "level": "medium", "sex": "male", "age": 30,
+                "home_lat": 51.5, "home_lon": -0.1, "home_network_id": "south"}
+    r = client.post("/api/suggestions", json={"referral": referral}, headers=as_user("north"))
+    assert r.status_code == 403
+
+
 def test_allow_moves_frees_the_nearer_bed(client, as_user):
     # R3 (home Leeds) put in York; C1 (home York) is better served by moving R3 to Leeds:
     # 0 km + move 25 + (0.05 - 35.5 km) = -10.5 beats Leeds at 35.5 km

@@ -60,6 +60,9 @@ class RunOutcome:
     exit_code: int
     timings: tuple[tuple[str, float], ...]
     paths: tuple[Path, ...] = field(default=())
+    #: km (patients × units of ``instance``) the run solved with: what a report of this run
+    #: needs for tonight's distances, so that it does not compute them again.
+    distances: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def exit_code(status: str) -> int:
@@ -172,7 +175,7 @@ def _run(instance: Instance, out: Path, clock: _Clock, *, network: str | None, m
                                      f"{exc.strerror or exc}")) from exc
         note.append(f"{', '.join(p.name for p in paths)} in {out}")
     return RunOutcome(instance, result, summary, steps, exit_code(result.status),
-                      tuple(clock.timings), tuple(paths))
+                      tuple(clock.timings), tuple(paths), distances)
 
 
 def _solve(instance: Instance, distances: np.ndarray, method: str, clock: _Clock,

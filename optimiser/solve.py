@@ -29,7 +29,7 @@ METHODS = ("auto", "mip", "fast", "flow")
 def solve(instance: Instance, policy: Policy | None = None, *,
           distances: np.ndarray | None = None, method: str = "auto",
           progress: Callable[[str], None] | None = None,
-          solver_log: bool | None = None) -> Result:
+          solver_log: bool | None = None, costs: CostTable | None = None) -> Result:
     """Solve the contract's placement problem for ``instance``.
 
     ``policy`` defaults to ``instance.policy``; ``distances`` (patients × units km,
@@ -39,6 +39,9 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     prove the optimum), "auto" (flow without ``max_moves``, else fast; mip when the policy
     asks for CBC). ``progress`` receives one message per phase. ``solver_log``
     turns the solver's own log on (default: when this logger is at DEBUG, i.e. ``-v``).
+    ``costs``: the instance's cost table when the caller has it already (bed values re-solve
+    with one unit's capacity changed: the table does not depend on beds, only its
+    ``open_beds``); it must have been built from ``instance``, ``distances`` and ``policy``.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
@@ -54,8 +57,9 @@ def solve(instance: Instance, policy: Policy | None = None, *,
 
         distances = distance_matrix(instance, policy.distance)
         clock.lap("distances")
-    costs = build_cost_table(instance, distances, policy)
-    clock.lap("cost table", f"{costs.n_options} allowed options")
+    if costs is None:
+        costs = build_cost_table(instance, distances, policy)
+        clock.lap("cost table", f"{costs.n_options} allowed options")
     check = check_beds(instance, costs, policy.limits)
     clock.lap("bed check", "beds fit" if check.feasible else "beds do not fit")
     use_fast = method in ("fast", "flow") or (method == "auto" and spec.name == "highs")

@@ -63,6 +63,8 @@ DISTRICTS = ROOT / "models" / "data" / "postcode_districts.csv"
 MAX_LINK_KM = 45.0
 #: A trunk point stands at the nearest place within this distance, else at a waypoint.
 SNAP_KM = 1.0
+#: ... or at one of the A590 junctions of WAYPOINTS within this distance (the same road).
+WAYPOINT_SNAP_KM = 2.0
 #: A link is dropped when a third place lies within GABRIEL_BETA × half its length of its
 #: midpoint (1.0 is the Gabriel graph; smaller keeps more of the Delaunay links).
 GABRIEL_BETA = 0.55
@@ -97,6 +99,12 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
     "Ribble estuary": [
         (53.755, -2.72), (53.74, -2.80), (53.72, -2.90), (53.70, -3.00), (53.68, -3.10),
         (53.65, -3.30)],
+    # The Wyre below Shard Bridge (Fleetwood-Knott End: foot ferry only) and the Lune below
+    # Lancaster (Sunderland Point, Glasson).
+    "Wyre estuary": [(53.866, -2.955), (53.885, -2.985), (53.905, -2.995), (53.925, -3.005),
+                     (53.935, -3.015), (53.950, -3.050), (53.98, -3.12)],
+    "Lune estuary": [(54.050, -2.808), (54.035, -2.835), (54.015, -2.860), (53.995, -2.885),
+                     (53.980, -2.910), (53.965, -2.960), (53.950, -3.050)],
     "Morecambe Bay": [
         (54.24, -2.80), (54.18, -2.86), (54.12, -2.95), (54.05, -3.05), (53.95, -3.20),
         (53.85, -3.50)],
@@ -117,8 +125,14 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
         (53.55, 0.50)],
     "Trent below Keadby": [(53.70, -0.70), (53.66, -0.71), (53.62, -0.72), (53.60, -0.74)],
     "The Wash": [
-        (52.82, 0.22), (52.90, 0.30), (52.98, 0.40), (53.03, 0.50), (53.10, 0.80),
+        (52.78, 0.195), (52.82, 0.22), (52.90, 0.30), (52.98, 0.40), (53.03, 0.50), (53.10, 0.80),
         (53.15, 1.20)],
+    # The Welland below Fosdyke Bridge (A17) and the Haven below Boston, across the marshes
+    # at the head of the Wash.
+    "Welland estuary": [(52.872, -0.030), (52.895, 0.010), (52.920, 0.060), (52.950, 0.150),
+                        (52.98, 0.40)],
+    "The Haven below Boston": [(52.965, -0.010), (52.950, 0.030), (52.940, 0.080),
+                               (52.950, 0.150)],
     "Deben estuary": [(52.09, 1.32), (52.05, 1.36), (52.00, 1.40), (51.97, 1.45)],
     "Orwell and Stour": [
         (52.025, 1.175), (52.00, 1.21), (51.97, 1.27), (51.95, 1.30), (51.93, 1.40)],
@@ -287,8 +301,15 @@ def trunk_places(places: pd.DataFrame) -> dict[str, str]:
                      np.array([POINTS[k][1] for k in labels]))
     dist, nearest = cKDTree(np.column_stack([x, y])).query(np.column_stack([px, py]))
     ids = places["place_id"].to_numpy()[mainland][nearest]
-    return {k: (str(i) if d <= SNAP_KM * 1000 else f"~{k}")
-            for k, i, d in zip(labels, ids, dist, strict=True)}
+    at = {k: (str(i) if d <= SNAP_KM * 1000 else f"~{k}")
+          for k, i, d in zip(labels, ids, dist, strict=True)}
+    # A trunk road that is one of WAYPOINTS' roads stands at its junctions, not beside them.
+    wx, wy = to_grid(np.array([w[1] for w in WAYPOINTS]), np.array([w[2] for w in WAYPOINTS]))
+    wd, wk = cKDTree(np.column_stack([wx, wy])).query(np.column_stack([px, py]))
+    for k, d, j in zip(labels, wd, wk, strict=True):
+        if d <= WAYPOINT_SNAP_KM * 1000 and (k.startswith("A590") or "A590" in k):
+            at[k] = WAYPOINTS[int(j)][0]
+    return at
 
 
 def trunk_chains(places: pd.DataFrame) -> dict[str, list[str]]:
@@ -389,10 +410,11 @@ def trunk_links(places: pd.DataFrame, chains: Mapping[str, list[str]], x: np.nda
             on = roads[(int(a), int(b))]
             keep[k] = any(TRUNK_CROSSINGS.get(r) == names[h] for r in on)
             print(f"{'kept' if keep[k] else 'dropped'} trunk link {pid[a]}-{pid[b]} "
-                  f"({'/'.join(sorted(on))}) across {names[h]}")
+                  f"({'; '.join(sorted(on))}) across {names[h]}")
     edges = edges[keep]
     return pd.DataFrame({"from": pid[edges[:, 0]], "to": pid[edges[:, 1]],
-                         "name": ["/".join(sorted(roads[(int(a), int(b))])) for a, b in edges]})
+                         "name": ["; ".join(sorted(roads[(int(a), int(b))]))
+                                  for a, b in edges]})
 
 
 def gabriel_violations(x: np.ndarray, y: np.ndarray, edges: np.ndarray,
@@ -450,7 +472,8 @@ def main() -> None:
     ti, tj = trunk["from"].map(index).to_numpy(), trunk["to"].map(index).to_numpy()
     trunk["geo_km"] = geodesic_km(lat[ti], lon[ti], lat[tj], lon[tj])
     trunk["crossing_km"] = 0.0
-    trunk["kind"] = ["motorway" if is_motorway(n) else "trunk" for n in trunk["name"]]
+    trunk["kind"] = ["motorway" if any(is_motorway(r) for r in n.split("; ")) else "trunk"
+                     for n in trunk["name"]]
     links = pd.concat([links, trunk[links.columns]], ignore_index=True)
     crossings = load_crossings()
     rows = []
@@ -502,9 +525,12 @@ def apply_calibration(links: pd.DataFrame, calib: Mapping[str, float]) -> pd.Ser
     return pd.Series(km, index=links.index) + links["crossing_km"]
 
 
-def is_motorway(name: str) -> bool:
-    """Whether a trunk link (named after its roads, ``"A1/A1(M)"``) is on a motorway."""
-    return any(re.match(r"M\d", road) or "(M)" in road for road in name.split("/"))
+def is_motorway(road: str) -> bool:
+    """Whether a road of ``trunk_roads.ROUTES`` is a motorway: every road its name lists is
+    one (``"M6"``, ``"A1(M)"``, ``"M4 J1-J4"``); a route named after a motorway and an A-road
+    (``"A2/M2"``, ``"M67 / A628 / A616"``) is charged as an A-road, the slower of the two."""
+    parts = [p.strip() for p in road.split("/") if p.strip()]
+    return bool(parts) and all(re.match(r"M\d", p) or "(M)" in p.split()[0] for p in parts)
 
 
 def trunk_km(geo_km: np.ndarray, calib: Mapping[str, float], *,

@@ -50,8 +50,10 @@ REFERENCE = ROOT / "scripts" / "reference"
 
 def load_pairs() -> pd.DataFrame:
     """The reference pairs: every pair of the 30 calibration towns (``set=towns``,
-    ``reference/towns.csv`` × ``reference/town_matrix.csv``) and the pairs chosen for what
-    they test (``set=checks``, ``reference/road_pairs.csv``)."""
+    ``reference/towns.csv`` × ``reference/town_matrix.csv``), the pairs chosen for what
+    they test (``set=checks``, ``reference/road_pairs.csv``) and short trips between
+    neighbouring towns and within cities, mostly off the trunk roads (``set=local``,
+    ``reference/local_pairs.csv``)."""
     towns = pd.read_csv(REFERENCE / "towns.csv", dtype=str).set_index("town")["district"]
     matrix = pd.read_csv(REFERENCE / "town_matrix.csv", dtype={"road_km": float},
                          keep_default_na=False)
@@ -59,9 +61,9 @@ def load_pairs() -> pd.DataFrame:
     if unknown:
         raise SystemExit(f"town_matrix.csv: towns not in towns.csv: {unknown}")
     expected = len(towns) * (len(towns) - 1) // 2
-    pairs = {frozenset(p) for p in zip(matrix["town_a"], matrix["town_b"], strict=True)}
-    if len(matrix) != expected or len(pairs) != expected:
-        raise SystemExit(f"town_matrix.csv: {len(matrix)} rows, {len(pairs)} distinct pairs; "
+    distinct = {frozenset(p) for p in zip(matrix["town_a"], matrix["town_b"], strict=True)}
+    if len(matrix) != expected or len(distinct) != expected:
+        raise SystemExit(f"town_matrix.csv: {len(matrix)} rows, {len(distinct)} distinct pairs; "
                          f"every pair of the {len(towns)} towns once is {expected}")
     matrix = pd.DataFrame({
         "set": "towns", "town_a": matrix["town_a"],
@@ -71,7 +73,13 @@ def load_pairs() -> pd.DataFrame:
         "shortest_route": matrix["shortest_route"]})
     checks = pd.read_csv(REFERENCE / "road_pairs.csv", keep_default_na=False)
     checks.insert(0, "set", "checks")
-    pairs = pd.concat([matrix, checks], ignore_index=True)
+    local = pd.read_csv(REFERENCE / "local_pairs.csv", keep_default_na=False)
+    local = pd.DataFrame({
+        "set": "local", "town_a": local["place_a"], "district_a": local["district_a"],
+        "town_b": local["place_b"], "district_b": local["district_b"],
+        "road_km": local["quickest_km"], "shortest_km": local["shortest_km"],
+        "tests": local["route"], "shortest_route": ""})
+    pairs = pd.concat([matrix, checks, local], ignore_index=True)
     for col in ("road_km", "shortest_km"):
         pairs[col] = pd.to_numeric(pairs[col].replace("", np.nan))
     pairs["shortest_km"] = pairs["shortest_km"].fillna(pairs["road_km"])
@@ -96,21 +104,34 @@ def range_error(km: np.ndarray, quickest: np.ndarray, shortest: np.ndarray) -> n
 #: The values each constant of the link-length model may take (see
 #: :func:`build_network.road_km` and :func:`build_network.trunk_km`).
 GRID = {
-    "detour_short": np.round(np.arange(0.90, 1.3001, 0.01), 3),
+    "detour_short": np.round(np.arange(1.0, 1.3001, 0.01), 3),
     "detour_long": np.round(np.arange(1.00, 1.5001, 0.01), 3),
     "scale_km": np.array([1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0]),
     "per_link_km": np.round(np.arange(0.0, 1.0001, 0.05), 2),
-    "detour_motorway": np.round(np.arange(0.95, 1.3001, 0.005), 3),
-    "detour_trunk": np.round(np.arange(0.95, 1.3001, 0.005), 3),
+    # (a trunk road's points lie on it: the straight pieces between them cannot be longer
+    # than the road, so its circuity is at least 1)
+    "detour_motorway": np.round(np.arange(1.0, 1.3001, 0.005), 3),
+    "detour_trunk": np.round(np.arange(1.0, 1.3001, 0.005), 3),
     "per_trunk_km": np.round(np.arange(0.0, 1.0001, 0.05), 2),
 }
-#: Where coordinate descent starts: the previous single-class fit, trunk roads like the rest.
+#: Where coordinate descent starts (both respect the road hierarchy, see :func:`hierarchy`).
 STARTS = [
-    {"detour_short": 0.98, "detour_long": 1.05, "scale_km": 5.0, "per_link_km": 0.5,
-     "detour_motorway": 1.05, "detour_trunk": 1.05, "per_trunk_km": 0.5},
-    {"detour_short": 1.0, "detour_long": 1.2, "scale_km": 5.0, "per_link_km": 0.5,
-     "detour_motorway": 1.05, "detour_trunk": 1.1, "per_trunk_km": 0.0},
+    {"detour_short": 1.05, "detour_long": 1.15, "scale_km": 5.0, "per_link_km": 0.5,
+     "detour_motorway": 1.02, "detour_trunk": 1.05, "per_trunk_km": 0.2},
+    {"detour_short": 1.1, "detour_long": 1.25, "scale_km": 5.0, "per_link_km": 0.5,
+     "detour_motorway": 1.0, "detour_trunk": 1.05, "per_trunk_km": 0.25},
 ]
+
+
+def hierarchy(calib: Mapping[str, float]) -> bool:
+    """Whether a calibration keeps the road hierarchy: per km of straight line a motorway is
+    charged no more than a primary A-road, and an A-road no more than any ordinary link (nor
+    more per link).
+    Without it the fit can make short town links cheaper than the motorway beside them, and
+    paths then hop from suburb to suburb instead of taking the M62."""
+    return (calib["detour_motorway"] <= calib["detour_trunk"]
+            <= min(calib["detour_short"], calib["detour_long"])
+            and calib["per_trunk_km"] <= calib["per_link_km"])
 #: The targets: every pair within MAX_TARGET, half of them within MEDIAN_TARGET.
 MAX_TARGET, MEDIAN_TARGET = 0.10, 0.05
 
@@ -184,6 +205,8 @@ def fit(model: PathModel, road: np.ndarray, shortest: np.ndarray) -> dict[str, f
             for key, values in GRID.items():
                 for v in values:
                     trial = {**calib, key: float(v)}
+                    if not hierarchy(trial):
+                        continue
                     s = score(range_error(model.km(trial), road, shortest))
                     if s < current:
                         calib, current, changed = trial, s, True
@@ -247,15 +270,16 @@ def _table(pairs: pd.DataFrame, what: str) -> list[str]:
     lines = [f"| from | to | quickest route km | shortest road km | network km | error | "
              f"error vs quickest | straight line km | {what} |",
              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
-    for r in pairs.itertuples():
-        shortest = f"{r.shortest_km:g}" if r.shortest_km < r.road_km else "="
-        route = str(r.tests)
-        if r.shortest_km < r.road_km and str(getattr(r, "shortest_route", "") or ""):
-            route += f"; shortest: {r.shortest_route}"
-        lines.append(f"| {r.town_a} ({r.district_a}) | {r.town_b} ({r.district_b}) | "
-                     f"{r.road_km:g} | {shortest} | {r.model_km:.1f} | "
-                     f"{r.range_error_pct:+.1f}% | {r.error_pct:+.1f}% | "
-                     f"{r.geodesic_km:.1f} | {route} |")
+    for r in pairs.to_dict("records"):
+        shorter = float(r["shortest_km"]) < float(r["road_km"])
+        shortest = f"{float(r['shortest_km']):g}" if shorter else "="
+        route = str(r["tests"])
+        if shorter and str(r.get("shortest_route", "") or ""):
+            route += f"; shortest: {r['shortest_route']}"
+        lines.append(f"| {r['town_a']} ({r['district_a']}) | {r['town_b']} ({r['district_b']}) | "
+                     f"{float(r['road_km']):g} | {shortest} | {float(r['model_km']):.1f} | "
+                     f"{float(r['range_error_pct']):+.1f}% | {float(r['error_pct']):+.1f}% | "
+                     f"{float(r['geodesic_km']):.1f} | {route} |")
     return lines
 
 
@@ -271,9 +295,10 @@ def _stats(s: Mapping[str, object]) -> str:
 
 def _write_doc_tables(pairs: pd.DataFrame, summary: Mapping[str, object]) -> None:
     """The summary and the check pairs into docs/geography.md (between its markers); every
-    pair of the 30 towns into docs/road-calibration.md (written whole)."""
-    towns, checks = summary["towns"], summary["checks"]
+    pair of the 30 towns and the short trips into docs/road-calibration.md (written whole)."""
+    towns, checks, local = summary["towns"], summary["checks"], summary["local"]
     assert isinstance(towns, Mapping) and isinstance(checks, Mapping)
+    assert isinstance(local, Mapping)
     head = [
         f"Fitted: ordinary links circuity **{summary['detour_short']:g}** for the shortest "
         f"rising to **{summary['detour_long']:g}** for long ones (scale "
@@ -285,6 +310,8 @@ def _write_doc_tables(pairs: pd.DataFrame, summary: Mapping[str, object]) -> Non
         f"- All {towns['pairs']} pairs of the 30 calibration towns "
         f"([full table](road-calibration.md)): {_stats(towns)}.",
         f"- The {checks['pairs']} pairs chosen for what they test (below): {_stats(checks)}.",
+        f"- {local['pairs']} short trips between neighbouring towns and within cities, mostly "
+        f"off the trunk roads ([table](road-calibration.md#short-trips)): {_stats(local)}.",
         "",
     ]
     table = "\n".join(head + _table(pairs[pairs["set"] == "checks"], "tests"))
@@ -296,22 +323,29 @@ def _write_doc_tables(pairs: pd.DataFrame, summary: Mapping[str, object]) -> Non
                   lambda _: f"{start}\n{table}\n{end}", text, flags=re.S)
     atomic_write(DOC, text)
     full = [
-        "# Road distances between the 30 calibration towns",
+        "# Road distances: the 30 calibration towns and short trips",
         "",
         "Written by `scripts/calibrate_roads.py` (do not edit by hand; method and caveats in",
         "[geography.md](geography.md#calibration-against-real-road-distances)).",
         "",
-        "References (`scripts/reference/town_matrix.csv`, general knowledge, compiled without "
-        "sight of the network's figures, each about ±5%): the quickest route a route planner "
-        "proposes between the town centres and, where a shorter road exists, the shortest road "
-        "route. *error* is against the real road distance, anything from the shortest road to "
-        "the quickest route (0 in between); *error vs quickest* against the quickest route "
-        "alone. Network: the shortest path between the towns' central postcode districts over "
-        "the built-in network.",
+        "References (`scripts/reference/`, general knowledge, each about ±5%): the quickest "
+        "route a route planner proposes between the town centres and, where a shorter road "
+        "exists, the shortest road route. *error* is against the real road distance, anything "
+        "from the shortest road to the quickest route (0 in between); *error vs quickest* "
+        "against the quickest route alone. Network: the shortest path between the places' "
+        "postcode districts over the built-in network.",
+        "",
+        "## Every pair of the 30 towns",
         "",
         f"{towns['pairs']} pairs: {_stats(towns)}.",
         "",
         *_table(pairs[pairs["set"] == "towns"], "route"),
+        "",
+        "## Short trips",
+        "",
+        f"{local['pairs']} pairs: {_stats(local)}.",
+        "",
+        *_table(pairs[pairs["set"] == "local"], "route"),
     ]
     atomic_write(TABLE_DOC, "\n".join(full) + "\n")
 

@@ -49,7 +49,8 @@ def reallocate(instance: Path, out_dir: Path, network: str | None, with_report: 
     if with_report and outcome.result.has_plan:
         from optimiser.report import write_report
 
-        path = write_report(out_dir, outcome.instance, outcome.result)
+        path = write_report(out_dir, outcome.instance, outcome.result,
+                            distances=outcome.distances)
         click.echo(f"report: {path}")
     if outcome.exit_code != EXIT_OK:
         emit(outcome.exit_code)

@@ -242,6 +242,11 @@ ROADS: dict[str, list[str]] = {
 #: Crossings whose road is not the straight line between its ends (the Mersey tunnels curve
 #: under the river; the Humber Bridge's deck with its approach viaducts): km, general knowledge.
 ROUTE_KM = {"Queensway Tunnel": 3.24, "Kingsway Tunnel": 2.48, "Humber Bridge": 2.22}
+#: Points of a motorway between junctions (no way on or off): joined only along the road, never
+#: to the places around (a straight link from the Lune Gorge to Kirkby Stephen would be a
+#: junction that does not exist).
+MOTORWAY_BENDS = ("M180 Trent bridge", "M3 Twyford Down", "M5 Berkeley bend", "M6 Keele",
+                  "M6 Lune Gorge (Low Borrowbridge)")
 #: Trunk roads that really cross a barrier (a bridge or tunnel): their snapped link is kept.
 TRUNK_CROSSINGS: dict[str, str] = {
     "A15": "Humber, Ouse and Trent",                      # Humber Bridge
@@ -444,7 +449,11 @@ def main() -> None:
 
     r0, r1, names = barrier_segments(barrier_table)
     chains = trunk_chains(places)
-    edges = road_chains(delaunay_links(x, y), index, chains)
+    at = trunk_places(places)
+    bends = np.isin(pid, [at[k] for k in MOTORWAY_BENDS if at[k].startswith("~")])
+    open_to_all = np.flatnonzero(~bends)  # bends stay out of the triangulation
+    edges = road_chains(open_to_all[delaunay_links(x[open_to_all], y[open_to_all])], index,
+                        chains)
     geo = geodesic_km(lat[edges[:, 0]], lon[edges[:, 0]], lat[edges[:, 1]], lon[edges[:, 1]])
     geo = np.maximum(geo, 0.001)  # twins at the same point: a link must be longer than 0
     reason = np.full(len(edges), "", dtype=object)

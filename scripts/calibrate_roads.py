@@ -120,6 +120,9 @@ STARTS = [
      "detour_motorway": 1.02, "detour_trunk": 1.05, "per_trunk_km": 0.2},
     {"detour_short": 1.1, "detour_long": 1.25, "scale_km": 5.0, "per_link_km": 0.5,
      "detour_motorway": 1.0, "detour_trunk": 1.05, "per_trunk_km": 0.25},
+    # the fit of the network before the motorway bends were closed to local links
+    {"detour_short": 1.06, "detour_long": 1.19, "scale_km": 7.5, "per_link_km": 0.2,
+     "detour_motorway": 1.06, "detour_trunk": 1.06, "per_trunk_km": 0.2},
 ]
 
 

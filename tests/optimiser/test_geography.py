@@ -416,9 +416,15 @@ def test_every_waypoint_is_joined_to_its_neighbourhood(england: geo.RoadNetwork)
     g = england.graph
     waypoints = list(places.loc[places["kind"] == "waypoint", "place_id"])
     assert all(g.degree(w) >= 2 for w in waypoints)  # on a road: a way in and a way out
-    # Nearly all also have a local road to the places around; the exceptions are passes
-    # with nothing around them but the fells (the A591 over Dunmail Raise).
-    alone = [w for w in waypoints if not any(g[w][v]["kind"] == "road" for v in g[w])]
+    # A motorway between junctions has no way on or off: joined along the road only.
+    bends = {f"~{k}" for k in _script("build_network").MOTORWAY_BENDS}  # type: ignore[attr-defined]
+    assert bends <= set(waypoints)
+    for b in bends:
+        assert {g[b][v]["kind"] for v in g[b]} == {"motorway"}, b
+    # Nearly all others also have a local road to the places around; the exceptions are
+    # passes with nothing around them but the fells (the A591 over Dunmail Raise).
+    alone = [w for w in waypoints if w not in bends
+             and not any(g[w][v]["kind"] == "road" for v in g[w])]
     assert len(alone) <= 0.01 * len(waypoints), alone
 
 

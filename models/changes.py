@@ -36,7 +36,15 @@ from models.domain import Instance, Unit
 from models.errors import InputError, Problem, toml_problem
 from models.policy import policy_from_mapping
 from models.readers import build_table
-from models.tomlvalues import HEADER, as_unit_id, header_line, key_line, number, shown
+from models.tomlvalues import (
+    HEADER,
+    as_unit_id,
+    header_line,
+    key_line,
+    number,
+    number_rule,
+    shown,
+)
 from models.validation import UNIT_COLUMNS, check_units
 
 TABLES = ("set", "close", "add_unit", "policy")
@@ -197,7 +205,7 @@ def _read_set(entry: Mapping[str, Any], i: int, line: int | None, file: str, tex
             continue
         got = number(entry[key], whole=key != "cost_per_day")
         if got is None:
-            what = "a whole number >= 0" if key != "cost_per_day" else "a number >= 0"
+            what = number_rule(key != "cost_per_day")
             problems.append(Problem(file, key_line(text, "[set]", i, key),
                                     _where("set", i, key),
                                     f"must be {what}, got {shown(entry[key])}"))

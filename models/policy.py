@@ -17,6 +17,7 @@ from typing import Any
 
 from models.domain import Policy, Weights
 from models.errors import InputError, Problem, toml_problem
+from models.tomlvalues import shown
 
 DISTANCES = ("road", "geodesic")
 SOLVERS = ("highs", "cbc")
@@ -57,16 +58,18 @@ _EXPECT = {
 }
 
 
-def _shown(value: object) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
 def check_value(kind: str, value: object) -> tuple[Any, str | None]:
     """(converted value, None) or (None, what is wrong) for one policy value."""
+    try:
+        ok = _converted(kind, value)
+    except OverflowError:  # an integer too large for a float: not a usable number
+        ok = None
+    if ok is None:
+        return None, f"must be {_EXPECT[kind]}, got {shown(value)}"
+    return ok, None
+
+
+def _converted(kind: str, value: object) -> Any:
     ok: Any = None
     if kind in ("distance", "solver"):
         if isinstance(value, str) and value.strip().lower() in (
@@ -84,9 +87,7 @@ def check_value(kind: str, value: object) -> tuple[Any, str | None]:
         whole = int(value)
         if whole >= (1 if kind == "threads" else 0):
             ok = whole
-    if ok is None:
-        return None, f"must be {_EXPECT[kind]}, got {_shown(value)}"
-    return ok, None
+    return ok
 
 
 def _set(policy: Policy, section: str, key: str, value: Any) -> Policy:
@@ -132,7 +133,7 @@ def policy_from_mapping(data: Mapping[str, Any], *, base: Policy | None = None,
         if top in SECTIONS:
             if not isinstance(value, Mapping):
                 problems.append(Problem(file, _key_line(text, "", top), top,
-                                        f"must be a table [{top}], got {_shown(value)}"))
+                                        f"must be a table [{top}], got {shown(value)}"))
                 continue
             for key, item in value.items():
                 kind = SCHEMA.get((top, key))

@@ -47,7 +47,7 @@ from typing import Any
 
 from models.domain import Instance
 from models.errors import InputError, Problem, toml_problem
-from models.tomlvalues import as_unit_id, header_line, key_line, number, shown
+from models.tomlvalues import as_unit_id, header_line, key_line, number, number_rule, shown
 
 VARY_FIELDS: tuple[str, ...] = ("beds", "beds_closed", "cost_per_day")
 DEMAND_MODES: tuple[str, ...] = ("replace", "add", "instance")
@@ -296,8 +296,8 @@ def _parse_vary(raw: object, text: str, bad: Any) -> list[Vary]:
         read = [number(v, whole=whole) for v in values]
         wrong = [v for v, got in zip(values, read, strict=True) if got is None]
         if wrong:
-            what = "whole numbers >= 0" if whole else "numbers >= 0"
-            bad(f"{where}.{name}", f"values must be {what}, got {shown(wrong[0])}", line)
+            bad(f"{where}.{name}", f"each value must be {number_rule(whole)}, got "
+                f"{shown(wrong[0])}", line)
             continue
         # counts as read (3.0 is 3); amounts as written, so results show what the file says
         kept = tuple(x for x in read if x is not None) if whole else tuple(values)

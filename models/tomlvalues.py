@@ -16,16 +16,31 @@ from typing import Any
 HEADER = re.compile(r"^\s*\[\s*(\[?)\s*([^\]]+?)\s*\]")
 
 
+#: The ceilings units.csv applies (models.validation): a count of beds and a cost per day.
+MAX_COUNT, MAX_AMOUNT = 1_000_000, 1e9
+
+
 def number(value: Any, *, whole: bool) -> float | int | None:
     """``value`` as a count (``whole``: 3 and 3.0 give 3) or an amount; None when it is not
-    a finite number >= 0 (booleans, text and 3.5 for a count included)."""
+    a finite number >= 0 (booleans, text and 3.5 for a count included) or is beyond the
+    ceilings units.csv applies (:data:`MAX_COUNT` beds, :data:`MAX_AMOUNT` per day): a
+    400-digit count would overflow the solver."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if not math.isfinite(value) or value < 0:
+    try:
+        if not math.isfinite(value) or value < 0 or value > (MAX_COUNT if whole else MAX_AMOUNT):
+            return None
+        if whole:
+            return int(value) if float(value).is_integer() else None
+        return float(value)
+    except OverflowError:  # an integer too large for a float
         return None
-    if whole:
-        return int(value) if float(value).is_integer() else None
-    return float(value)
+
+
+def number_rule(whole: bool) -> str:
+    """What :func:`number` accepts, for messages."""
+    return (f"a whole number from 0 to {MAX_COUNT:,}" if whole
+            else f"a number from 0 to {MAX_AMOUNT:,.0f}")
 
 
 def as_unit_id(value: Any) -> str | None:

@@ -24,7 +24,7 @@ Two exact methods:
   all used, −1 (with a spare bed, −1 costs exactly 0: the plan still fits). One solve per
   unit: affordable for a few hundred units with the fast method; ``progress`` reports each.
   The cost table does not depend on the beds, so it is built once and every re-solve gets
-  it with one capacity changed (against a full ``solve`` per unit: 1.5-1.9× faster on the
+  it with one capacity changed (against a full ``solve`` per unit: 1.4-1.9× faster on the
   min-cost-flow path, within noise with ``max_moves``; see benchmarks/README.md).
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -40,8 +41,10 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     asks for CBC). ``progress`` receives one message per phase. ``solver_log``
     turns the solver's own log on (default: when this logger is at DEBUG, i.e. ``-v``).
     ``costs``: the instance's cost table when the caller has it already (bed values re-solve
-    with one unit's capacity changed: the table does not depend on beds, only its
-    ``open_beds``); it must have been built from ``instance``, ``distances`` and ``policy``.
+    with one unit's capacity changed: the table does not depend on beds). Its patients and
+    units must be the instance's (checked: ValueError) and its open beds are taken from the
+    instance; that it was built with the same distances and policy weights is the caller's
+    promise (not checked).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
@@ -60,6 +63,8 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     if costs is None:
         costs = build_cost_table(instance, distances, policy)
         clock.lap("cost table", f"{costs.n_options} allowed options")
+    else:
+        costs = _fitted(costs, instance)
     check = check_beds(instance, costs, policy.limits)
     clock.lap("bed check", "beds fit" if check.feasible else "beds do not fit")
     use_fast = method in ("fast", "flow") or (method == "auto" and spec.name == "highs")
@@ -179,3 +184,13 @@ class _Clock:
         self.laps.append((phase, now - self.t))
         self.say(f"{phase}: {now - self.t:.2f} s" + (f" ({detail})" if detail else ""))
         self.t = now
+
+
+def _fitted(costs: CostTable, instance: Instance) -> CostTable:
+    """``costs`` with the instance's open beds, after checking it is the instance's table."""
+    if costs.patient_ids != tuple(p.patient_id for p in instance.patients) or \
+            costs.unit_ids != tuple(u.unit_id for u in instance.units):
+        raise ValueError("the cost table was built for other patients or units than the "
+                         "instance's")
+    return replace(costs, open_beds=np.array([u.open_beds for u in instance.units],
+                                             dtype=costs.open_beds.dtype))

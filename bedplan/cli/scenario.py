@@ -55,8 +55,7 @@ def scenario(instance: Path, changes_path: Path, out_dir: Path, network: str | N
         from optimiser.report import write_report
 
         path = write_report(out_dir, outcome.scenario.instance, outcome.scenario.result,
-                            baseline=outcome.baseline.result, title="Scenario",
-                            distances=outcome.scenario.distances)
+                            baseline=outcome.baseline.result, title="Scenario")
         click.echo(f"report: {path}")
     if outcome.exit_code != EXIT_OK:
         emit(outcome.exit_code)

@@ -95,8 +95,13 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
     """
     user.require("bed_manager", "admin")
     if referral is not None:
+        from optimiser.suggest import UNKNOWN_NETWORK
+
         patient_id = referral.patient_id
-        if not user.can_see_network(referral.home_network_id):
+        # UNKNOWN_NETWORK: no unit offers the referral's service, so no unit can take it
+        # either: let the unit check below say so (422) rather than refuse the collaborative.
+        if referral.home_network_id != UNKNOWN_NETWORK and \
+                not user.can_see_network(referral.home_network_id):
             raise ServiceError(403, f"referral's collaborative {referral.home_network_id!r} "
                                     "is not one of yours")
     if not patient_id:

@@ -159,9 +159,10 @@ distance = "crow"
 """
     got = problems(text)
     assert got == [
-        "changes.toml:3: [[set]] #1 beds: must be a whole number >= 0, got 12.5",
+        "changes.toml:3: [[set]] #1 beds: must be a whole number from 0 to 1,000,000, got 12.5",
         "changes.toml:7: [[set]] #3 unit_id: required: which unit to change",
-        "changes.toml:11: [[set]] #4 cost_per_day: must be a number >= 0, got 'lots'",
+        "changes.toml:11: [[set]] #4 cost_per_day: must be a number from 0 to "
+        "1,000,000,000, got 'lots'",
         "changes.toml:13: [policy] distance: must be \"road\" or \"geodesic\", got 'crow'",
     ]
 
@@ -235,5 +236,5 @@ def test_numeric_unit_ids_and_integral_float_counts_are_read_as_before():
     assert type(out.units[0].beds) is int
     assert problems("[[set]]\nunit_id = 7.0\nbeds = 3.5\n") == [
         "changes.toml:2: [[set]] #1 unit_id: must be a unit id (text), got 7.0",
-        "changes.toml:3: [[set]] #1 beds: must be a whole number >= 0, got 3.5",
+        "changes.toml:3: [[set]] #1 beds: must be a whole number from 0 to 1,000,000, got 3.5",
     ]

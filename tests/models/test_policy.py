@@ -194,3 +194,10 @@ def test_written_policy_holds_only_non_defaults_and_round_trips():
     assert tomllib.loads(text) == {"weights": {"km": 0.5}, "limits": {"max_moves": 7}}
     policy, problems = policy_from_mapping(tomllib.loads(policy_to_toml(FULL_POLICY)))
     assert problems == [] and policy == FULL_POLICY
+
+
+@pytest.mark.parametrize("key", ["weights.km", "limits.max_moves", "solver.threads"])
+def test_a_number_too_large_for_a_float_is_a_named_problem_not_a_crash(key):
+    section, name = key.split(".")
+    _, problems = policy_from_mapping({section: {name: int("9" * 400)}})
+    assert [p.column for p in problems] == [key]

@@ -9,6 +9,7 @@ import pytest
 
 from models.domain import SolverSettings
 from models.errors import InputError
+from models.generate import generate_instance
 from optimiser.result import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL
 from optimiser.solve import solve
 from optimiser.solvers import RawOutcome, judge, read_cbc
@@ -210,3 +211,35 @@ def test_changing_thread_count_in_one_process_still_solves(b, method):
         r = solve(inst, policy, distances=d, method=method)
         assert r.status == OPTIMAL, (threads, r.status, r.diagnosis)
         assert r.objective == pytest.approx(expected)
+
+
+def test_a_given_cost_table_must_be_the_instances():
+    from dataclasses import replace
+
+    from optimiser.costs import build_cost_table
+    from optimiser.distances import distance_matrix
+
+    inst = generate_instance(3, 30, 4)
+    d = distance_matrix(inst)
+    costs = build_cost_table(inst, d, inst.policy)
+    assert solve(inst, distances=d, costs=costs).objective == pytest.approx(
+        solve(inst, distances=d).objective)
+    fewer = replace(inst, patients=inst.patients[:-1])
+    with pytest.raises(ValueError, match="other patients or units"):
+        solve(fewer, distances=d[:-1], costs=costs)
+
+
+def test_a_given_cost_table_takes_its_beds_from_the_instance():
+    from dataclasses import replace
+
+    from optimiser.costs import build_cost_table
+    from optimiser.distances import distance_matrix
+
+    inst = generate_instance(3, 30, 4)
+    d = distance_matrix(inst)
+    stale = build_cost_table(inst, d, inst.policy)  # built before the beds change
+    closed = replace(inst, units=tuple(replace(u, beds_closed=u.beds) for u in inst.units))
+    fresh = solve(closed, distances=d)
+    given = solve(closed, distances=d, costs=stale)
+    assert given.status == fresh.status
+    assert given.objective == fresh.objective

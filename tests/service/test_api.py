@@ -138,6 +138,15 @@ def test_inline_referral_for_a_service_nobody_offers_is_an_empty_answer(client, 
     assert any("eating_disorder" in n for n in body["notes"])
 
 
+def test_accepting_a_referral_for_a_service_nobody_offers_says_no_unit_fits(client, as_user):
+    referral = {"patient_id": "NEWED", "service": "eating_disorder", "level": "general",
+                "sex": "female", "age": 30, "home_lat": 53.8, "home_lon": -1.55}
+    r = client.post("/api/accept", json={"referral": referral, "unit_id": "LEEDSF"},
+                    headers=as_user("north"))
+    assert r.status_code == 422, r.text  # the unit cannot take her, not "not your patient"
+    assert "LEEDSF" in r.text
+
+
 def test_inline_referral_of_another_collaborative_is_refused(client, as_user):
     referral = {"service": "adult_secure", "level": "medium", "sex": "male", "age": 30,
                 "home_lat": 51.5, "home_lon": -0.1, "home_network_id": "south"}

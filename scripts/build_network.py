@@ -290,6 +290,7 @@ def load_places() -> pd.DataFrame:
 
 
 def _mainland(places: pd.DataFrame) -> np.ndarray:
+    """Indices of the places not on an island without a fixed link (where roads can go)."""
     island = places["place_id"].isin([p for members in ISLANDS.values() for p in members])
     return np.flatnonzero(~island.to_numpy())
 
@@ -317,9 +318,9 @@ def trunk_places(places: pd.DataFrame) -> dict[str, str]:
     return at
 
 
-def trunk_chains(places: pd.DataFrame) -> dict[str, list[str]]:
-    """Each trunk road as the places it passes, in order (repeats removed)."""
-    at = trunk_places(places)
+def trunk_chains(at: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each trunk road as the places it passes (``at``: :func:`trunk_places`), in order,
+    repeats removed."""
     chains = {}
     for road, labels in ROUTES.items():
         chain = [at[labels[0]]]
@@ -448,8 +449,8 @@ def main() -> None:
     barrier_table = pd.DataFrame(barrier_rows, columns=["barrier", "seq", "lat", "lon"])
 
     r0, r1, names = barrier_segments(barrier_table)
-    chains = trunk_chains(places)
     at = trunk_places(places)
+    chains = trunk_chains(at)
     bends = np.isin(pid, [at[k] for k in MOTORWAY_BENDS if at[k].startswith("~")])
     open_to_all = np.flatnonzero(~bends)  # bends stay out of the triangulation
     edges = road_chains(open_to_all[delaunay_links(x[open_to_all], y[open_to_all])], index,

@@ -310,3 +310,71 @@ def write_workbook(instance: Instance, path: str | os.PathLike[str]) -> None:
                     ws.cell(r, c).data_type = "s"  # text that looks like a formula stays text
     with atomic_open(path, "wb") as fh:
         wb.save(fh)
+
+
+#: The id column of each table whose rows :func:`record_rows` can find.
+ID_COLUMNS = {"units.csv": "unit_id", "patients.csv": "patient_id"}
+
+
+def record_rows(source: str, name: str) -> tuple[str, dict[str, int]] | None:
+    """Where each record of ``name`` (units.csv or patients.csv) sits in the instance that
+    ``source`` (``Instance.source``) names: (file as problems name it, id → spreadsheet row).
+
+    For problems found after reading (e.g. at distance time), whose records no longer carry
+    their row: blank lines shift rows, so a record's position is not its row. The file is
+    read again (only on that error path; an Instance stays a plain value). None when
+    ``source`` is not an instance on disk (built in code, generated) or cannot be read now.
+    """
+    id_column = ID_COLUMNS[name]
+    problems: list[Problem] = []
+    try:
+        path = Path(source) if source else None
+        is_dir = path is not None and path.is_dir()
+        is_book = (path is not None and path.is_file()
+                   and path.suffix.lower() in WORKBOOK_SUFFIXES)
+    except (OSError, ValueError):
+        return None
+    table: Table | None = None
+    if is_dir and path is not None:
+        found = _find(path, name)
+        table = read_csv(found, name, ID_COLUMNS.values(), problems) if found else None
+    elif is_book and path is not None:
+        sheet = name.removesuffix(".csv")
+        sheets = read_workbook(path, {sheet: ID_COLUMNS.values()}, problems)
+        table = (sheets or {}).get(sheet)
+    if table is None or not table.has(id_column):
+        return None
+    rows: dict[str, int] = {}
+    for value, row in zip(table.column(id_column), table.rows, strict=True):
+        rows.setdefault(value, row)
+    return table.file, rows
+
+
+def record_problems(source: str, file: str,
+                    found: Sequence[tuple[str, str, str]]) -> list[Problem]:
+    """Problems with patients or units (id, column, message), at their true rows.
+
+    A record's position is not its row (the reader skips blank lines), so rows are looked
+    up by id in the file the instance was read from (:func:`record_rows`, read once
+    here, on this error path only). An instance built in code has no row to name: the
+    problem says so and names the record instead of making a row up.
+    """
+    if not found:
+        return []
+    where = record_rows(source, file)
+    kind = "patient" if file == "patients.csv" else "unit"
+    problems = []
+    for record_id, column, message in found:
+        if where is None:
+            origin = f"{file.removesuffix('.csv')} ({source or 'built in code'}, " \
+                "no file row)"
+            problems.append(Problem(origin, None, column, f"{kind} {record_id!r}: {message}"))
+            continue
+        label, rows = where
+        row = rows.get(record_id)
+        if row is None:
+            problems.append(Problem(label, None, column, f"{kind} {record_id!r} (added in "
+                                    f"code, not a row of {label}): {message}"))
+        else:
+            problems.append(Problem(label, row, column, message))
+    return problems

@@ -12,23 +12,22 @@ import math
 import re
 from typing import Any
 
+from models.validation import MAX_BEDS, MAX_COST_PER_DAY
+
 #: A table header line: ``[name]`` or ``[[name]]`` (group 1 is "[" for an array of tables).
 HEADER = re.compile(r"^\s*\[\s*(\[?)\s*([^\]]+?)\s*\]")
-
-
-#: The ceilings units.csv applies (models.validation): a count of beds and a cost per day.
-MAX_COUNT, MAX_AMOUNT = 1_000_000, 1e9
 
 
 def number(value: Any, *, whole: bool) -> float | int | None:
     """``value`` as a count (``whole``: 3 and 3.0 give 3) or an amount; None when it is not
     a finite number >= 0 (booleans, text and 3.5 for a count included) or is beyond the
-    ceilings units.csv applies (:data:`MAX_COUNT` beds, :data:`MAX_AMOUNT` per day): a
+    ceilings units.csv applies (``MAX_BEDS`` beds, ``MAX_COST_PER_DAY`` per day): a
     400-digit count would overflow the solver."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
-        if not math.isfinite(value) or value < 0 or value > (MAX_COUNT if whole else MAX_AMOUNT):
+        ceiling = MAX_BEDS if whole else MAX_COST_PER_DAY
+        if not math.isfinite(value) or value < 0 or value > ceiling:
             return None
         if whole:
             return int(value) if float(value).is_integer() else None
@@ -39,8 +38,8 @@ def number(value: Any, *, whole: bool) -> float | int | None:
 
 def number_rule(whole: bool) -> str:
     """What :func:`number` accepts, for messages."""
-    return (f"a whole number from 0 to {MAX_COUNT:,}" if whole
-            else f"a number from 0 to {MAX_AMOUNT:,.0f}")
+    return (f"a whole number from 0 to {MAX_BEDS:,}" if whole
+            else f"a number from 0 to {MAX_COST_PER_DAY:,.0f}")
 
 
 def as_unit_id(value: Any) -> str | None:

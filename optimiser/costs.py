@@ -28,7 +28,7 @@ import numpy as np
 from models.compatibility import compatibility_matrix
 from models.domain import Instance, Policy, Weights
 from models.errors import InputError
-from models.readers import record_problems
+from models.io import record_problems
 
 #: Option kinds (``CostTable.kind``).
 STAY, MOVE, ADMIT, UNPLACED = 0, 1, 2, 3

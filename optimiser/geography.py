@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree
 from models.atomic import atomic_write
 from models.domain import Geography, Instance
 from models.errors import InputError, Problem
-from models.readers import record_problems
+from models.io import record_problems
 from optimiser.distances import geodesic_km
 
 if TYPE_CHECKING:

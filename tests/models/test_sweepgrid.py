@@ -251,6 +251,15 @@ def test_cost_per_day_keeps_the_written_value():
     assert type(grid.vary[0].values[0]) is int
 
 
+def _accepted(parse, text):
+    """Whether ``parse`` (parse_changes or parse_grid) reads ``text`` without a problem."""
+    try:
+        parse(text)
+    except InputError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("field", ["beds", "beds_closed", "cost_per_day"])
 @pytest.mark.parametrize("value", ["3", "3.0", "0", "3.5", "-1", "-0.0", "true", "'3'",
                                    "inf", "nan", "1e3", "[3]", "1e20", "1" + "0" * 400,
@@ -258,15 +267,8 @@ def test_cost_per_day_keeps_the_written_value():
 def test_sweep_accepts_a_number_exactly_when_changes_does(field, value):
     from models.changes import parse_changes
 
-    def accepted(parse, text):
-        try:
-            parse(text)
-        except InputError:
-            return False
-        return True
-
-    by_changes = accepted(parse_changes, f"[[set]]\nunit_id = 'U3'\n{field} = {value}\n")
-    by_sweep = accepted(parse_grid, f"[[vary]]\nunit_id = 'U3'\n{field} = [{value}]\n")
+    by_changes = _accepted(parse_changes, f"[[set]]\nunit_id = 'U3'\n{field} = {value}\n")
+    by_sweep = _accepted(parse_grid, f"[[vary]]\nunit_id = 'U3'\n{field} = [{value}]\n")
     assert by_sweep == by_changes
     # the hand-checked verdicts, so that both cannot drift together unnoticed
     whole = field != "cost_per_day"
@@ -280,16 +282,9 @@ def test_sweep_accepts_a_number_exactly_when_changes_does(field, value):
 def test_sweep_accepts_a_unit_id_exactly_when_changes_does(value):
     from models.changes import parse_changes
 
-    def accepted(parse, text):
-        try:
-            parse(text)
-        except InputError:
-            return False
-        return True
-
-    by_changes = accepted(parse_changes, f"[[close]]\nunit_id = {value}\n")
-    by_vary = accepted(parse_grid, f"[[vary]]\nunit_id = {value}\nbeds = [1]\n")
-    by_close = accepted(parse_grid, f"[[close_options]]\nunit_ids = [{value}]\n")
+    by_changes = _accepted(parse_changes, f"[[close]]\nunit_id = {value}\n")
+    by_vary = _accepted(parse_grid, f"[[vary]]\nunit_id = {value}\nbeds = [1]\n")
+    by_close = _accepted(parse_grid, f"[[close_options]]\nunit_ids = [{value}]\n")
     assert by_vary == by_close == by_changes == (value in ("'U3'", "' U3 '", "7"))
 
 

@@ -488,7 +488,7 @@ def test_kendal_to_barrow_follows_the_a590_round_the_estuaries(
 
 # ------------------------------------------------------------ distance-time rows are true rows
 # Problems found at distance time name the row the record has in the file it was read from
-# (models.readers.record_rows): the reader skips blank lines, so position + 2 is not the row.
+# (models.io.record_rows): the reader skips blank lines, so position + 2 is not the row.
 
 UNITS_CSV = ("unit_id,network_id,service,level,beds,lat,lon\n"
              "U,N,adult_secure,low,2,10.0,10.0\n"

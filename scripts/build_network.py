@@ -21,12 +21,15 @@ Steps (documented in ``docs/geography.md``):
    end; junctions on the A590 are added as places (``WAYPOINTS``), joined along the road
    only (``ROADS``: a straight link between two junctions that are not next to each other
    on the road would be a second road that does not exist).
-5. Trunk roads: the motorways and primary A-roads of ``scripts/trunk_roads.py`` (points along
-   each road, in order) are snapped to their nearest mainland places; consecutive distinct
-   places become ``kind=trunk`` links named after the road. This is a road hierarchy: trunk
-   links get a lower circuity than the links between neighbouring districts, so shortest
-   paths follow the roads route planners use. A trunk link that would cross a barrier is
-   dropped (the crossing's own link carries the road over the water).
+5. Trunk roads: each point of the motorways and primary A-roads of ``scripts/trunk_roads.py``
+   stands at the nearest mainland place within ``SNAP_KM`` (an A590 point at its junction of
+   ``WAYPOINTS``), else at a waypoint of its own, added to the places before the
+   triangulation (``MOTORWAY_BENDS``, with no way on or off, are left out of it). Consecutive
+   points become ``kind=motorway`` or ``kind=trunk`` links named after their route(s). This is
+   a road hierarchy: trunk links get a lower circuity than the links between neighbouring
+   districts, so shortest paths follow the roads route planners use. A trunk link that would
+   cross a barrier is dropped unless its road crosses there by a bridge or tunnel
+   (``TRUNK_CROSSINGS``).
 6. Lengths: ``geo_km`` is the WGS-84 geodesic between the places (for crossings: the access
    legs; ``crossing_km`` is the crossing itself, its straight length or its known road length,
    ``ROUTE_KM``); ``km`` = :func:`road_km` of the road legs (a circuity that grows with the
@@ -264,7 +267,9 @@ TRUNK_CROSSINGS: dict[str, str] = {
 INTER_ISLAND = [("TR21", t) for t in ("TR22", "TR23", "TR24", "TR25")]
 
 
-def load_places() -> pd.DataFrame:
+def load_places() -> tuple[pd.DataFrame, dict[str, str]]:
+    """The places, and where each trunk point stands (:func:`trunk_places`): a district or
+    A590 junction, or a waypoint added here for it."""
     t = pd.read_csv(DISTRICTS, keep_default_na=False, dtype={"district": str})
     area = t["district"].str.extract(r"^([A-Z]+)")[0]
     keep = t["country"].isin(["E", "W"]) | (
@@ -286,7 +291,7 @@ def load_places() -> pd.DataFrame:
     road["country"] = places["country"].to_numpy()[near]
     road["kind"] = "waypoint"
     places = pd.concat([places, road], ignore_index=True)
-    return places.sort_values("place_id").reset_index(drop=True)
+    return places.sort_values("place_id").reset_index(drop=True), trunk
 
 
 def _mainland(places: pd.DataFrame) -> np.ndarray:
@@ -309,12 +314,14 @@ def trunk_places(places: pd.DataFrame) -> dict[str, str]:
     ids = places["place_id"].to_numpy()[mainland][nearest]
     at = {k: (str(i) if d <= SNAP_KM * 1000 else f"~{k}")
           for k, i, d in zip(labels, ids, dist, strict=True)}
-    # A trunk road that is one of WAYPOINTS' roads stands at its junctions, not beside them.
+    # A point of one of ROADS (the A590) stands at that road's junction, not beside it.
     wx, wy = to_grid(np.array([w[1] for w in WAYPOINTS]), np.array([w[2] for w in WAYPOINTS]))
     wd, wk = cKDTree(np.column_stack([wx, wy])).query(np.column_stack([px, py]))
     for k, d, j in zip(labels, wd, wk, strict=True):
-        if d <= WAYPOINT_SNAP_KM * 1000 and (k.startswith("A590") or "A590" in k):
-            at[k] = WAYPOINTS[int(j)][0]
+        junction = WAYPOINTS[int(j)][0]
+        if d <= WAYPOINT_SNAP_KM * 1000 and any(
+                road in k and junction in chain for road, chain in ROADS.items()):
+            at[k] = junction
     return at
 
 
@@ -438,7 +445,7 @@ def gabriel_violations(x: np.ndarray, y: np.ndarray, edges: np.ndarray,
 
 
 def main() -> None:
-    places = load_places()
+    places, at = load_places()
     pid = places["place_id"].to_numpy()
     lat, lon = places["lat"].to_numpy(), places["lon"].to_numpy()
     x, y = to_grid(lat, lon)
@@ -449,7 +456,6 @@ def main() -> None:
     barrier_table = pd.DataFrame(barrier_rows, columns=["barrier", "seq", "lat", "lon"])
 
     r0, r1, names = barrier_segments(barrier_table)
-    at = trunk_places(places)
     chains = trunk_chains(at)
     bends = np.isin(pid, [at[k] for k in MOTORWAY_BENDS if at[k].startswith("~")])
     open_to_all = np.flatnonzero(~bends)  # bends stay out of the triangulation

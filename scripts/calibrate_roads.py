@@ -4,12 +4,14 @@ Fits the link-length model of ``optimiser/data/links.csv.gz`` (``build_network.r
 ordinary links: a circuity that depends on the link's length plus a constant per link;
 ``build_network.trunk_km`` for the motorways and primary roads: one circuity plus a
 constant) so that shortest paths over the network match approximate driving distances:
-every pair of 30 English towns (``reference/towns.csv``, ``reference/town_matrix.csv``)
-and 60 pairs chosen for what they test (``reference/road_pairs.csv``). The fit is
-coordinate descent on a grid: fewest pairs over 10% first, then a smooth minimax (the squared
-excess of each error over 5%). Rewrites the links' ``km``, records every pair's error in
-``optimiser/data/calibration.csv`` and ``.json``, the summary and the check pairs in
-``docs/geography.md`` and the 435 town pairs in ``docs/road-calibration.md``::
+every pair of 30 English towns (``reference/towns.csv``, ``reference/town_matrix.csv``),
+60 pairs chosen for what they test (``reference/road_pairs.csv``) and 60 short trips
+(``reference/local_pairs.csv``). The error of a pair is measured against the range from its
+shortest road to its quickest route (:func:`range_error`). The fit is coordinate descent on
+a grid, keeping the road hierarchy: fewest pairs over 10% first, then a smooth minimax (the
+squared excess of each error over 5%). Rewrites the links' ``km``, records every pair's error
+in ``optimiser/data/calibration.csv`` and ``.json``, the summary and the check pairs in
+``docs/geography.md`` and the town pairs and short trips in ``docs/road-calibration.md``::
 
     python scripts/build_network.py && python scripts/calibrate_roads.py
 
@@ -193,7 +195,7 @@ def score(err: np.ndarray) -> tuple[int, float, float]:
 def fit(model: PathModel, road: np.ndarray, shortest: np.ndarray) -> dict[str, float]:
     """The best :func:`score` found by coordinate descent on GRID from each of STARTS.
 
-    A full grid over six constants is too large (10^9 points); coordinate descent sets one
+    A full grid over seven constants is too large (about 10^12 points); coordinate descent sets one
     constant at a time to its best grid value, the others fixed, and repeats until a whole
     pass changes nothing. Deterministic: ties keep the current value, then the first in grid
     order.

@@ -15,9 +15,10 @@ in ``optimiser/data/calibration.csv`` and ``.json``, the summary and the check p
 
     python scripts/build_network.py && python scripts/calibrate_roads.py
 
-Reference distances are approximate fastest-route driving distances between town centres as
-AA / Google-style route planners quote them (public facts, from general knowledge, rounded to
-the km; treat each as +-5%). Each town is its central postcode district's centroid.
+Reference distances are approximate driving distances between town centres: the quickest
+route as AA / Google-style route planners quote it, and the shortest road where a shorter one
+exists (public facts from general knowledge, rounded to the km; treat each as +-5%). Each
+place is its postcode district's centroid.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ Appends to ``benchmarks/results/bedvalues.csv``.
 from __future__ import annotations
 
 import argparse
-import csv
+import functools
 import math
 import os
 import statistics
@@ -41,6 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from _results import append_rows  # noqa: E402
 
 from models.domain import Instance, Limits  # noqa: E402
 
@@ -179,17 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             cases.append(("england", _with_limits(inst, limited), km,
                           args.units if not limited else max(1, args.units // 2),
                           args.repeat))
-    new_file = not args.out.exists()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
-        if new_file:
-            writer.writeheader()
-        for name, inst, km, k, repeats in cases:
-            row = bench_case(name, inst, km, k, repeats)
-            writer.writerow(row)
-            fh.flush()
-            print(", ".join(f"{c}={row[c]}" for c in COLUMNS), file=sys.stderr)
+    append_rows(args.out, COLUMNS, [functools.partial(bench_case, *case) for case in cases])
     return 0
 
 

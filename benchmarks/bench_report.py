@@ -19,7 +19,7 @@ Appends to ``benchmarks/results/report.csv``.
 from __future__ import annotations
 
 import argparse
-import csv
+import functools
 import os
 import re
 import statistics
@@ -32,6 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from _results import append_rows  # noqa: E402
 
 from models.domain import Instance  # noqa: E402
 
@@ -106,17 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         cases.append(("england", road))
         cases.append(("england", replace(road, policy=replace(road.policy,
                                                               distance="geodesic"))))
-    new_file = not args.out.exists()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "a", newline="") as fh, tempfile.TemporaryDirectory() as tmp:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
-        if new_file:
-            writer.writeheader()
-        for k, (name, inst) in enumerate(cases):
-            row = bench_case(name, inst, args.repeat, Path(tmp) / str(k))
-            writer.writerow(row)
-            fh.flush()
-            print(", ".join(f"{c}={row[c]}" for c in COLUMNS), file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        append_rows(args.out, COLUMNS, [
+            functools.partial(bench_case, name, inst, args.repeat, Path(tmp) / str(k))
+            for k, (name, inst) in enumerate(cases)])
     return 0
 
 

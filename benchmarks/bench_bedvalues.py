@@ -2,9 +2,9 @@
 
 ``--how resolve`` re-solves the instance once per unit with one more bed (and once with one
 fewer where the unit is full). The cost table (compatibility, km, costs of every allowed
-option) does not depend on the beds, so :func:`optimiser.bedvalues.bed_values` builds it
+option) does not depend on the beds, so :func:`optimiser.planning.bedvalues.bed_values` builds it
 once and changes only the capacities. The reference, measured in the same run on the same
-distance matrix, is what it did before: one :func:`optimiser.solve.solve` of the changed
+distance matrix, is what it did before: one :func:`optimiser.core.solve.solve` of the changed
 instance per re-solve (cost table rebuilt each time). Both give the same values (checked
 exactly, column ``identical``).
 
@@ -66,9 +66,9 @@ def _spread(instance: Instance, k: int) -> list[str]:
 def old_values(instance: Instance, km: np.ndarray, wanted: list[str]
                ) -> dict[str, tuple[float, float | None]]:
     """The previous implementation: one full ``solve`` per re-solve (table rebuilt)."""
-    from optimiser.bedvalues import with_open_beds
-    from optimiser.result import INFEASIBLE
-    from optimiser.solve import solve
+    from optimiser.core.result import INFEASIBLE
+    from optimiser.core.solve import solve
+    from optimiser.planning.bedvalues import with_open_beds
 
     base = solve(instance, distances=km)
     assert base.objective is not None
@@ -104,9 +104,9 @@ def old_values(instance: Instance, km: np.ndarray, wanted: list[str]
 
 def bench_case(name: str, instance: Instance, km: np.ndarray, k: int, repeats: int
                ) -> dict[str, Any]:
-    from optimiser.bedvalues import bed_values
-    from optimiser.costs import build_cost_table
-    from optimiser.solve import solve
+    from optimiser.core.costs import build_cost_table
+    from optimiser.core.solve import solve
+    from optimiser.planning.bedvalues import bed_values
 
     wanted = _spread(instance, k)
     one = solve(instance, distances=km)  # also warms the solver libraries
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from models.generate import generate_instance
-    from optimiser.distances import distance_matrix
+    from optimiser.geography.distances import distance_matrix
 
     cases: list[tuple[str, Instance, np.ndarray, int, int]] = []
     sizes = [] if args.no_generated else [int(s) for s in args.sizes.split(",") if s]

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from models.atomic import atomic_write  # noqa: E402
 from models.domain import Instance, Patient, Unit  # noqa: E402
 from models.postcodes import districts  # noqa: E402
-from optimiser import geography as geo  # noqa: E402
-from optimiser.distances import geodesic_matrix  # noqa: E402
+from optimiser.geography import network as geo  # noqa: E402
+from optimiser.geography.geodesic import geodesic_matrix  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "distances.csv"
 

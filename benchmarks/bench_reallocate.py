@@ -9,11 +9,11 @@ on the same placement costs (the combinatorial reference, no limits) and scores 
 "nearest free compatible bed" baseline, to show what optimisation buys.
 
 Both sides of ``ratio_solve_mcf`` start from the same distance matrix: ``solve_total_s`` is
-:func:`optimiser.solve.solve` end to end (cost table, bed check, build, solve, plan) and
+:func:`optimiser.core.solve.solve` end to end (cost table, bed check, build, solve, plan) and
 ``mcf_s`` is building the same cost table plus OR-Tools' flow (``mcf_table_s`` +
 ``mcf_flow_s``). ``matches_mcf`` checks the optimum against the flow's (rows without limits).
 ``path`` is the method that answered (``Result.method``: "flow" for the min-cost-flow path
-of :mod:`optimiser.flow`, "fast" for the pricing path, "mip").
+of :mod:`optimiser.core.flow`, "fast" for the pricing path, "mip").
 
 Solver libraries (highspy, OR-Tools) are imported before anything is timed, on both sides.
 Every row runs in its own worker process so that its peak memory (``ru_maxrss``, taken right
@@ -192,7 +192,7 @@ def min_cost_flow(costs: Any) -> tuple[str, float | None, float]:
 def greedy(costs: Any, instance: Instance) -> tuple[float, int]:
     """Nearest free compatible bed: inpatients stay; referrals by priority (then id) take
     the nearest compatible unit with a free bed, else stay unplaced. Objective, unplaced."""
-    from optimiser.costs import ADMIT, STAY, UNPLACED
+    from optimiser.core.costs import ADMIT, STAY, UNPLACED
 
     free = costs.open_beds.astype(np.int64).copy()
     total, unplaced = 0.0, 0
@@ -227,9 +227,9 @@ def run_row(spec: dict[str, Any], partial: Path | None = None) -> dict[str, Any]
     After each phase the row so far is appended to ``partial`` (one JSON line), so the
     driver can still record what was measured when the worker is stopped or dies.
     """
-    from optimiser.costs import build_cost_table
-    from optimiser.distances import distance_matrix
-    from optimiser.solve import solve
+    from optimiser.core.costs import build_cost_table
+    from optimiser.core.solve import solve
+    from optimiser.geography.distances import distance_matrix
 
     _warm_imports()
     row: dict[str, Any] = {"method": spec["method"]}
@@ -312,8 +312,8 @@ def _warm_imports() -> None:
     reference's own import is not timed either, so both sides time only their work."""
     import importlib
 
-    for name in ("highspy", "ortools.graph.python.min_cost_flow", "optimiser.fast",
-                 "optimiser.flow"):
+    for name in ("highspy", "ortools.graph.python.min_cost_flow", "optimiser.core.pricing",
+                 "optimiser.core.flow"):
         importlib.import_module(name)
 
 

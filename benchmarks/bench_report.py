@@ -1,11 +1,11 @@
 """Benchmark the report of ``bedplan reallocate --report``: the run's distances against new ones.
 
 After a run, the report needs tonight's km of every inpatient (before the plan). Without
-``distances`` :func:`optimiser.report.write_report` computes the whole patients × units
+``distances`` :func:`optimiser.report.html.write_report` computes the whole patients × units
 matrix again (the ``old`` path: what ``bedplan reallocate --report`` did); with the run's
 own matrix (``RunOutcome.distances``) it computes nothing (the ``new`` path). Both run in
 the same process right after the same run, as in the command line (for road km the old
-path then finds the matrix in :mod:`optimiser.geography`'s in-process cache). The two
+path then finds the matrix in :mod:`optimiser.geography.network`'s in-process cache). The two
 reports are compared (page with folium's random element ids masked, charts byte for byte):
 column ``identical``. ``distances_s`` is one distance matrix alone, ``run_s`` the run
 (distances, solve, transfers, outputs) for scale.
@@ -51,9 +51,9 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def bench_case(name: str, instance: Instance, repeats: int, work: Path) -> dict[str, Any]:
-    from optimiser.distances import distance_matrix
-    from optimiser.report import write_report
-    from optimiser.run import run_instance
+    from optimiser.geography.distances import distance_matrix
+    from optimiser.planning.run import run_instance
+    from optimiser.report.html import write_report
 
     t = time.perf_counter()
     outcome = run_instance(instance, work / "run")

@@ -13,7 +13,7 @@ token and sends ``POST /api/suggestions`` for referrals of the census:
 
 Every suggestion also appends its audit event (a write), as in production. Request counts
 and total time are bounded (``--requests``, ``--max-seconds``). For comparison the same
-referrals go through :func:`optimiser.suggest.suggest` in process (``engine``).
+referrals go through :func:`optimiser.planning.suggest.suggest` in process (``engine``).
 
 Writes ``benchmarks/results/service.csv``.
 
@@ -139,7 +139,7 @@ def bench(db_label: str, db_url: str | None, instance: Path, args: argparse.Name
 
 def bench_engine(instance: Path, n: int) -> dict[str, object]:
     from models.io import read_instance
-    from optimiser.suggest import suggest
+    from optimiser.planning.suggest import suggest
 
     inst = read_instance(instance)
     ids = [p.patient_id for p in inst.patients if p.status == "referral"]

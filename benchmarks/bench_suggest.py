@@ -7,7 +7,7 @@ the built-in England network. For each, several referrals are asked about:
 * ``cli``: ``bedplan suggest INSTANCE --patient ID --json`` as a fresh process, wall time
   (and the child's CPU time, user + system: the machine may be shared, and wall time then
   includes waiting for a core);
-* ``process``: :func:`optimiser.suggest.suggest` in a process that has already read the
+* ``process``: :func:`optimiser.planning.suggest.suggest` in a process that has already read the
   instance — ``row`` computes the patient's own row of road distances each call (network
   already built), ``matrix`` is given the full distance matrix (what a long-lived service
   holds), ``moves2`` adds ``allow_moves=2`` (with the matrix).
@@ -73,8 +73,8 @@ def bench_cli(path: Path, ids: list[str]) -> tuple[list[float], list[float]]:
 
 
 def bench_process(instance: Any, ids: list[str]) -> dict[str, list[float]]:
-    from optimiser.distances import distance_matrix
-    from optimiser.suggest import suggest
+    from optimiser.geography.distances import distance_matrix
+    from optimiser.planning.suggest import suggest
 
     suggest(instance, ids[0])  # build the road network once, as a service would at start
     out: dict[str, list[float]] = {"row": [], "matrix": [], "moves2": []}

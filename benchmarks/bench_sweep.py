@@ -74,7 +74,7 @@ def startup_seconds(workers: int) -> float:
 
 
 def bench(name: str, instance: Instance, grid: SweepGrid) -> list[dict[str, Any]]:
-    from optimiser.sweep import run_sweep
+    from optimiser.planning.sweep import run_sweep
 
     rows: list[dict[str, Any]] = []
     tasks = grid.n_scenarios() * len(grid.demand.draws)

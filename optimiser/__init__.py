@@ -1,1 +1,2 @@
-"""Everything that turns an Instance into a plan: distances, costs, model, solve, outputs."""
+"""Everything that turns an Instance into a plan, in layers whose arrows run one way:
+``geography`` → ``core`` → ``planning`` → ``report`` (see docs/architecture.md)."""

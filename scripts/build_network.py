@@ -1,4 +1,4 @@
-"""Derive the built-in England road-proxy network shipped in ``optimiser/data/``.
+"""Derive the built-in England road-proxy network shipped in ``optimiser/geography/data/``.
 
 Rerun after changing the district table, the barriers or the crossings::
 
@@ -55,13 +55,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models.atomic import atomic_open  # noqa: E402
-from optimiser.distances import geodesic_km  # noqa: E402
-from optimiser.roadnet import barrier_segments, crosses_any, to_grid  # noqa: E402
+from optimiser.geography.barriers import barrier_segments, crosses_any, to_grid  # noqa: E402
+from optimiser.geography.geodesic import geodesic_km  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from trunk_roads import POINTS, ROUTES  # noqa: E402
 
-DATA = ROOT / "optimiser" / "data"
+DATA = ROOT / "optimiser" / "geography" / "data"
 DISTRICTS = ROOT / "models" / "data" / "postcode_districts.csv"
 MAX_LINK_KM = 45.0
 #: A trunk point stands at the nearest place within this distance, else at a waypoint.

@@ -1,7 +1,8 @@
 """Calibrate the England road-proxy network against real road distances; rerunnable.
 
-Fits the link-length model of ``optimiser/data/links.csv.gz`` (``build_network.road_km`` for
-ordinary links: a circuity that depends on the link's length plus a constant per link;
+Fits the link-length model of ``optimiser/geography/data/links.csv.gz``
+(``build_network.road_km`` for ordinary links: a circuity that depends on the link's length
+plus a constant per link;
 ``build_network.trunk_km`` for the motorways and primary roads: one circuity plus a
 constant) so that shortest paths over the network match approximate driving distances:
 every pair of 30 English towns (``reference/towns.csv``, ``reference/town_matrix.csv``),
@@ -10,7 +11,7 @@ every pair of 30 English towns (``reference/towns.csv``, ``reference/town_matrix
 shortest road to its quickest route (:func:`range_error`). The fit is coordinate descent on
 a grid, keeping the road hierarchy: fewest pairs over 10% first, then a smooth minimax (the
 squared excess of each error over 5%). Rewrites the links' ``km``, records every pair's error
-in ``optimiser/data/calibration.csv`` and ``.json``, the summary and the check pairs in
+in ``optimiser/geography/data/calibration.csv`` and ``.json``, the summary and the check pairs in
 ``docs/geography.md`` and the town pairs and short trips in ``docs/road-calibration.md``::
 
     python scripts/build_network.py && python scripts/calibrate_roads.py
@@ -42,9 +43,9 @@ from scipy.sparse import coo_matrix  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
 from models.atomic import atomic_open, atomic_write  # noqa: E402
-from optimiser.distances import geodesic_km  # noqa: E402
+from optimiser.geography.geodesic import geodesic_km  # noqa: E402
 
-DATA = ROOT / "optimiser" / "data"
+DATA = ROOT / "optimiser" / "geography" / "data"
 DOC = ROOT / "docs" / "geography.md"
 TABLE_DOC = ROOT / "docs" / "road-calibration.md"
 
@@ -152,7 +153,7 @@ class PathModel:
 
     The link structure is fixed; only the lengths change from one trial to the next, so the
     sparse matrix layout is computed once. Towns are place centroids (access 0), so this is
-    the path of ``optimiser.geography`` without rebuilding its network for every trial.
+    the path of ``optimiser.geography.network`` without rebuilding its network for every trial.
     """
 
     def __init__(self, places: pd.DataFrame, links: pd.DataFrame, pairs: pd.DataFrame):

@@ -36,9 +36,9 @@ def bed_values(instance: Path, top: int | None, unit_ids: tuple[str, ...], as_js
     Exit codes: 0 done, 2 invalid input, 3 infeasible as it is, 4 no solution in time.
     """
     from models.io import read_instance
-    from optimiser.bedvalues import ResolveError, render_bed_values
-    from optimiser.bedvalues import bed_values as compute
-    from optimiser.result import INFEASIBLE
+    from optimiser.core.result import INFEASIBLE
+    from optimiser.planning.bedvalues import ResolveError, render_bed_values
+    from optimiser.planning.bedvalues import bed_values as compute
 
     inst = read_instance(instance, policy_overrides=overrides)
     if how == "flow" and inst.policy.limits.max_moves is not None:

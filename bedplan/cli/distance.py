@@ -54,11 +54,11 @@ def distance(frm: str, to: str, mode: str, as_json: bool) -> None:
     a = parse_location(frm, "FROM")
     b = parse_location(to, "TO")
     if mode == "road":
-        from optimiser.geography import road_distance
+        from optimiser.geography.network import road_distance
 
         km = road_distance(a[0], a[1], b[0], b[1])
     else:
-        from optimiser.distances import geodesic_km
+        from optimiser.geography.geodesic import geodesic_km
 
         km = float(geodesic_km(a[0], a[1], b[0], b[1]))
     km = round(km, 3)  # to the metre, as assignments.csv writes distance_km

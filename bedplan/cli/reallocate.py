@@ -1,4 +1,5 @@
-"""``bedplan reallocate``: the overnight run (parse flags, call :mod:`optimiser.run`, print)."""
+"""``bedplan reallocate``: the overnight run (parse flags, call
+:mod:`optimiser.planning.run`, print)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 import click
 
 from bedplan.cli._common import EXIT_OK, emit, policy_options
-from optimiser.run import PhaseEvent
-from optimiser.run import reallocate as run_reallocate
-from optimiser.runsummary import render
+from optimiser.planning.run import PhaseEvent
+from optimiser.planning.run import reallocate as run_reallocate
+from optimiser.planning.runsummary import render
 
 
 def _print_progress(event: PhaseEvent) -> None:
@@ -47,7 +48,7 @@ def reallocate(instance: Path, out_dir: Path, network: str | None, with_report: 
                              method=method, progress=_print_progress)
     click.echo(render(outcome.summary, out_dir=str(out_dir)))
     if with_report and outcome.result.has_plan:
-        from optimiser.report import write_report
+        from optimiser.report.html import write_report
 
         path = write_report(out_dir, outcome.instance, outcome.result,
                             distances=outcome.distances)

@@ -60,7 +60,7 @@ def report(run_dir: Path, instance: Path | None, changes: Path | None, title: st
     """
     from models.changes import read_changes
     from models.io import read_instance
-    from optimiser.report import load_run, write_report
+    from optimiser.report.html import load_run, write_report
 
     inst, result, baseline = load_run(
         run_dir, read_instance(instance_path(run_dir, instance)),

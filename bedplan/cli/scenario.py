@@ -33,8 +33,8 @@ def scenario(instance: Path, changes_path: Path, out_dir: Path, network: str | N
     """
     from models.changes import read_changes
     from models.io import read_instance
-    from optimiser.run import PhaseEvent
-    from optimiser.scenario import render_comparison, run_scenario
+    from optimiser.planning.run import PhaseEvent
+    from optimiser.planning.scenario import render_comparison, run_scenario
 
     inst = read_instance(instance, policy_overrides=overrides)
     changes = read_changes(changes_path)
@@ -52,7 +52,7 @@ def scenario(instance: Path, changes_path: Path, out_dir: Path, network: str | N
             click.echo(f"{label}: {line}")
     click.echo(f"written: {out_dir}/baseline, {out_dir}/scenario, {out_dir}/comparison.json")
     if with_report and outcome.scenario.result.has_plan and outcome.baseline.result.has_plan:
-        from optimiser.report import write_report
+        from optimiser.report.html import write_report
 
         path = write_report(out_dir, outcome.scenario.instance, outcome.scenario.result,
                             baseline=outcome.baseline.result, title="Scenario")

@@ -40,8 +40,8 @@ def suggest(instance: Path, patient_id: str | None, referral: str | None, top: i
     or unknown patient.
     """
     from models.io import read_instance
-    from optimiser.suggest import parse_referral, render_suggestion
-    from optimiser.suggest import suggest as run_suggest
+    from optimiser.planning.suggest import parse_referral, render_suggestion
+    from optimiser.planning.suggest import suggest as run_suggest
 
     if (patient_id is None) == (referral is None):
         raise click.UsageError("give exactly one of --patient ID or --referral KEY=VALUE,...")

@@ -1,4 +1,5 @@
-"""``bedplan sweep``: many scenarios at once on Dask (parse flags, call optimiser.sweep, print)."""
+"""``bedplan sweep``: many scenarios at once on Dask (parse flags, call
+:mod:`optimiser.planning.sweep`, print)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
     """
     from models.io import read_instance
     from models.sweepgrid import read_grid
-    from optimiser.sweep import run_sweep, write_sweep
+    from optimiser.planning.sweep import run_sweep, write_sweep
 
     inst = read_instance(instance)
     grid = read_grid(grid_path, inst, seeds=seeds)

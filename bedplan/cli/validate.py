@@ -35,7 +35,7 @@ def validate(instance: str) -> None:
     """
     found, problems = validate_instance(instance)
     if found is not None:
-        from optimiser.geography import unreachable_stays
+        from optimiser.geography.network import unreachable_stays
 
         problems = unreachable_stays(found)
     if problems or found is None:

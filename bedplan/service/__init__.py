@@ -2,7 +2,8 @@
 
 The census lives in a database (SQLite by default, PostgreSQL by URL); every decision and
 census change is appended to an audit log; suggestions, reallocations and scenarios call the
-same engine functions as the command line (:mod:`optimiser.suggest`, :mod:`optimiser.run`,
-:mod:`optimiser.scenario`). Importing this package needs the ``service`` extra (FastAPI,
-SQLAlchemy, Alembic, argon2-cffi, ...); nothing else in bedplan imports it.
+same engine functions as the command line (:mod:`optimiser.planning.suggest`,
+:mod:`optimiser.planning.run`, :mod:`optimiser.planning.scenario`). Importing this package
+needs the ``service`` extra (FastAPI, SQLAlchemy, Alembic, argon2-cffi, ...); nothing else in
+bedplan imports it.
 """

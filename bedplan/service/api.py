@@ -1,7 +1,7 @@
 """The JSON API under ``/api`` (OpenAPI at ``/docs``).
 
 Routes parse, check access, call the engine or the repository, and answer; the engine
-functions are the command line's own (:func:`optimiser.suggest.suggest`, the reallocate and
+functions are the command line's own (:func:`optimiser.planning.suggest.suggest`, the reallocate and
 scenario runs), so the service and ``bedplan suggest`` always agree.
 """
 
@@ -71,7 +71,7 @@ def visible(instance: Instance, user: User, patient_id: str) -> Patient:
 
 
 def inline_referral(instance: Instance, user: User, body: Any) -> Patient:
-    from optimiser.suggest import UNKNOWN_NETWORK, parse_referral
+    from optimiser.planning.suggest import UNKNOWN_NETWORK, parse_referral
 
     p = parse_referral(body.spec(), instance)
     # No unit offers the referral's service, so its collaborative could not be inferred: the
@@ -212,7 +212,7 @@ def suggestions(body: SuggestRequest, request: Request, user: CurrentUser) -> di
     The same function as ``bedplan suggest``; the answer is recorded in the audit log and
     its ``suggestion_id`` can be quoted when accepting.
     """
-    from optimiser.suggest import suggest
+    from optimiser.planning.suggest import suggest
 
     _one_of(body.patient_id, body.referral)
     st = state_of(request)
@@ -345,7 +345,7 @@ def import_instance(request: Request, user: CurrentUser,
                     files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
     """Replace the census with an uploaded instance (admins; the whole import is audited)."""
     from models.io import read_instance
-    from optimiser.geography import check_reachable_stays
+    from optimiser.geography.network import check_reachable_stays
 
     user.require("admin")
     st = state_of(request)

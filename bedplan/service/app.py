@@ -146,7 +146,7 @@ def _warm_up(cache: CensusCache) -> None:
     try:
         _version, instance = cache.get()
         if instance.patients and instance.units:
-            from optimiser.suggest import patient_distances
+            from optimiser.planning.suggest import patient_distances
 
             patient_distances(instance, instance.patients[:1])
     except Exception:
@@ -169,7 +169,7 @@ def create_app(settings: Settings) -> FastAPI:
                         "with POST /api/import)", settings.instance)
         else:
             instance = read_instance(settings.instance)
-            from optimiser.geography import check_reachable_stays
+            from optimiser.geography.network import check_reachable_stays
 
             check_reachable_stays(instance)
             from . import audit

@@ -139,7 +139,7 @@ class JobRunner:
         network = params.get("network") or None
         out = self._dir / job_id
         if kind == "reallocate":
-            from optimiser.run import run_instance
+            from optimiser.planning.run import run_instance
 
             outcome = run_instance(instance, out, network=network,
                                    progress=lambda e: progress(f"{e.phase}: {e.message}"))
@@ -151,7 +151,7 @@ class JobRunner:
             return {"summary": summary, "changes": changes[:1000],
                     "changes_total": len(changes), "exit_code": outcome.exit_code}
         from models.changes import parse_changes
-        from optimiser.scenario import run_scenario
+        from optimiser.planning.scenario import run_scenario
 
         changes_obj = parse_changes(str(params.get("changes", "")), "changes")
         s = run_scenario(instance, changes_obj, out, network=network,

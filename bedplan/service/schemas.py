@@ -45,7 +45,7 @@ class Referral(_Strict):
         return v
 
     def spec(self) -> str:
-        """The ``key=value,...`` form :func:`optimiser.suggest.parse_referral` checks."""
+        """The ``key=value,...`` form :func:`optimiser.planning.suggest.parse_referral` checks."""
         parts = []
         for key, value in self.model_dump(exclude_none=True).items():
             if isinstance(value, list):

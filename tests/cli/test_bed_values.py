@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bedplan.cli import cli
-from optimiser.distances import geodesic_km
+from optimiser.geography.geodesic import geodesic_km
 
 
 def run(*args: str):
@@ -85,7 +85,7 @@ def test_infeasible_instance_exits_3(make_instance, tiny_tables):
 
 
 def test_a_failed_resolve_exits_4(tiny_instance, monkeypatch):
-    import optimiser.bedvalues as bv
+    import optimiser.planning.bedvalues as bv
 
     def fail(*args, **kwargs):
         raise bv.ResolveError("re-solving with unit U1 changed gave error: time limit")

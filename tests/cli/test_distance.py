@@ -39,7 +39,7 @@ def test_full_postcode_and_district_agree_roughly():
 
 def test_same_point_counts_access_at_both_ends():
     # Contract: both snap to the same place, path 0, access(home) + access(unit).
-    from optimiser.geography import builtin_network, snap
+    from optimiser.geography.network import builtin_network, snap
 
     _, access = snap(builtin_network(), [52.0], [-1.0])
     assert float(run("52.0,-1.0", "52.0,-1.0").output) == round(2 * float(access[0]), 3)

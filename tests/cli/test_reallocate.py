@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bedplan.cli import cli
-from optimiser.result import ERROR, Metrics, Result
+from optimiser.core.result import ERROR, Metrics, Result
 
 UNITS = """\
 unit_id,name,provider,provider_type,network_id,service,level,sex,beds,beds_closed,lat,lon
@@ -146,13 +146,13 @@ def test_infeasible_is_exit_3_and_names_the_unit(tmp_path):
 
 
 def test_no_solution_is_exit_4_with_summary_saying_so(tmp_path, monkeypatch):
-    import optimiser.solve
+    import optimiser.core.solve
 
     def no_solution(instance, policy=None, **kwargs):
         return Result(ERROR, None, None, None, "highs", 60.0, (), Metrics(),
                       ("no solution found within the time limit of 60 s",))
 
-    monkeypatch.setattr(optimiser.solve, "solve", no_solution)
+    monkeypatch.setattr(optimiser.core.solve, "solve", no_solution)
     out = tmp_path / "out"
     res = invoke(str(make_instance(tmp_path / "inst")), "--out", str(out))
     assert res.exit_code == 4
@@ -176,16 +176,16 @@ def test_real_subprocess_exit_0_and_files(tmp_path):
 
 
 def test_every_policy_flag_reaches_the_solver(tmp_path, monkeypatch):
-    import optimiser.solve
+    import optimiser.core.solve
 
-    real = optimiser.solve.solve
+    real = optimiser.core.solve.solve
     seen = []
 
     def spy(instance, policy=None, **kwargs):
         seen.append((policy, kwargs["method"]))
         return real(instance, policy, **kwargs)
 
-    monkeypatch.setattr(optimiser.solve, "solve", spy)
+    monkeypatch.setattr(optimiser.core.solve, "solve", spy)
     inst = make_instance(tmp_path / "inst", policy='distance = "road"\n')
     res = invoke(str(inst), "--out", str(tmp_path / "out"), "--distance", "geodesic",
                  "--gap", "0.5", "--threads", "1", "--time-limit", "7",

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from bedplan.cli import cli
 from models.domain import Instance, Patient, Policy, Unit
 from models.io import write_instance
-from optimiser.outputs import write_outputs
-from optimiser.result import Assignment, Metrics, Result
+from optimiser.core.result import Assignment, Metrics, Result
+from optimiser.planning.outputs import write_outputs
 
 
 def _unit(uid: str, network: str, lat: float) -> Unit:

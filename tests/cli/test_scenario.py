@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bedplan.cli import cli
 from models.changes import apply_changes, read_changes
 from models.io import read_instance
-from optimiser.solve import solve
+from optimiser.core.solve import solve
 
 
 def run(*args: str):

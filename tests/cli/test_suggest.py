@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bedplan.cli import cli
-from optimiser.distances import geodesic_km
+from optimiser.geography.geodesic import geodesic_km
 
 
 def run(*args: str):
@@ -185,7 +185,7 @@ def test_contract_invariants_on_england():
     """Road km, real data: options ranked by cost with free beds; rejected = every unit
     nearer than the first option that is not one, nearest first, each with a reason."""
     from models.io import read_instance
-    from optimiser.suggest import occupancy, suggest
+    from optimiser.planning.suggest import occupancy, suggest
 
     inst = read_instance(ENGLAND)
     occ = dict(zip((u.unit_id for u in inst.units), occupancy(inst).tolist(), strict=True))
@@ -210,7 +210,7 @@ def test_contract_invariants_on_england():
         kms = [r["distance_km"] for r in d["rejected"] if r["distance_km"] is not None]
         assert kms == sorted(kms)
     # the same answer in process with the full matrix (what a service would hold)
-    from optimiser.distances import distance_matrix
+    from optimiser.geography.distances import distance_matrix
 
     km = distance_matrix(inst)
     rows = inst.patient_index()

@@ -32,7 +32,7 @@ if not Path(BEDPLAN).exists():  # pragma: no cover - fallback for other layouts
 
 # The built-in England travel network's shipped data (places.csv.gz, links.csv.gz): read as
 # plain data by the oracle, which applies the contract's rule to it with its own Dijkstra.
-BUILTIN_DATA = Path(__file__).resolve().parents[2] / "optimiser" / "data"
+BUILTIN_DATA = Path(__file__).resolve().parents[2] / "optimiser" / "geography" / "data"
 
 ASSIGNMENT_COLUMNS = ["patient_id", "status", "current_unit_id", "unit_id", "action",
                       "distance_km", "out_of_area"]

@@ -118,7 +118,7 @@ def test_written_optimum_is_the_exhaustive_optimum(path: Path) -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_solver_finds_the_written_optimum(path: Path) -> None:
-    solve = pytest.importorskip("optimiser.solve").solve
+    solve = pytest.importorskip("optimiser.core.solve").solve
     exp = _expected(path)
     result = solve(read_instance(path))
     assert result.status == exp["status"]

@@ -277,7 +277,7 @@ def test_regional_home_model_covers_every_area() -> None:
 
 
 def test_a_generated_instance_gives_the_optimiser_work() -> None:
-    solve = pytest.importorskip("optimiser.solve").solve
+    solve = pytest.importorskip("optimiser.core.solve").solve
     inst = generate_instance(8, 400, 30, distance="geodesic")
     result = solve(inst)
     assert result.status == "optimal"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from models.io import read_instance
-from optimiser.suggest import suggest as engine_suggest
+from optimiser.planning.suggest import suggest as engine_suggest
 
 
 def wait_job(client, headers, job_id: str, seconds: float = 60.0) -> dict:
@@ -276,12 +276,12 @@ def test_malformed_json_is_a_clear_422(client, as_user):
 
 
 def test_an_internal_error_is_a_generic_500(client, as_user, monkeypatch, caplog):
-    import optimiser.suggest
+    import optimiser.planning.suggest
 
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail that must not leak")
 
-    monkeypatch.setattr(optimiser.suggest, "suggest", broken)
+    monkeypatch.setattr(optimiser.planning.suggest, "suggest", broken)
     r = client.post("/api/suggestions", json={"patient_id": "R1"}, headers=as_user("north"))
     assert r.status_code == 500
     assert r.json() == {"detail": "internal error; it has been logged"}

@@ -1,0 +1,261 @@
+"""Infeasibility and unplaced referrals, explained in clinical terms.
+
+The only hard conflicts of the model are beds: every patient has an outcome that is always
+allowed (a referral can stay unplaced, an inpatient can stay), so an instance is infeasible
+exactly when the *inpatients alone* cannot be fitted into open beds — beds closed under
+patients who may not move, a unit over capacity whose movable patients have nowhere
+compatible to go, or fitting everyone needs more moves than ``max_moves`` allows.
+
+That question is a min-cost flow, solved exactly (integral) with OR-Tools::
+
+    source ─1─▶ inpatient p ──stay, cost 0──────────────────────────▶ unit u ─b_u─▶ sink
+                            ──move, cost 1─▶ arrivals of v ─A─▶ unit v ─∞, cost BIG─▶ sink
+
+Overflow arcs (cost BIG > number of inpatients) make the flow always feasible: the minimum
+overflow is the number of inpatients that cannot be given a bed, and the units carrying it
+are the units in conflict (stays cost 0, so overflow stays where the patients are). With no
+overflow, the flow's cost is the fewest moves that fit everyone; more than ``max_moves`` is
+infeasible too. The flow's solution doubles as a feasible starting plan for the fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.compatibility import compatibility_matrix
+from models.domain import Instance, Limits, Policy, Unit
+from optimiser.core.costs import (
+    ADMIT,
+    MOVE,
+    STAY,
+    UNPLACED,
+    CostTable,
+    cheapest_per_patient,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BedCheck:
+    """Whether the inpatients fit; why not; and a feasible start when they do.
+
+    ``start``: one option index per patient (inpatients as the flow placed them, referrals
+    unplaced), None when infeasible. ``min_moves``: the moves of that plan (the fewest that
+    fit everyone when the exact flow over every move was needed).
+    """
+
+    feasible: bool
+    messages: tuple[str, ...]
+    start: np.ndarray | None
+    min_moves: int
+
+
+def unit_label(unit: Unit) -> str:
+    """``unit W12 (Ash ward: medium secure, male)`` — the words a bed manager uses."""
+    if unit.service == "adult_secure":
+        kind = f"{unit.level} secure"
+    elif unit.service == "camhs":
+        kind = "CAMHS " + ("PICU" if unit.level == "picu" else unit.level)
+    else:
+        kind = "eating disorder"
+    sex = {"male": "male", "female": "female"}.get(unit.sex, "mixed")
+    what = f"{kind}, {sex}"
+    return f"unit {unit.unit_id} ({unit.name}: {what})" if unit.name else \
+        f"unit {unit.unit_id} ({what})"
+
+
+#: Moves per inpatient tried first by the bed check (the exact check uses every move).
+FEW_MOVES = 8
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def check_beds(instance: Instance, costs: CostTable, limits: Limits) -> BedCheck:
+    """Decide exactly whether the inpatients fit (see the module docstring)."""
+    n, m = costs.n_patients, costs.n_units
+    stay_k = np.flatnonzero(costs.kind == STAY)
+    unplaced_k = np.flatnonzero(costs.kind == UNPLACED)
+    start = np.full(n, -1, dtype=np.int64)
+    start[costs.patient[stay_k]] = stay_k
+    start[costs.patient[unplaced_k]] = unplaced_k
+    occupancy = np.bincount(costs.unit[stay_k], minlength=m) if m else np.zeros(0, np.int64)
+    if np.all(occupancy <= costs.open_beds):
+        return BedCheck(True, (), start, 0)
+
+    limit = limits.max_admissions_per_unit
+    all_moves = np.flatnonzero(costs.kind == MOVE)
+    # First with each inpatient's few cheapest moves: a fit there is a fit (cheap at scale);
+    # only when it does not fit is the exact answer computed on every move.
+    few = cheapest_per_patient(costs, FEW_MOVES, (MOVE,))
+    for move_k in ((few, all_moves) if few.size < all_moves.size else (all_moves,)):
+        stay_flow, move_flow, overflow = _fit(costs, stay_k, move_k, limit)
+        moves = int(move_flow.sum())
+        fits = overflow.sum() == 0 and (limits.max_moves is None or moves <= limits.max_moves)
+        if fits:
+            break
+    if overflow.sum() > 0:
+        return BedCheck(False, tuple(_overflow_messages(instance, costs, overflow, limit)),
+                        None, moves)
+    if limits.max_moves is not None and moves > limits.max_moves:
+        over = np.flatnonzero(occupancy > costs.open_beds)
+        where = "; ".join(
+            f"{unit_label(instance.units[u])} has {_plural(int(costs.open_beds[u]), 'open bed')}"
+            f" but {_plural(int(occupancy[u]), 'inpatient')}" for u in over)
+        msg = (f"at least {_plural(moves, 'inpatient')} must move to fit everyone into open "
+               f"beds, but max_moves is {limits.max_moves} ({where})")
+        return BedCheck(False, (msg,), None, moves)
+    inpatients = costs.patient[stay_k]
+    start[inpatients[stay_flow > 0]] = stay_k[stay_flow > 0]
+    start[costs.patient[move_k[move_flow > 0]]] = move_k[move_flow > 0]
+    return BedCheck(True, (), start, moves)
+
+
+def _fit(costs: CostTable, stay_k: np.ndarray, move_k: np.ndarray, limit: int | None
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The min-cost flow of the module docstring over the moves ``move_k``.
+
+    Returns the flow on each stay, on each move and on each unit's overflow arc.
+    """
+    from ortools.graph.python import min_cost_flow
+
+    n, m = costs.n_patients, costs.n_units
+    inpatients = costs.patient[stay_k]
+    n_in = inpatients.size
+    node_of = np.full(n, -1, dtype=np.int64)
+    node_of[inpatients] = 1 + np.arange(n_in)
+    source, sink = 0, 1 + n_in
+    unit_node = sink + 1 + np.arange(m)
+    arrive_node = unit_node + m if limit is not None else unit_node
+    big = n_in + 1
+    tails = [np.zeros(n_in, np.int64), node_of[inpatients], node_of[costs.patient[move_k]],
+             unit_node, unit_node]
+    heads = [node_of[inpatients], unit_node[costs.unit[stay_k]], arrive_node[costs.unit[move_k]],
+             np.full(m, sink), np.full(m, sink)]
+    caps = [np.ones(n_in, np.int64), np.ones(n_in, np.int64), np.ones(move_k.size, np.int64),
+            costs.open_beds.astype(np.int64), np.full(m, n_in, np.int64)]
+    price = [np.zeros(n_in, np.int64), np.zeros(n_in, np.int64), np.ones(move_k.size, np.int64),
+             np.zeros(m, np.int64), np.full(m, big, np.int64)]
+    if limit is not None:
+        tails.append(arrive_node)
+        heads.append(unit_node)
+        caps.append(np.full(m, limit, np.int64))
+        price.append(np.zeros(m, np.int64))
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate(tails), np.concatenate(heads), np.concatenate(caps),
+        np.concatenate(price))
+    supplies = np.zeros(int(arrive_node.max()) + 1, dtype=np.int64)
+    supplies[source], supplies[sink] = n_in, -n_in
+    flow.set_nodes_supplies(np.arange(supplies.size), supplies)
+    if flow.solve() != flow.OPTIMAL:  # pragma: no cover - the overflow arcs make it feasible
+        raise RuntimeError("bed check: min-cost flow failed")
+    f = flow.flows(arcs)
+    o = n_in  # offsets of the arc blocks
+    stay_flow = f[o:o + n_in]
+    o += n_in
+    move_flow = f[o:o + move_k.size]
+    o += move_k.size + m
+    return stay_flow, move_flow, f[o:o + m]
+
+
+def _overflow_messages(instance: Instance, costs: CostTable, overflow: np.ndarray,
+                       limit: int | None) -> list[str]:
+    m = costs.n_units
+    stay = costs.kind == STAY
+    occupancy = np.bincount(costs.unit[stay], minlength=m)
+    has_move = np.bincount(costs.patient[costs.kind == MOVE], minlength=costs.n_patients) > 0
+    stay_patients = costs.patient[stay]
+    stuck = np.bincount(costs.unit[stay][~has_move[stay_patients]], minlength=m)
+    movable = np.array([instance.patients[i].movable for i in range(costs.n_patients)], bool)
+    immovable = np.bincount(costs.unit[stay][~movable[stay_patients]], minlength=m)
+    out = []
+    for u in np.flatnonzero(overflow > 0):
+        label, beds = unit_label(instance.units[u]), int(costs.open_beds[u])
+        if stuck[u] > beds:
+            why = []
+            if immovable[u]:
+                why.append(f"{immovable[u]} not movable")
+            if stuck[u] - immovable[u]:
+                why.append(f"{stuck[u] - immovable[u]} with no other compatible unit within "
+                           "reach")
+            out.append(f"{label} has {_plural(beds, 'open bed')} but "
+                       f"{_plural(int(stuck[u]), 'inpatient')} who may not move "
+                       f"({', '.join(why)})")
+        else:
+            cap = " or already receiving max_admissions_per_unit = " + str(limit) \
+                if limit is not None else ""
+            out.append(f"{label} has {_plural(beds, 'open bed')} but "
+                       f"{_plural(int(occupancy[u]), 'inpatient')}: {overflow[u]} of them "
+                       f"cannot move because every compatible unit they could go to is "
+                       f"full{cap}")
+    return out
+
+
+def explain_unplaced(instance: Instance, costs: CostTable, chosen: np.ndarray,
+                     distances: np.ndarray, policy: Policy) -> list[str]:
+    """One sentence per unplaced referral saying why it was left unplaced.
+
+    ``chosen``: the chosen option of each patient, in patient order.
+    """
+    kinds = costs.kind[chosen]
+    unplaced = np.flatnonzero(kinds == UNPLACED)
+    if unplaced.size == 0:
+        return []
+    m = costs.n_units
+    placed_units = costs.unit[chosen][kinds != UNPLACED]
+    occupancy = np.bincount(placed_units, minlength=m)
+    arrivals = np.bincount(costs.unit[chosen][(kinds == MOVE) | (kinds == ADMIT)], minlength=m)
+    limit = policy.limits.max_admissions_per_unit
+    full_u: np.ndarray = occupancy >= costs.open_beds
+    capped_u: np.ndarray = (arrivals >= limit) if limit is not None else np.zeros(m, dtype=bool)
+    free_u = ~full_u & ~capped_u
+    w = policy.weights
+    out: list[str] = []
+    for a in range(0, unplaced.size, 4096):  # vectorised per block of referrals
+        rows = unplaced[a:a + 4096]
+        pats: Sequence = [instance.patients[i] for i in rows]
+        compat = compatibility_matrix(pats, instance.units)
+        ok = compat & np.isfinite(distances[rows])
+        any_compat = np.asarray(compat.any(axis=1), dtype=bool)
+        n_ok = ok.sum(axis=1)
+        n_free = (ok & free_u).sum(axis=1)
+        some_capped = np.asarray((ok & capped_u & ~full_u).any(axis=1), dtype=bool)
+        for r, i in enumerate(rows):
+            out.append(_why_unplaced(instance, costs, int(i), bool(any_compat[r]), int(n_ok[r]),
+                                     int(n_free[r]), bool(some_capped[r]), free_u, limit,
+                                     w.unplaced))
+    return out
+
+
+def _why_unplaced(instance: Instance, costs: CostTable, i: int, any_compat: bool, n_ok: int,
+                  n_free: int, some_capped: bool, free_u: np.ndarray, limit: int | None,
+                  w_unplaced: float) -> str:
+    p = instance.patients[i]
+    head = f"referral {p.patient_id} left unplaced"
+    if not any_compat:
+        return f"{head}: no compatible unit at all"
+    if n_ok == 0:
+        return f"{head}: every compatible unit is unreachable from home"
+    if n_free == 0:
+        which = "the only compatible unit is" if n_ok == 1 else \
+            f"all {n_ok} compatible units are"
+        if some_capped:
+            has = "has" if n_ok == 1 else "have"
+            return (f"{head}: {which} full or {has} already taken "
+                    f"max_admissions_per_unit = {limit} new patients")
+        return f"{head}: {which} full"
+    opts = np.arange(costs.start[i], costs.start[i + 1])
+    opts = opts[(costs.kind[opts] == ADMIT) & free_u[costs.unit[opts]]]
+    unplaced_cost = w_unplaced * p.priority
+    if opts.size:
+        best = opts[np.argmin(costs.cost[opts])]
+        if costs.cost[best] >= unplaced_cost:
+            u = instance.units[int(costs.unit[best])]
+            return (f"{head}: cheaper to leave unplaced ({unplaced_cost:g}) than the "
+                    f"cheapest free compatible bed (unit {u.unit_id}, "
+                    f"{costs.km[best]:.1f} km, cost {costs.cost[best]:.1f})")
+    return f"{head}: a compatible bed was free but the solver stopped before placing them"

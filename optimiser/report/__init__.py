@@ -1,0 +1,1 @@
+"""Presentation: the HTML report, charts and maps."""

@@ -26,11 +26,15 @@ COMMANDS: dict[str, str] = {
     "scenario": "bedplan.cli.scenario:scenario",
     "bed-values": "bedplan.cli.bed_values:bed_values",
     "sweep": "bedplan.cli.sweep:sweep",
+    "plan": "bedplan.cli.plan:plan",
+    "simulate": "bedplan.cli.simulate:simulate",
     "report": "bedplan.cli.report:report",
     "distance": "bedplan.cli.distance:distance",
+    "geography": "bedplan.cli.geography:geography",
     "generate": "bedplan.cli.generate:generate",
     "serve": "bedplan.cli.serve:serve",
     "user": "bedplan.cli.user:user",
+    "audit": "bedplan.cli.audit:audit",
 }
 
 

@@ -64,7 +64,8 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
     """
     from models.io import read_instance
     from models.sweepgrid import read_grid
-    from optimiser.planning.sweep import run_sweep, write_sweep
+    from optimiser.planning.sweep import run_sweep
+    from optimiser.report.sweep import write_sweep
 
     inst = read_instance(instance)
     grid = read_grid(grid_path, inst, seeds=seeds)

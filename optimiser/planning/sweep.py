@@ -18,7 +18,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -390,29 +389,3 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
         moves=("moves", "mean"), median_km=("median_km", "mean"),
         total_km=("total_km", "mean"))
     return out.reset_index()
-
-
-# --------------------------------------------------------------------------- outputs
-
-SWEEP_PARQUET, SWEEP_CSV, SWEEP_PNG = "sweep.parquet", "sweep.csv", "sweep.png"
-
-
-def write_sweep(out_dir: str | Path, df: pd.DataFrame, *, title: str = "") -> list[Path]:
-    """Write ``sweep.parquet``, ``sweep.csv`` and the summary plot ``sweep.png`` atomically."""
-    import io
-
-    from models.atomic import atomic_write
-    from optimiser.report.charts import sweep_summary_png
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False, engine="pyarrow")
-    csv_text = df.to_csv(index=False, float_format="%.6g", lineterminator="\n")
-    png = sweep_summary_png(summarise(df), title=title)
-    files: dict[str, str | bytes] = {SWEEP_PARQUET: buf.getvalue(), SWEEP_CSV: csv_text,
-                                     SWEEP_PNG: png}
-    for name, data in files.items():
-        atomic_write(out / name, data)
-    return [out / name for name in files]
-

@@ -222,75 +222,31 @@ def occupancy(instance: Instance, rows: Sequence[Outcome]) -> dict[str, int]:
     return occ
 
 
-def _moves(instance: Instance, rows: Sequence[Outcome]) -> list[Outcome]:
+def moved(rows: Sequence[Outcome]) -> list[Outcome]:
+    """The rows whose patient changes unit."""
     return [r for r in rows if r.before_unit is not None and r.after_unit is not None
             and r.before_unit != r.after_unit]
 
 
-def _backdrop() -> list[tuple[float, float]]:
-    """Postcode district centroids: the shape of the country without map tiles."""
-    try:
-        from models.postcodes import districts
-
-        t = districts()
-        return list(zip(t["lat"].astype(float), t["lon"].astype(float), strict=True))
-    except Exception:  # the backdrop is decoration only
-        log.debug("no postcode backdrop", exc_info=True)
-        return []
-
-
 def charts(instance: Instance, rows: Sequence[Outcome], k: Kpis) -> dict[str, bytes]:
     """``name.png → bytes``: distance before/after, out of area by collaborative, map."""
-    from optimiser.report.charts import distance_png, map_png, out_of_area_png
+    from optimiser.report.charts import distance_png, out_of_area_png
+    from optimiser.report.maps import backdrop, map_png
 
     before_label, after_label = ("baseline", "scenario") if k.baseline else ("tonight",
                                                                              "after the plan")
     occ = occupancy(instance, rows)
     pos = {u.unit_id: (u.lat, u.lon) for u in instance.units}
     units = [(u.lat, u.lon, occ[u.unit_id], u.open_beds) for u in instance.units]
-    moves = [(*pos[r.before_unit], *pos[r.after_unit]) for r in _moves(instance, rows)
+    moves = [(*pos[r.before_unit], *pos[r.after_unit]) for r in moved(rows)
              if r.before_unit in pos and r.after_unit in pos]
     return {
         "distance.png": distance_png([r.before_km for r in rows if r.before_km is not None],
                                      [r.after_km for r in rows if r.after_km is not None],
                                      before_label, after_label),
         "out_of_area.png": out_of_area_png(k.by_network, before_label, after_label),
-        "map.png": map_png(units, moves, _backdrop()),
+        "map.png": map_png(units, moves, backdrop()),
     }
-
-
-def folium_map_html(instance: Instance, rows: Sequence[Outcome]) -> str | None:
-    """The interactive map as a standalone HTML document (None when folium is missing)."""
-    try:
-        import folium
-    except ImportError:
-        return None
-    from optimiser.report.charts import AFTER_COLOUR, occupancy_colour
-
-    if not instance.units:
-        return None
-    occ = occupancy(instance, rows)
-    lat = float(np.mean([u.lat for u in instance.units]))
-    lon = float(np.mean([u.lon for u in instance.units]))
-    fmap = folium.Map(location=[lat, lon], zoom_start=6, tiles="OpenStreetMap",
-                      control_scale=True)
-    pos = {u.unit_id: (u.lat, u.lon) for u in instance.units}
-    for r in _moves(instance, rows):
-        if r.before_unit in pos and r.after_unit in pos:
-            folium.PolyLine([pos[r.before_unit], pos[r.after_unit]], color=AFTER_COLOUR,
-                            weight=2, opacity=0.8,
-                            tooltip=html.escape(f"{r.patient_id}: {r.before_unit} → "
-                                                f"{r.after_unit}")).add_to(fmap)
-    for u in instance.units:
-        colour = occupancy_colour(occ[u.unit_id], u.open_beds)
-        label = f"{u.unit_id} {u.name}".strip()
-        folium.CircleMarker(
-            [u.lat, u.lon], radius=6, color="white", weight=1, fill=True, fill_color=colour,
-            fill_opacity=0.95,
-            tooltip=html.escape(f"{label}: {occ[u.unit_id]} of {u.open_beds} open beds "
-                                f"({u.network_id})")).add_to(fmap)
-    rendered: str = fmap.get_root().render()
-    return rendered
 
 
 # --------------------------------------------------------------------------- HTML
@@ -440,7 +396,7 @@ def render_html(instance: Instance, result: Result, rows: Sequence[Outcome], k: 
     net_table = (f"<table><tr><th>home collaborative</th><th>{before}</th><th>{after}</th>"
                  f"<th>change</th></tr>{net_rows}</table>" if net_rows
                  else '<p class="note">No out-of-area placements.</p>')
-    moves = _moves(instance, rows)
+    moves = moved(rows)
     move_rows = "".join(
         f"<tr><td>{esc(r.patient_id)}</td><td>{esc(r.before_unit or '')}</td>"
         f"<td>{esc(r.after_unit or '')}</td><td>{_n(r.before_km, 1)}</td>"
@@ -518,8 +474,10 @@ def write_report(out_dir: str | Path, instance: Instance, result: Result, *,
     rows = outcomes(instance, result, baseline=baseline, distances=distances)
     k = kpis(instance, result, rows, baseline=baseline is not None)
     pngs = charts(instance, rows, k)
-    page = render_html(instance, result, rows, k, pngs, folium_map_html(instance, rows),
-                       title=title)
+    from optimiser.report.maps import folium_map_html
+
+    interactive = folium_map_html(instance, occupancy(instance, rows), moved(rows))
+    page = render_html(instance, result, rows, k, pngs, interactive, title=title)
     out = Path(out_dir)
     for name, data in pngs.items():
         atomic_write(out / CHARTS_DIR / name, data)

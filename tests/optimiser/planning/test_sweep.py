@@ -21,8 +21,8 @@ from optimiser.planning.sweep import (
     sample_referrals,
     sweep_base,
     tasks_of,
-    write_sweep,
 )
+from optimiser.report.sweep import write_sweep
 
 
 def _unit(uid: str, network: str, lat: float, beds: int = 1) -> Unit:

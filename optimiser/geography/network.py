@@ -24,6 +24,7 @@ import math
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -343,8 +344,83 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
     # fancy indexing: a fresh array for the caller (float32 for very large instances)
     km: np.ndarray = compact.astype(matrix_dtype(n, m), copy=False)[inverse.ravel()]
     if instance.geography is not None:
-        _check_current_units(instance, km)
+        _check_current_units(instance, lambda rows, cols: km[rows, cols])
     return km
+
+
+#: Dijkstra sources per batch in :func:`road_pairs`: only the columns needed are kept, so a
+#: large custom network never holds a (sources, all places) table at once.
+_PAIR_BATCH = 256
+
+
+@dataclass(frozen=True, eq=False)
+class RoadPairs:
+    """Road km for chosen (patient, unit) pairs, without a patients x units matrix.
+
+    Built by :func:`road_pairs`: every home and unit is snapped once and the shortest paths
+    between their distinct places are computed once, so a call costs O(len(rows)).
+    """
+
+    home_access: np.ndarray  # per patient: access km (float64)
+    home_slot: np.ndarray  # per patient: index into the place table
+    unit_access: np.ndarray  # per unit: access km (float64)
+    unit_slot: np.ndarray  # per unit: index into the place table
+    path: np.ndarray  # km between distinct places: (home places, unit places)
+    dtype: type[np.floating]  # road_matrix's dtype for this instance
+
+    def km(self, rows: npt.ArrayLike, cols: npt.ArrayLike) -> np.ndarray:
+        """km from the homes of patients ``rows`` to units ``cols`` (pairwise; inf when
+        unreachable), equal to ``road_matrix(instance)[rows, cols]`` bit for bit."""
+        r, c = np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)
+        if r.shape != c.shape:
+            raise ValueError(f"rows and cols differ in shape: {r.shape} and {c.shape}")
+        # the same float64 sum as road_km, in the same order, then road_matrix's dtype
+        total = (self.home_access[r] + self.path[self.home_slot[r], self.unit_slot[c]]
+                 + self.unit_access[c])
+        return total.astype(self.dtype, copy=False)
+
+    __call__ = km
+
+
+def road_pairs(instance: Instance) -> RoadPairs:
+    """Road km for any (patient, unit) pairs of ``instance``: ``road_pairs(i).km(rows, cols)``.
+
+    For callers that need only some pairs (the allowed ones): memory and time grow with the
+    distinct places and the pairs asked for, never with patients x units. Same snapping,
+    same Dijkstra direction (from the side with fewer distinct places, as :func:`road_km`),
+    same coordinate checks and InputErrors as :func:`road_matrix`, so the values are equal.
+    """
+    n, m = len(instance.patients), len(instance.units)
+    network = network_for(instance)
+    dtype = matrix_dtype(n, m)
+    if n == 0 or m == 0:
+        return RoadPairs(np.zeros(n), np.zeros(n, np.intp), np.zeros(m), np.zeros(m, np.intp),
+                         np.zeros((1, 1)), dtype)
+    homes = np.array([(p.home_lat, p.home_lon) for p in instance.patients], dtype=float)
+    sites = np.array([(u.lat, u.lon) for u in instance.units], dtype=float)
+    _check_coordinates(instance, homes, sites)
+    uniq, inverse = np.unique(homes, axis=0, return_inverse=True)
+    fa, fk = snap(network, uniq[:, 0], uniq[:, 1])
+    ta, tk = snap(network, sites[:, 0], sites[:, 1])
+    fu, finv = np.unique(fa, return_inverse=True)
+    tu, tinv = np.unique(ta, return_inverse=True)
+    # from the side with fewer distinct places, as road_km does (same sums, same bits)
+    path = _paths(network, tu, fu).T if len(tu) <= len(fu) else _paths(network, fu, tu)
+    inverse = inverse.ravel()
+    pairs = RoadPairs(fk[inverse], finv.ravel()[inverse], tk, tinv.ravel(), path, dtype)
+    if instance.geography is not None:
+        _check_current_units(instance, pairs.km)
+    return pairs
+
+
+def _paths(network: RoadNetwork, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Shortest-path km (sources, targets), Dijkstra from the sources in batches."""
+    out = np.empty((len(sources), len(targets)))
+    for start in range(0, len(sources), _PAIR_BATCH):
+        chunk = sources[start:start + _PAIR_BATCH]
+        out[start:start + len(chunk)] = dijkstra(network.matrix, directed=False,
+                                                 indices=chunk)[:, targets]
+    return out
 
 
 def _check_coordinates(instance: Instance, homes: np.ndarray, sites: np.ndarray) -> None:
@@ -386,15 +462,21 @@ def check_reachable_stays(instance: Instance) -> None:
         raise InputError(problems)
 
 
-def _check_current_units(instance: Instance, km: np.ndarray) -> None:
+def _check_current_units(instance: Instance,
+                         pair_km: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    """InputError naming every inpatient whose current unit is unreachable from home."""
     index = instance.unit_index()
+    stays = [(k, index[p.current_unit_id or ""]) for k, p in enumerate(instance.patients)
+             if p.status == "inpatient" and (p.current_unit_id or "") in index]
+    rows = np.array([k for k, _ in stays], dtype=np.intp)
+    cols = np.array([u for _, u in stays], dtype=np.intp)
+    cut = rows[~np.isfinite(pair_km(rows, cols))] if stays else rows
     found = []
-    for k, p in enumerate(instance.patients):
-        u = index.get(p.current_unit_id or "")
-        if p.status == "inpatient" and u is not None and not np.isfinite(km[k, u]):
-            found.append((p.patient_id, "current_unit_id",
-                          f"unit {p.current_unit_id!r} is unreachable from home over "
-                          f"{LINKS_FILE}"))
+    for k in cut:
+        p = instance.patients[k]
+        found.append((p.patient_id, "current_unit_id",
+                      f"unit {p.current_unit_id!r} is unreachable from home over "
+                      f"{LINKS_FILE}"))
     problems = record_problems(instance.source, "patients.csv", found)
     if problems:
         raise InputError(problems)

@@ -1,8 +1,11 @@
 """Derive the built-in England road-proxy network shipped in ``optimiser/geography/data/``.
 
-Rerun after changing the district table, the barriers or the crossings::
+Rerun after changing the district table, the trunk roads (``scripts/data/roads/``), the
+barriers or the crossings::
 
     python scripts/build_network.py && python scripts/calibrate_roads.py
+
+(``python scripts/build_network.py DIR`` writes the tables to DIR instead, to compare.)
 
 Steps (documented in ``docs/geography.md``):
 
@@ -21,7 +24,7 @@ Steps (documented in ``docs/geography.md``):
    end; junctions on the A590 are added as places (``WAYPOINTS``), joined along the road
    only (``ROADS``: a straight link between two junctions that are not next to each other
    on the road would be a second road that does not exist).
-5. Trunk roads: each point of the motorways and primary A-roads of ``scripts/trunk_roads.py``
+5. Trunk roads: each point of the motorways and primary A-roads of ``scripts/data/roads/``
    stands at the nearest mainland place within ``SNAP_KM`` (an A590 point at its junction of
    ``WAYPOINTS``), else at a waypoint of its own, added to the places before the
    triangulation (``MOTORWAY_BENDS``, with no way on or off, are left out of it). Consecutive
@@ -59,7 +62,9 @@ from optimiser.geography.barriers import barrier_segments, crosses_any, to_grid 
 from optimiser.geography.geodesic import geodesic_km  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from trunk_roads import POINTS, ROUTES  # noqa: E402
+import trunk_roads  # noqa: E402
+
+POINTS, ROUTES = trunk_roads.load()  # scripts/data/roads/trunk_points.csv, trunk_routes.csv
 
 DATA = ROOT / "optimiser" / "geography" / "data"
 DISTRICTS = ROOT / "models" / "data" / "postcode_districts.csv"
@@ -301,7 +306,7 @@ def _mainland(places: pd.DataFrame) -> np.ndarray:
 
 
 def trunk_places(places: pd.DataFrame) -> dict[str, str]:
-    """The place each trunk point of ``trunk_roads.POINTS`` stands at: the nearest mainland
+    """The place each trunk point (``POINTS``) stands at: the nearest mainland
     place when one is within SNAP_KM, else a waypoint of its own (``~`` + its label), so that
     roads through open country keep their line instead of zig-zagging between the centroids
     of large rural districts."""
@@ -444,7 +449,9 @@ def gabriel_violations(x: np.ndarray, y: np.ndarray, edges: np.ndarray,
     return bad
 
 
-def main() -> None:
+def main(out: Path = DATA) -> None:
+    """Build the network from its sources and write it to ``out`` (default: the shipped
+    data; the link-length constants are always read from the shipped calibration.json)."""
     places, at = load_places()
     pid = places["place_id"].to_numpy()
     lat, lon = places["lat"].to_numpy(), places["lon"].to_numpy()
@@ -514,15 +521,16 @@ def main() -> None:
         DATA / "calibration.json").exists() else {"detour": 1.25, "per_link_km": 0.0}
     links["km"] = apply_calibration(links, calib).round(4)
 
-    for path in DATA.glob("*.*"):
+    out.mkdir(parents=True, exist_ok=True)
+    for path in out.glob("*.*"):
         path.chmod(0o644)  # shipped data: readable by everyone (mkstemp creates 0600)
-    with atomic_open(DATA / "places.csv.gz", "wb") as fh:
+    with atomic_open(out / "places.csv.gz", "wb") as fh:
         places.to_csv(fh, index=False, compression={"method": "gzip", "mtime": 0})
-    with atomic_open(DATA / "links.csv.gz", "wb") as fh:
+    with atomic_open(out / "links.csv.gz", "wb") as fh:
         links.to_csv(fh, index=False, compression={"method": "gzip", "mtime": 0})
-    with atomic_open(DATA / "barriers.csv", "w", newline="") as fh:
+    with atomic_open(out / "barriers.csv", "w", newline="") as fh:
         barrier_table.to_csv(fh, index=False)
-    with atomic_open(DATA / "crossings.csv", "w", newline="") as fh:
+    with atomic_open(out / "crossings.csv", "w", newline="") as fh:
         crossings.to_csv(fh, index=False)
     n_cross = int(links["kind"].isin(["crossing", "ferry"]).sum())
     n_trunk = int(links["kind"].isin(["motorway", "trunk"]).sum())
@@ -542,9 +550,10 @@ def apply_calibration(links: pd.DataFrame, calib: Mapping[str, float]) -> pd.Ser
 
 
 def is_motorway(road: str) -> bool:
-    """Whether a road of ``trunk_roads.ROUTES`` is a motorway: every road its name lists is
-    one (``"M6"``, ``"A1(M)"``, ``"M4 J1-J4"``); a route named after a motorway and an A-road
-    (``"A2/M2"``, ``"M67 / A628 / A616"``) is charged as an A-road, the slower of the two."""
+    """Whether a road of ``ROUTES`` (``trunk_routes.csv``) is a motorway: every road its name
+    lists is one (``"M6"``, ``"A1(M)"``, ``"M4 J1-J4"``); a route named after a motorway and an
+    A-road (``"A2/M2"``, ``"M67 / A628 / A616"``) is charged as an A-road, the slower of the
+    two."""
     parts = [p.strip() for p in road.split("/") if p.strip()]
     return bool(parts) and all(re.match(r"M\d", p) or "(M)" in p.split()[0] for p in parts)
 
@@ -583,4 +592,4 @@ def road_km(geo_km: np.ndarray, calib: Mapping[str, float]) -> np.ndarray:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DATA)

@@ -34,7 +34,7 @@ _FULL = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 
 def _rows(name: str) -> list[dict[str, str]]:
     path = resources.files("models") / "data" / name
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 

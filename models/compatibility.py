@@ -40,10 +40,31 @@ def _level_words(service: str, level: str) -> str:
     return level
 
 
+def specialism_words(tags: Iterable[str]) -> str:
+    """``learning-disability and autism`` — the plain names of tags, sorted, joined."""
+    names = [SPECIALISM_NAMES.get(t, t) for t in sorted(tags)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def ward_function_words(unit: Unit) -> str:
+    """How a bed manager names the ward's function: its ``function`` when given, else what
+    the 1.2 columns say ("learning-disability ward", "transfers-only ward", "")."""
+    if unit.function:
+        return unit.function
+    if unit.specialist_only and unit.specialisms:
+        return f"{specialism_words(unit.specialisms)} ward"
+    if not unit.accepts_referrals:
+        return "transfers-only ward"
+    return ""
+
+
 def incompatibility_reasons(patient: Patient, unit: Unit) -> list[str]:
     """Every reason ``unit`` cannot take ``patient`` (empty when compatible).
 
     Capacity and reachability are not compatibility: they are judged by the caller.
+    Contract 1.2 adds two ward rules: a ``specialist_only`` ward takes only patients who need
+    at least one of its specialisms, and a ward that does not ``accepts_referrals`` takes
+    patients by transfer only.
     """
     reasons: list[str] = []
     if unit.service != patient.service:
@@ -62,6 +83,16 @@ def incompatibility_reasons(patient: Patient, unit: Unit) -> list[str]:
         reasons.append(f"ages {unit.min_age}-{unit.max_age}, patient is {patient.age}")
     for tag in sorted(patient.needs - unit.specialisms):
         reasons.append(f"no {SPECIALISM_NAMES.get(tag, tag)} pathway")
+    if unit.specialist_only and not (patient.needs & unit.specialisms):
+        if unit.specialisms:
+            words = specialism_words(unit.specialisms)
+            either = " or ".join(SPECIALISM_NAMES.get(t, t) for t in sorted(unit.specialisms))
+            reasons.append(f"{words} ward; the patient has no {either} need")
+        else:
+            reasons.append("specialist-only ward with no specialism listed: takes nobody")
+    if patient.is_referral and not unit.accepts_referrals:
+        what = unit.function or "transfers-only ward"
+        reasons.append(f"{what}: takes transfers, not referrals")
     if unit.unit_id in patient.excluded_units:
         reasons.append("excluded for this patient")
     return reasons
@@ -75,16 +106,19 @@ def is_compatible(patient: Patient, unit: Unit) -> bool:
         and unit.sex in ("mixed", patient.sex)
         and unit.min_age <= patient.age <= unit.max_age
         and patient.needs <= unit.specialisms
+        and (not unit.specialist_only or bool(patient.needs & unit.specialisms))
+        and (unit.accepts_referrals or not patient.is_referral)
         and unit.unit_id not in patient.excluded_units
     )
 
 
-#: What compatibility depends on, besides excluded_units: service, level, sex, age, needs.
-Profile = tuple[str, str, str, int, frozenset[str]]
+#: What compatibility depends on, besides excluded_units: service, level, sex, age, needs and
+#: whether the patient is a referral (transfers-only wards).
+Profile = tuple[str, str, str, int, frozenset[str], bool]
 
 
 def _profile(p: Patient) -> Profile:
-    return (p.service, p.level, p.sex, p.age, p.needs)
+    return (p.service, p.level, p.sex, p.age, p.needs, p.is_referral)
 
 
 def compatibility_matrix(patients: Sequence[Patient], units: Sequence[Unit],

@@ -2,7 +2,7 @@
 
 Everything here is a frozen dataclass so that an :class:`Instance` can be shared between
 solves, cached and compared without defensive copies. Defaults are the contract's
-(``shared/spec/instance-format.md``, version 1.1).
+(``docs/instance-format.md``, contract version 1.2).
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ class Unit:
     beds_closed: int = 0
     cost_per_day: float = 0.0
     postcode: str = ""
+    specialist_only: bool = False
+    accepts_referrals: bool = True
+    function: str = ""
     extra: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -95,6 +98,9 @@ class Patient:
     excluded_units: frozenset[str] = EMPTY
     admitted_on: date | None = None
     home_postcode: str = ""
+    legal_status: str = ""
+    expected_discharge: date | None = None
+    arrives_on: date | None = None
     extra: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     @property

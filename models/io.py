@@ -216,9 +216,25 @@ def _extra_names(rows: Iterable[Unit | Patient | Any], contract: Sequence[str]) 
     return list(names)
 
 
+#: Columns added by contract 1.2 and the project's own ward ``function``: written only when
+#: some row differs from the default, so an instance that never used them is rewritten
+#: byte for byte as before.
+OPTIONAL_DEFAULTS: dict[str, object] = {
+    "specialist_only": False, "accepts_referrals": True, "function": "", "legal_status": "",
+    "expected_discharge": None, "arrives_on": None,
+}
+
+
+def _used(rows: Sequence[Any], contract: Sequence[str]) -> list[str]:
+    """The contract columns to write: every one, except optional columns nobody uses."""
+    return [c for c in contract if c not in OPTIONAL_DEFAULTS
+            or any(getattr(r, c) != OPTIONAL_DEFAULTS[c] for r in rows)]
+
+
 def _records(rows: Sequence[Any], contract: Sequence[str]
              ) -> tuple[list[str], list[list[object]]]:
     """Header and raw values (contract columns, then extra columns) of dataclass rows."""
+    contract = _used(rows, contract)
     extras = _extra_names(rows, contract)
     header = [*contract, *extras]
     attrs = ["a" if c == "from" else "b" if c == "to" else c for c in contract]

@@ -30,10 +30,12 @@ from models.readers import Table
 
 UNIT_COLUMNS = ("unit_id", "name", "provider", "provider_type", "network_id", "service",
                 "level", "sex", "age_min", "age_max", "specialisms", "beds", "beds_closed",
-                "cost_per_day", "lat", "lon", "postcode")
+                "cost_per_day", "lat", "lon", "postcode", "specialist_only",
+                "accepts_referrals", "function")
 PATIENT_COLUMNS = ("patient_id", "status", "service", "level", "sex", "age", "needs",
                    "home_lat", "home_lon", "home_network_id", "current_unit_id", "movable",
-                   "priority", "excluded_units", "admitted_on", "home_postcode")
+                   "priority", "excluded_units", "admitted_on", "home_postcode", "legal_status",
+                   "expected_discharge", "arrives_on")
 NETWORK_COLUMNS = ("network_id", "name", "lead_provider")
 PLACE_COLUMNS = ("place_id", "lat", "lon")
 LINK_COLUMNS = ("from", "to", "km")
@@ -374,12 +376,15 @@ def check_units(table: Table, problems: list[Problem],
         if b is not None and c is not None and c > b:
             ck.report(k, "beds_closed", f"{c} closed beds but only {b} beds")
     costs = ck.cap("cost_per_day", ck.number("cost_per_day", low=0), MAX_COST_PER_DAY)
+    specialist = ck.boolean("specialist_only")
+    referrals = ck.boolean("accepts_referrals")
     lats, lons = ck.coordinates("lat", "lon", "postcode", world=world)
     if len(problems) > before:
         return []
     names, providers = ck.text("name"), ck.text("provider")
     specialisms = ck.tags("specialisms", lower=True)
     codes = ck.text("postcode")
+    functions = ck.text("function")
     extras = ck.extras(UNIT_COLUMNS)
     units: list[Unit] = []
     for k in range(len(table)):
@@ -389,7 +394,10 @@ def check_units(table: Table, problems: list[Problem],
             name=names[k], provider=providers[k], provider_type=kinds[k] or "",
             sex=sexes[k] or "mixed", age_min=age_min[k], age_max=age_max[k],
             specialisms=specialisms[k], beds_closed=closed[k] or 0,
-            cost_per_day=costs[k] or 0.0, postcode=codes[k], extra=extras[k]))
+            cost_per_day=costs[k] or 0.0, postcode=codes[k],
+            specialist_only=bool(specialist[k]),
+            accepts_referrals=True if referrals[k] is None else bool(referrals[k]),
+            function=functions[k], extra=extras[k]))
     return units
 
 
@@ -435,11 +443,21 @@ def check_patients(table: Table, problems: list[Problem], unit_ids: Collection[s
             for uid in sorted(u for u in ex if u not in unit_ids):
                 ck.report(k, "excluded_units", f"unknown unit {uid!r}")
     admitted = ck.date("admitted_on")
+    leaving = ck.date("expected_discharge")
+    arriving = ck.date("arrives_on")
+    for k, (status, out, due) in enumerate(zip(statuses, leaving, arriving, strict=True)):
+        if status == "referral" and out is not None:
+            ck.report(k, "expected_discharge", "a referral has an expected_discharge: it is for "
+                      "inpatients only (a referral's first possible night is arrives_on)")
+        elif status == "inpatient" and due is not None:
+            ck.report(k, "arrives_on", "an inpatient has an arrives_on date: it is for referrals "
+                      "only (an inpatient's leaving date is expected_discharge)")
     lats, lons = ck.coordinates("home_lat", "home_lon", "home_postcode", world=world)
     if len(problems) > before:
         return []
     needs = ck.tags("needs", lower=True)
     codes = ck.text("home_postcode")
+    legal = ck.text("legal_status")
     extras = ck.extras(PATIENT_COLUMNS)
     return [
         Patient(patient_id=ids[k], status=_v(statuses[k]), service=_v(services[k]),
@@ -448,7 +466,8 @@ def check_patients(table: Table, problems: list[Problem], unit_ids: Collection[s
                 current_unit_id=current[k] or None,
                 movable=True if movable[k] is None else bool(movable[k]),
                 priority=priority[k] or 1, excluded_units=excluded[k],
-                admitted_on=admitted[k], home_postcode=codes[k], extra=extras[k])
+                admitted_on=admitted[k], home_postcode=codes[k], legal_status=legal[k],
+                expected_discharge=leaving[k], arrives_on=arriving[k], extra=extras[k])
         for k in range(len(table))
     ]
 

@@ -168,12 +168,16 @@ def unit_row(uid: str, *, network: str = "N1", service: str = "adult_secure",
              level: str = "medium", sex: str = "mixed", beds: int | str = 2,
              closed: int | str = "", lat: float = 51.51, lon: float = -0.13,
              specialisms: str = "", age_min: str = "", age_max: str = "",
-             cost: str = "") -> dict[str, str]:
+             cost: str = "", specialist_only: str | None = None,
+             accepts_referrals: str | None = None) -> dict[str, str]:
+    """A units.csv row; the 1.2 columns only when given (a 1.1 file otherwise)."""
+    extra = {k: v for k, v in (("specialist_only", specialist_only),
+                               ("accepts_referrals", accepts_referrals)) if v is not None}
     return {"unit_id": uid, "name": f"Ward {uid}", "provider": "Trust", "provider_type": "nhs",
             "network_id": network, "service": service, "level": level, "sex": sex,
             "age_min": age_min, "age_max": age_max, "specialisms": specialisms,
             "beds": str(beds), "beds_closed": str(closed), "cost_per_day": cost,
-            "lat": repr(lat), "lon": repr(lon)}
+            "lat": repr(lat), "lon": repr(lon), **extra}
 
 
 def patient_row(pid: str, *, status: str = "referral", service: str = "adult_secure",
@@ -229,6 +233,7 @@ def random_spec(seed: int, *, max_patients: int = 6, max_units: int = 4,
     rng = random.Random(seed)
     for _ in range(50):
         spec = (_random_hard_once if hard else _random_spec_once)(rng, max_patients, max_units)
+        _ward_rules(spec, random.Random(10_007 * seed + 1))
         if builtin_road:  # road over the built-in England network: no geography/
             spec.geography = None
             spec.policy = {k: v for k, v in (spec.policy or {}).items() if k != "distance"}
@@ -237,6 +242,18 @@ def random_spec(seed: int, *, max_patients: int = 6, max_units: int = 4,
         if oracle.invalid_reason(spec.oracle_instance()) is None:
             return spec
     raise RuntimeError("could not generate a valid instance")  # pragma: no cover
+
+
+def _ward_rules(spec: Spec, rng: random.Random) -> None:
+    """Half the instances use the 1.2 columns (specialist_only, accepts_referrals), drawn
+    from their own stream so the 1.1 part of every seed's instance stays as it was."""
+    if rng.random() < 0.5:
+        return
+    for row in spec.units:
+        row["specialist_only"] = _spell_bool(rng, rng.random() < 0.35) \
+            if rng.random() < 0.8 else ""
+        row["accepts_referrals"] = _spell_bool(rng, rng.random() < 0.7) \
+            if rng.random() < 0.8 else ""
 
 
 def _random_spec_once(rng: random.Random, max_patients: int, max_units: int) -> Spec:

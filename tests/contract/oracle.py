@@ -85,6 +85,8 @@ class OUnit:
     cost: float
     lat: float
     lon: float
+    specialist_only: bool = False  # contract 1.2
+    accepts_referrals: bool = True  # contract 1.2
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,9 @@ def read_units(rows: Rows) -> tuple[OUnit, ...]:
             specialisms=tags(r.get("specialisms", "")),
             open_beds=beds - parse_int(r.get("beds_closed", ""), 0),
             cost=parse_float(r.get("cost_per_day", ""), 0.0),
-            lat=float(r["lat"]), lon=float(r["lon"])))
+            lat=float(r["lat"]), lon=float(r["lon"]),
+            specialist_only=parse_bool(r.get("specialist_only", ""), False),
+            accepts_referrals=parse_bool(r.get("accepts_referrals", ""), True)))
     return tuple(out)
 
 
@@ -274,6 +278,8 @@ def compatible(inst: OInstance, p: OPatient, u: OUnit) -> bool:
     """The contract's compatibility, plus reachability (unreachable = incompatible)."""
     return (u.service == p.service and u.level == p.level and u.sex in ("mixed", p.sex)
             and u.age_min <= p.age <= u.age_max and p.needs <= u.specialisms
+            and (not u.specialist_only or bool(p.needs & u.specialisms))
+            and (u.accepts_referrals or p.status != "referral")
             and u.uid not in p.excluded and math.isfinite(inst.km[p.pid, u.uid]))
 
 

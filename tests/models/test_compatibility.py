@@ -116,12 +116,13 @@ def random_instance(seed: int, n_units: int, n_patients: int) -> tuple[list[Unit
             unit_id=f"U{j}", network_id="N", service=service, level=rng.choice(LEVELS[service]),
             beds=5, lat=52.0, lon=-1.0, sex=rng.choice(["male", "female", "mixed"]),
             age_min=ages[0], age_max=ages[1],
-            specialisms=frozenset(rng.sample(tags, rng.randint(0, 3)))))
+            specialisms=frozenset(rng.sample(tags, rng.randint(0, 3))),
+            specialist_only=rng.random() < 0.3, accepts_referrals=rng.random() < 0.7))
     patients = []
     for i in range(n_patients):
         service = rng.choice(list(LEVELS))
         patients.append(Patient(
-            patient_id=f"P{i}", status="referral", service=service,
+            patient_id=f"P{i}", status=rng.choice(["referral", "inpatient"]), service=service,
             level=rng.choice(LEVELS[service]), sex=rng.choice(["male", "female"]),
             age=rng.randint(10, 70), home_lat=52.0, home_lon=-1.0, home_network_id="N",
             needs=frozenset(rng.sample(tags, rng.randint(0, 2))),
@@ -165,3 +166,72 @@ def test_shared_profiles_give_the_same_matrix_chunk_by_chunk():
     chunks = [compatibility_matrix(patients[a:a + 3], units, shared) for a in (0, 3, 6)]
     assert np.array_equal(np.vstack(chunks), compatibility_matrix(patients, units))
     assert len(shared) == len({(p.sex, p.needs) for p in patients})
+
+
+# --------------------------------------------------------------------------- contract 1.2
+
+LD_WARD = dataclasses.replace(WARD, specialisms=frozenset({"ld"}), specialist_only=True)
+
+
+def test_a_specialist_ward_refuses_a_patient_without_its_need():
+    check(LD_WARD, PERSON,
+          ["learning-disability ward; the patient has no learning-disability need"])
+
+
+def test_a_specialist_ward_takes_a_patient_with_its_need():
+    check(LD_WARD, dataclasses.replace(PERSON, needs=frozenset({"ld"})), [])
+
+
+def test_one_shared_specialism_is_enough_for_a_ward_of_several():
+    both = dataclasses.replace(WARD, specialist_only=True)  # ld and asd
+    check(both, dataclasses.replace(PERSON, needs=frozenset({"asd"})), [])
+    check(both, PERSON, ["autism and learning-disability ward; the patient has no autism or "
+                         "learning-disability need"])
+
+
+def test_a_general_ward_with_a_pathway_takes_patients_without_the_need():
+    check(dataclasses.replace(LD_WARD, specialist_only=False), PERSON, [])
+
+
+def test_a_specialist_need_the_ward_lacks_is_still_refused():
+    check(LD_WARD, dataclasses.replace(PERSON, needs=frozenset({"ld", "deaf"})),
+          ["no deaf pathway"])
+
+
+def test_a_specialist_ward_without_specialisms_takes_nobody():
+    bare = dataclasses.replace(WARD, specialisms=frozenset(), specialist_only=True)
+    check(bare, dataclasses.replace(PERSON, needs=frozenset()),
+          ["specialist-only ward with no specialism listed: takes nobody"])
+
+
+REHAB = dataclasses.replace(WARD, accepts_referrals=False)
+
+
+def test_a_transfers_only_ward_refuses_a_referral():
+    check(REHAB, PERSON, ["transfers-only ward: takes transfers, not referrals"])
+    named = dataclasses.replace(REHAB, function="rehabilitation ward")
+    check(named, PERSON, ["rehabilitation ward: takes transfers, not referrals"])
+
+
+def test_a_transfers_only_ward_takes_an_inpatient_by_transfer():
+    inpatient = dataclasses.replace(PERSON, status="inpatient", current_unit_id="W9")
+    check(REHAB, inpatient, [])
+
+
+def test_the_matrix_tells_referrals_from_inpatients_of_the_same_profile():
+    inpatient = dataclasses.replace(PERSON, patient_id="P2", status="inpatient",
+                                    current_unit_id="W9")
+    shared: dict = {}
+    matrix = compatibility_matrix([PERSON, inpatient], [REHAB, WARD], shared)
+    assert matrix.tolist() == [[False, True], [True, True]]
+    assert len(shared) == 2
+
+
+def test_ward_function_words():
+    from models.compatibility import ward_function_words
+
+    assert ward_function_words(LD_WARD) == "learning-disability ward"
+    assert ward_function_words(REHAB) == "transfers-only ward"
+    assert ward_function_words(WARD) == ""
+    assert ward_function_words(dataclasses.replace(REHAB, function="step-down ward")) == \
+        "step-down ward"

@@ -309,3 +309,28 @@ def test_without_custom_geography_coordinates_must_be_in_the_british_isles(tmp_p
     with pytest.raises(InputError) as err:
         read_instance(_toy_world(tmp_path, with_geography=False))
     assert "units.csv:2: lat: 0 is outside the British Isles" in str(err.value)
+
+
+def test_contract_1_2_columns_round_trip_and_stay_out_when_unused(tmp_path):
+    import datetime as dt
+
+    inst = rich_instance()
+    units = (dataclasses.replace(inst.units[0], specialist_only=True, function="ld ward"),
+             dataclasses.replace(inst.units[1], accepts_referrals=False))
+    patients = tuple(
+        dataclasses.replace(p, legal_status="s37/41", expected_discharge=dt.date(2027, 3, 1))
+        if not p.is_referral else dataclasses.replace(p, arrives_on=dt.date(2026, 12, 9))
+        for p in inst.patients)
+    marked = dataclasses.replace(inst, units=units, patients=patients)
+    write_instance(marked, tmp_path / "new")
+    back = read_instance(tmp_path / "new")
+    assert same(back, marked)
+    assert back.units[0].specialist_only and not back.units[1].accepts_referrals
+    header = (tmp_path / "new" / "patients.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "legal_status,expected_discharge,arrives_on" in header
+
+    write_instance(inst, tmp_path / "old")  # nobody uses them: the 1.1 header, unchanged
+    for name in ("units.csv", "patients.csv"):
+        text = (tmp_path / "old" / name).read_text(encoding="utf-8")
+        assert "specialist_only" not in text and "expected_discharge" not in text
+    assert read_instance(tmp_path / "old").units[1].accepts_referrals is True

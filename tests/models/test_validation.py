@@ -208,6 +208,29 @@ CASES: list[tuple[str, list[Edit], list[str], list[Edit]]] = [
      ["patients.csv:2: home_postcode: unknown postcode 'hello'"],
      [("patients", 0, "home_lat", ""), ("patients", 0, "home_lon", ""),
       ("patients", 0, "home_postcode", "LS1")]),
+    # --- contract 1.2
+    ("specialist_only not a boolean", [("units", 0, "specialist_only", "perhaps")],
+     ["units.csv:2: specialist_only: 'perhaps' is not true or false (true, false, yes, no, 1 "
+      "or 0)"],
+     [("units", 0, "specialist_only", "Yes")]),
+    ("accepts_referrals not a boolean", [("units", 1, "accepts_referrals", "transfers")],
+     ["units.csv:3: accepts_referrals: 'transfers' is not true or false (true, false, yes, "
+      "no, 1 or 0)"],
+     [("units", 1, "accepts_referrals", "0")]),
+    ("expected_discharge on a referral", [("patients", 4, "expected_discharge", "2027-01-04")],
+     ["patients.csv:6: expected_discharge: a referral has an expected_discharge: it is for "
+      "inpatients only (a referral's first possible night is arrives_on)"],
+     [("patients", 0, "expected_discharge", "2027-01-04")]),
+    ("expected_discharge not a date", [("patients", 0, "expected_discharge", "next week")],
+     ["patients.csv:2: expected_discharge: 'next week' is not a date (YYYY-MM-DD)"],
+     [("patients", 0, "expected_discharge", "2027-01-04")]),
+    ("arrives_on on an inpatient", [("patients", 1, "arrives_on", "2026-12-10")],
+     ["patients.csv:3: arrives_on: an inpatient has an arrives_on date: it is for referrals "
+      "only (an inpatient's leaving date is expected_discharge)"],
+     [("patients", 5, "arrives_on", "2026-12-10")]),
+    ("arrives_on not a date", [("patients", 5, "arrives_on", "31/12/2026")],
+     ["patients.csv:7: arrives_on: '31/12/2026' is not a date (YYYY-MM-DD)"],
+     [("patients", 5, "arrives_on", "2026-12-31")]),
     # --- networks.csv
     ("network duplicate", [("networks", 1, "network_id", "N1")],
      ["networks.csv:3: network_id: duplicate network_id 'N1' (first on row 2)",

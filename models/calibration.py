@@ -18,9 +18,9 @@ from types import MappingProxyType
 # Bed stock
 # --------------------------------------------------------------------------------------------
 
-#: Source: "NHS England-commissioned adult secure beds ... 7,313 on 1 April 2016" (written
-#: parliamentary answer, 9 February 2018).
-ADULT_SECURE_BEDS = 7313
+#: Source: "NHS England-commissioned adult secure beds ... 7,239 on 1 April 2017" (written
+#: parliamentary answer, 9 February 2018; 7,313 a year earlier), the latest figure found.
+ADULT_SECURE_BEDS = 7239
 
 #: Source: "NHS England-commissioned CAMHS Tier 4 beds: ... 1,449 (April 2017)" (same answer).
 CAMHS_BEDS = 1449
@@ -34,7 +34,7 @@ EATING_DISORDER_BEDS = 360
 #: Ashworth "13 wards and beds for 210 patients". 210 + 357 + 210 = 777.
 HIGH_SECURE_BEDS = 777
 
-#: Assumption: the split of the other 6,536 secure beds between medium and low is "not found";
+#: Assumption: the split of the other 6,462 secure beds between medium and low is "not found";
 #: we split them equally (women's beds alone run 635 medium to 990 low, see below).
 MEDIUM_SECURE_BEDS = (ADULT_SECURE_BEDS - HIGH_SECURE_BEDS) // 2
 LOW_SECURE_BEDS = ADULT_SECURE_BEDS - HIGH_SECURE_BEDS - MEDIUM_SECURE_BEDS
@@ -229,17 +229,18 @@ CAMHS_AGE_PROBABILITIES: Mapping[int, float] = MappingProxyType(
 )
 
 # --------------------------------------------------------------------------------------------
-# Length of stay (for admitted_on, informational)
+# Length of stay, dates and future referrals
 # --------------------------------------------------------------------------------------------
 
-#: Mean length of stay in days by (service, level). Sources: high secure "about 5 years"
-#: (Rampton) to 5.5 (Broadmoor); medium "between 2 and 5 years"; low "1–2 years" (Forest
-#: Lodge) and "18–24 months" (Cygnet Bury); CAMHS general "about 4–6 weeks" (Pennine Care),
-#: CAMHS eating disorder "120–130 days"; adult ED "16 weeks" (Cotswold House). CAMHS PICU,
-#: low and medium: Assumption, 3 months, 1 year and 18 months.
+#: Mean length of stay in days by (service, level). Sources (england-facts.md): high secure
+#: "5–7" years (Rampton about 5, Broadmoor 5.5, Ashworth 6–7) → 6 years; medium "between 2
+#: and 5 years" and "about two years in secure care" → 3 years; low "1–2 years" (Forest Lodge)
+#: and "18–24 months" (Cygnet Bury) → 18 months; CAMHS general "about 4–6 weeks" (Pennine
+#: Care) → 35 days; adult ED "16 weeks" (Cotswold House; "about 4 months") → 112 days.
+#: CAMHS PICU, low and medium: Assumption, 3 months, 1 year and 18 months.
 MEAN_STAY_DAYS: Mapping[tuple[str, str], float] = MappingProxyType(
     {
-        ("adult_secure", "high"): 5 * 365.0,
+        ("adult_secure", "high"): 6 * 365.0,
         ("adult_secure", "medium"): 3 * 365.0,
         ("adult_secure", "low"): 1.5 * 365.0,
         ("camhs", "general"): 35.0,
@@ -249,32 +250,126 @@ MEAN_STAY_DAYS: Mapping[tuple[str, str], float] = MappingProxyType(
         ("eating_disorder", "general"): 112.0,
     }
 )
+#: Source: CAMHS eating-disorder admissions "averaged 120–130 days" → 125 days, for patients
+#: of a CAMHS ward who need its eating-disorder pathway.
+CAMHS_ED_MEAN_STAY_DAYS = 125.0
 
-#: Assumption: "tonight" for generated instances, fixed so that files are reproducible.
-REFERENCE_DATE = date(2026, 1, 15)
+
+def mean_stay_days(service: str, level: str, needs: frozenset[str] = frozenset()) -> float:
+    """Mean length of stay for a patient of (service, level) with these needs."""
+    if service == "camhs" and "ed" in needs:
+        return CAMHS_ED_MEAN_STAY_DAYS
+    return MEAN_STAY_DAYS.get((service, level), 365.0)
+
+
+#: Assumption: lengths of stay are exponential with the mean above. Then, for the people in
+#: hospital on a census night, the time since admission and the time still to stay are both
+#: exponential with that mean (length-biased sampling of an exponential), independently:
+#: ``admitted_on = start - Exp(mean)`` and ``expected_discharge = start + Exp(mean)``, each
+#: at least one day and at most 3 x the mean (truncation keeps a few very long tails out).
+STAY_CAP_MEANS = 3.0
+
+#: Assumption: the night the England instance starts from, and the nights of its plan
+#: (``[plan] start`` and ``nights`` in its policy.toml). Fixed so files are reproducible.
+PLAN_START = date(2026, 12, 7)
+PLAN_NIGHTS = 28
+#: Assumption: generated instances date admissions back from this night too.
+REFERENCE_DATE = PLAN_START
+
+#: Assumption: future referrals are drawn over the next 12 weeks (84 days).
+REFERRAL_HORIZON_DAYS = 84
+
+
+def referrals_per_day(occupied_beds: float, service: str, level: str) -> float:
+    """Inference (Little's law, a steady state): new admissions a day = occupied beds / mean
+    stay, so referrals of a (service, level, collaborative) arrive at that rate."""
+    return occupied_beds / MEAN_STAY_DAYS.get((service, level), 365.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Legal status (informational; restricted patients may not move without agreement)
+# --------------------------------------------------------------------------------------------
+
+#: Share of inpatients by legal status and (service, level). Assumption until the ward
+#: research's sources land (scripts/data/england/ward-functions.md): secure care holds
+#: mostly hospital orders with restrictions (s37/41) and prison transfers (s47/49, s48/49);
+#: CAMHS and eating-disorder wards mostly civil sections (s2, s3) and informal patients.
+LEGAL_STATUS_MIX: Mapping[tuple[str, str], Mapping[str, float]] = MappingProxyType(
+    {
+        ("adult_secure", "high"): {"s37/41": 0.45, "s47/49": 0.25, "s3": 0.25, "s37": 0.05},
+        ("adult_secure", "medium"): {"s37/41": 0.40, "s47/49": 0.15, "s48/49": 0.10,
+                                     "s3": 0.30, "s37": 0.05},
+        ("adult_secure", "low"): {"s37/41": 0.30, "s47/49": 0.10, "s3": 0.50, "s37": 0.10},
+        ("camhs", "general"): {"informal": 0.30, "s2": 0.30, "s3": 0.40},
+        ("camhs", "picu"): {"s2": 0.40, "s3": 0.60},
+        ("camhs", "low"): {"s3": 0.70, "s37": 0.20, "s37/41": 0.10},
+        ("camhs", "medium"): {"s3": 0.40, "s37/41": 0.30, "s47/49": 0.15, "s48/49": 0.15},
+        ("eating_disorder", "general"): {"informal": 0.60, "s3": 0.35, "s2": 0.05},
+    }
+)
+#: Restricted patients: the Ministry of Justice must agree to a transfer (Mental Health Act
+#: 1983, ss. 41 and 49).
+RESTRICTED_STATUSES = frozenset({"s37/41", "s47/49", "s48/49"})
+#: Assumption: share of restricted inpatients whose transfer has been agreed tonight; the
+#: others are not movable.
+RESTRICTED_TRANSFER_AGREED_SHARE = 0.25
+
+# --------------------------------------------------------------------------------------------
+# Ward function (contract 1.2)
+# --------------------------------------------------------------------------------------------
+
+#: Assumption: share of the inpatients of a specialist-only ward who do not need its
+#: specialism ("wrong ward": placed there for a bed, a delayed stay) — the rest need it.
+WRONG_WARD_SHARE = 0.03
+#: Assumption (generated wards): share of wards with a pathway that take only patients who
+#: need it, and share of other wards that take transfers only (rehabilitation, step-down).
+SPECIALIST_ONLY_SHARE = 0.6
+TRANSFERS_ONLY_SHARE: Mapping[str, float] = MappingProxyType(
+    {"adult_secure": 0.10, "camhs": 0.0, "eating_disorder": 0.0})
 
 # --------------------------------------------------------------------------------------------
 # Cost
 # --------------------------------------------------------------------------------------------
 
-#: GBP per occupied bed-day by (service, level).
-#: high: Source, "high secure costs about £300,000 a year" → 300000 / 365 = 822.
-#: medium: Source, "A year in medium secure care costs £165,000 on average" → 452.
-#: low: Assumption, 90% of medium (no figure was found) → 407.
-#: eating_disorder: Source, "more than £500 a day" (Hull, about 2012) → 500.
-#: camhs: Assumption, the eating-disorder figure (no CAMHS figure was found) → 500.
-COST_PER_DAY: Mapping[tuple[str, str], float] = MappingProxyType(
+#: GBP per occupied bed-day by (service, level, provider type): NHS block contract or
+#: independent sector. The same figures, each with its page, are the England instance's
+#: ``scripts/data/england/prices.csv`` (a test keeps the two equal).
+#: NHS high: Source, "high secure costs about £300,000 a year" → 300000 / 365 = 822 (all
+#:   high secure beds are NHS; an independent one would cost the same, Assumption).
+#: NHS medium: Source, "A year in medium secure care costs £165,000 on average" → 452.
+#: NHS low: Inference, 452 x the Department of Health's average low / medium secure place
+#:   cost (£96,816 / £111,497 a year) → 392.
+#: independent low: Inference, independent providers' £1.964bn a year from the NHS over the
+#:   9,111 of their 10,123 beds that hold NHS patients → 590 a bed-day (LaingBuisson, via
+#:   the Guardian); independent medium: Inference, 590 / 0.868 (the NHS low/medium ratio) → 680.
+#: NHS eating disorder: Source, "more than £500 a day" (Hull, about 2012) → 500;
+#:   independent: Source, specialist units "charging about £520+ a day" (Hertfordshire) → 520.
+#: NHS CAMHS: Assumption, the eating-disorder figure (no CAMHS figure was found) → 500;
+#:   independent CAMHS: Inference, the independent sector's 590 a bed-day above.
+COST_PER_DAY_BY_PROVIDER: Mapping[tuple[str, str, str], float] = MappingProxyType(
     {
-        ("adult_secure", "high"): 822.0,
-        ("adult_secure", "medium"): 452.0,
-        ("adult_secure", "low"): 407.0,
-        ("camhs", "general"): 500.0,
-        ("camhs", "picu"): 500.0,
-        ("camhs", "low"): 500.0,
-        ("camhs", "medium"): 500.0,
-        ("eating_disorder", "general"): 500.0,
+        ("adult_secure", "high", "nhs"): 822.0,
+        ("adult_secure", "high", "independent"): 822.0,
+        ("adult_secure", "medium", "nhs"): 452.0,
+        ("adult_secure", "medium", "independent"): 680.0,
+        ("adult_secure", "low", "nhs"): 392.0,
+        ("adult_secure", "low", "independent"): 590.0,
+        **{("camhs", lvl, "nhs"): 500.0 for lvl in ("general", "picu", "low", "medium")},
+        **{("camhs", lvl, "independent"): 590.0 for lvl in ("general", "picu", "low", "medium")},
+        ("eating_disorder", "general", "nhs"): 500.0,
+        ("eating_disorder", "general", "independent"): 520.0,
     }
 )
+#: NHS price by (service, level), for callers that do not know the provider type.
+COST_PER_DAY: Mapping[tuple[str, str], float] = MappingProxyType(
+    {(s, lvl): c for (s, lvl, t), c in COST_PER_DAY_BY_PROVIDER.items() if t == "nhs"})
+
+
+def cost_per_day(service: str, level: str, provider_type: str) -> float:
+    """Price of a bed-day; an unknown provider type pays the NHS price."""
+    kind = provider_type if provider_type in ("nhs", "independent") else "nhs"
+    return COST_PER_DAY_BY_PROVIDER[(service, level, kind)]
+
 
 # --------------------------------------------------------------------------------------------
 # Where people live

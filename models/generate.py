@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from types import MappingProxyType
 
 import numpy as np
@@ -28,6 +29,7 @@ import numpy as np
 from models import calibration as cal
 from models.compatibility import is_compatible
 from models.domain import LEVELS, SERVICES, Instance, Network, Patient, Policy, Unit
+from models.footprints import NATIONAL_NETWORKS, home_network
 from models.postcodes import districts
 
 #: Short names used in generated network ids (``R03-secure``).
@@ -201,8 +203,16 @@ def _draw_sex(rng: np.random.Generator, unit: Unit) -> str:
     return "female" if rng.random() < p_female else "male"
 
 
-def _draw_needs(rng: np.random.Generator, unit: Unit) -> frozenset[str]:
-    if not unit.specialisms or rng.random() >= cal.SPECIALIST_NEED_SHARE:
+def _draw_needs(rng: np.random.Generator, unit: Unit, *, must: bool = False) -> frozenset[str]:
+    """Needs of a patient of ``unit``: one of its pathways with the calibrated share, always
+    one (``must``) for a specialist-only ward's referral."""
+    if not unit.specialisms:
+        return frozenset()
+    if unit.specialist_only:
+        share = 1.0 if must else 1.0 - cal.WRONG_WARD_SHARE
+    else:
+        share = cal.SPECIALIST_NEED_SHARE
+    if rng.random() >= share:
         return frozenset()
     tags = sorted(unit.specialisms)
     return frozenset({tags[int(rng.integers(len(tags)))]})
@@ -215,25 +225,61 @@ def _pick_area(rng: np.random.Generator, weight: np.ndarray) -> int | None:
     return int(rng.choice(len(weight), p=weight / total))
 
 
-def _admitted_on(rng: np.random.Generator, unit: Unit) -> timedelta:
-    mean = cal.MEAN_STAY_DAYS.get((unit.service, unit.level), 365.0)
-    # Time since admission of someone in hospital now: length-biased, here exponential.
-    return timedelta(days=int(min(rng.exponential(mean), 3 * mean)))
+def _stay(rng: np.random.Generator, unit: Unit, needs: frozenset[str]) -> timedelta:
+    """Days since admission, or still to stay, of someone in hospital tonight: exponential
+    with the mean stay (length-biased census), between 1 day and STAY_CAP_MEANS x the mean."""
+    mean = cal.mean_stay_days(unit.service, unit.level, needs)
+    return timedelta(days=max(1, int(min(rng.exponential(mean), cal.STAY_CAP_MEANS * mean))))
+
+
+def _legal_status(rng: np.random.Generator, service: str, level: str) -> str:
+    mix = cal.LEGAL_STATUS_MIX.get((service, level))
+    if not mix:
+        return ""
+    names = sorted(mix)
+    probs = np.array([mix[k] for k in names])
+    return names[int(rng.choice(len(names), p=probs / probs.sum()))]
+
+
+@dataclass(frozen=True)
+class _Wards:
+    """The units as the patient model sees them: open beds, wards by level, distances."""
+
+    units: Sequence[Unit]
+    areas: Areas
+    open_beds: np.ndarray
+    by_level: dict[tuple[str, str], list[Unit]]
+    site_km: dict[tuple[float, float], np.ndarray]
+
+    def km_from(self, u: Unit) -> np.ndarray:
+        key = (u.lat, u.lon)
+        if key not in self.site_km:
+            self.site_km[key] = haversine_km(self.areas.lat, self.areas.lon, u.lat, u.lon)
+        return self.site_km[key]
+
+    def ids(self) -> dict[tuple[str, str], list[str]]:
+        return {k: sorted(u.unit_id for u in v) for k, v in self.by_level.items()}
 
 
 def populate_patients(units: Sequence[Unit], homes: HomeModel, rng: np.random.Generator, *,
                       n_referrals: int, n_inpatients: int | None = None,
-                      settings: PopulationSettings = PopulationSettings()) -> tuple[Patient, ...]:
-    """Inpatients filling ``units`` to the occupancy, then ``n_referrals`` referrals.
+                      settings: PopulationSettings = PopulationSettings(),
+                      start: date = cal.REFERENCE_DATE,
+                      future_days: int = 0) -> tuple[Patient, ...]:
+    """Inpatients filling ``units`` to the occupancy, ``n_referrals`` referrals for tonight,
+    then (``future_days`` > 0) the referrals expected over the next ``future_days`` days.
 
     Inpatients: ``n_inpatients`` (default: occupancy x open beds) open beds are chosen
     uniformly at random, so no unit holds more inpatients than its open beds. Each inpatient is
-    made compatible with their unit (sex, age, needs); their home is in the unit's
+    made compatible with their unit (sex, age, needs; in a specialist-only ward a calibrated
+    few lack its specialism: "wrong ward" delayed stays); their home is in the unit's
     collaborative area, or with the calibrated probability in another collaborative's area
-    (out of area). A few become "delayed" (ready for the next lower security level, so their
-    current unit no longer fits), some are not movable and some have excluded wards.
-    Referrals: a ward is chosen with weight its open beds and the referral made to fit it
-    (so every referral has at least one compatible ward); their home is anywhere in England.
+    (out of area). ``admitted_on`` and ``expected_discharge`` lie either side of ``start``.
+    A few become "delayed" (ready for the next lower security level), restricted patients
+    without an agreed transfer and some others are not movable, some have excluded wards.
+    Tonight's referrals: a ward that accepts referrals is chosen with weight its open beds and
+    the referral made to fit it (so every referral has at least one compatible ward); their
+    home is anywhere in England. Future referrals: see :func:`_future_referrals`.
     """
     areas = homes.areas
     open_beds = np.array([max(u.open_beds, 0) for u in units], dtype=int)
@@ -246,18 +292,9 @@ def populate_patients(units: Sequence[Unit], homes: HomeModel, rng: np.random.Ge
     chosen = np.asarray(rng.choice(total_open, size=n_inpatients, replace=False)
                         if n_inpatients else [], dtype=int)
     counts = np.bincount(slot_unit[chosen], minlength=len(units))
-
-    site_km: dict[tuple[float, float], np.ndarray] = {}
-
-    def km_from(u: Unit) -> np.ndarray:
-        key = (u.lat, u.lon)
-        if key not in site_km:
-            site_km[key] = haversine_km(areas.lat, areas.lon, u.lat, u.lon)
-        return site_km[key]
-
-    by_level: dict[tuple[str, str], list[Unit]] = {}
+    wards = _Wards(units=units, areas=areas, open_beds=open_beds, by_level={}, site_km={})
     for u in units:
-        by_level.setdefault((u.service, u.level), []).append(u)
+        wards.by_level.setdefault((u.service, u.level), []).append(u)
 
     patients: list[Patient] = []
     width = max(5, len(str(n_inpatients)))
@@ -265,7 +302,7 @@ def populate_patients(units: Sequence[Unit], homes: HomeModel, rng: np.random.Ge
         if counts[j] == 0:
             continue
         nets = homes.networks(unit.service, unit.level)
-        km = km_from(unit)
+        km = wards.km_from(unit)
         own = nets == unit.network_id
         w_in = areas.weight * np.exp(-km / cal.IN_AREA_DECAY_KM) * own
         w_out = areas.weight * np.exp(-km / cal.OUT_OF_AREA_DECAY_KM) * ~own
@@ -282,7 +319,8 @@ def populate_patients(units: Sequence[Unit], homes: HomeModel, rng: np.random.Ge
             if k:
                 pool = next(w for w in (first, second, areas.weight) if w.sum() > 0)
                 home[side] = rng.choice(len(pool), size=k, p=pool / pool.sum())
-        stays = [_admitted_on(rng, unit) for _ in range(n)]
+        since = [_stay(rng, unit, wants[i]) for i in range(n)]
+        until = [_stay(rng, unit, wants[i]) for i in range(n)]
         for i in range(n):
             a = int(home[i])
             patients.append(Patient(
@@ -290,38 +328,93 @@ def populate_patients(units: Sequence[Unit], homes: HomeModel, rng: np.random.Ge
                 service=unit.service, level=unit.level, sex=sexes[i], age=ages[i],
                 needs=wants[i], home_lat=float(areas.lat[a]), home_lon=float(areas.lon[a]),
                 home_network_id=str(nets[a]), home_postcode=str(areas.code[a]),
-                current_unit_id=unit.unit_id, admitted_on=cal.REFERENCE_DATE - stays[i]))
+                current_unit_id=unit.unit_id, admitted_on=start - since[i],
+                expected_discharge=start + until[i]))
 
-    ids = {k: sorted(u.unit_id for u in v) for k, v in by_level.items()}
-    patients = [_finish_inpatient(rng, p, by_level, ids, homes, settings) for p in patients]
+    ids = wards.ids()
+    patients = [_finish_inpatient(rng, p, wards, ids, homes, settings) for p in patients]
 
-    bookable = np.flatnonzero(open_beds > 0)
+    bookable = np.flatnonzero((open_beds > 0) & np.array([u.accepts_referrals for u in units],
+                                                          dtype=bool))
     referrals: list[Patient] = []
     rwidth = max(4, len(str(n_referrals)))
     for r in range(n_referrals):
         if bookable.size == 0:
-            raise ValueError("referrals need at least one unit with an open bed")
+            raise ValueError("referrals need at least one unit with an open bed that takes "
+                             "referrals")
         w = open_beds[bookable] / open_beds[bookable].sum()
         unit = units[int(bookable[int(rng.choice(bookable.size, p=w))])]
-        sex = _draw_sex(rng, unit)
-        age = _draw_age(rng, unit)
-        needs = _draw_needs(rng, unit)
         h = _pick_area(rng, areas.weight)
         assert h is not None
-        nets = homes.networks(unit.service, unit.level)
-        priority = 1 + int(rng.choice(len(cal.PRIORITY_PROBABILITIES),
-                                      p=np.array(cal.PRIORITY_PROBABILITIES)))
-        p = Patient(
-            patient_id=f"R{r + 1:0{rwidth}d}", status="referral", service=unit.service,
-            level=unit.level, sex=sex, age=age, needs=needs, priority=priority,
-            home_lat=float(areas.lat[h]), home_lon=float(areas.lon[h]),
-            home_network_id=str(nets[h]), home_postcode=str(areas.code[h]),
-            extra=(("note", ""),))
-        if rng.random() < settings.excluded_share:
-            p = replace(p, excluded_units=_exclusions(rng, ids.get((p.service, p.level), []),
-                                                      keep=unit.unit_id))
-        referrals.append(p)
+        referrals.append(_referral(rng, f"R{r + 1:0{rwidth}d}", unit, h, homes, ids,
+                                   settings, None))
+    if future_days > 0:
+        referrals += _future_referrals(rng, patients, wards, homes, ids, settings, start,
+                                       future_days, first=n_referrals + 1)
     return tuple(patients) + tuple(referrals)
+
+
+def _referral(rng: np.random.Generator, pid: str, unit: Unit, h: int, homes: HomeModel,
+              ids: Mapping[tuple[str, str], list[str]], settings: PopulationSettings,
+              arrives_on: date | None) -> Patient:
+    """A referral made to fit ``unit`` (sex, age, needs), living in area ``h``."""
+    areas = homes.areas
+    sex = _draw_sex(rng, unit)
+    age = _draw_age(rng, unit)
+    needs = _draw_needs(rng, unit, must=True)
+    nets = homes.networks(unit.service, unit.level)
+    priority = 1 + int(rng.choice(len(cal.PRIORITY_PROBABILITIES),
+                                  p=np.array(cal.PRIORITY_PROBABILITIES)))
+    p = Patient(
+        patient_id=pid, status="referral", service=unit.service, level=unit.level, sex=sex,
+        age=age, needs=needs, priority=priority,
+        home_lat=float(areas.lat[h]), home_lon=float(areas.lon[h]),
+        home_network_id=str(nets[h]), home_postcode=str(areas.code[h]),
+        legal_status=_legal_status(rng, unit.service, unit.level), arrives_on=arrives_on,
+        extra=(("note", ""),))
+    if rng.random() < settings.excluded_share:
+        p = replace(p, excluded_units=_exclusions(rng, ids.get((p.service, p.level), []),
+                                                  keep=unit.unit_id))
+    return p
+
+
+def _future_referrals(rng: np.random.Generator, inpatients: Sequence[Patient], wards: _Wards,
+                      homes: HomeModel, ids: Mapping[tuple[str, str], list[str]],
+                      settings: PopulationSettings, start: date, days: int, first: int
+                      ) -> list[Patient]:
+    """Referrals arriving over the next ``days`` days, ``arrives_on`` uniform over them.
+
+    For every (service, level, home collaborative), the number is Poisson with mean
+    ``days x`` :func:`models.calibration.referrals_per_day` of that group's inpatients (Little's
+    law: as many arrive as leave). Each lives in that collaborative's area (drawn by
+    population) and is made to fit a ward of its level that takes referrals, drawn with weight
+    open beds x exp(-km / IN_AREA_DECAY_KM) from home.
+    """
+    areas = wards.areas
+    groups = Counter((p.service, p.level, p.home_network_id) for p in inpatients)
+    out: list[Patient] = []
+    for (service, level, net) in sorted(groups):
+        n = int(rng.poisson(days * cal.referrals_per_day(groups[(service, level, net)],
+                                                         service, level)))
+        pool = [u for u in wards.by_level.get((service, level), [])
+                if u.accepts_referrals and u.open_beds > 0]
+        nets = homes.networks(service, level)
+        where = areas.weight * (nets == net)
+        if n == 0 or not pool or where.sum() <= 0:
+            continue
+        beds = np.array([u.open_beds for u in pool], dtype=float)
+        for _ in range(n):
+            h = _pick_area(rng, where)
+            assert h is not None
+            km = np.array([float(wards.km_from(u)[h]) for u in pool])
+            w = beds * np.exp(-km / cal.IN_AREA_DECAY_KM)
+            unit = pool[int(rng.choice(len(pool), p=w / w.sum()))]
+            day = int(rng.integers(1, days + 1))
+            out.append(_referral(rng, "", unit, h, homes, ids, settings,
+                                 start + timedelta(days=day)))
+    out.sort(key=lambda p: (p.arrives_on or start, p.service, p.level, p.home_network_id))
+    width = max(4, len(str(first + len(out))))
+    return [replace(p, patient_id=f"R{first + k:0{width}d}") for k, p in enumerate(out)]
 
 
 def _exclusions(rng: np.random.Generator, ids: Sequence[str], keep: str | None
@@ -334,22 +427,30 @@ def _exclusions(rng: np.random.Generator, ids: Sequence[str], keep: str | None
     return frozenset(str(x) for x in rng.choice(pool, size=k, replace=False))
 
 
-def _finish_inpatient(rng: np.random.Generator, p: Patient,
-                      by_level: Mapping[tuple[str, str], list[Unit]],
+def _finish_inpatient(rng: np.random.Generator, p: Patient, wards: _Wards,
                       ids: Mapping[tuple[str, str], list[str]], homes: HomeModel,
                       settings: PopulationSettings) -> Patient:
-    """Delayed step-down, movability and exclusions for one inpatient (fixed draw order)."""
+    """Delayed step-down, legal status, movability and exclusions for one inpatient (fixed
+    draw order). A "wrong ward" inpatient (in a specialist-only ward without its need) says
+    so in ``note``."""
     changes: dict[str, object] = {}
     note = ""
+    unit = next(u for u in wards.by_level[(p.service, p.level)] if u.unit_id == p.current_unit_id)
+    if unit.specialist_only and not p.needs & unit.specialisms:
+        note = "wrong ward: in a specialist-only ward without its specialism"
     lower = STEP_DOWN.get((p.service, p.level))
-    if lower is not None and rng.random() < settings.delayed_share:
+    if not note and lower is not None and rng.random() < settings.delayed_share:
         stepped = replace(p, level=lower)
-        if any(is_compatible(stepped, u) for u in by_level.get((p.service, lower), [])):
+        if any(is_compatible(stepped, u) for u in wards.by_level.get((p.service, lower), [])):
             a = int(np.searchsorted(homes.areas.code, p.home_postcode))
             nets = homes.networks(p.service, lower)
             changes.update(level=lower, home_network_id=str(nets[a]))
             note = f"awaiting step-down to {lower} secure"
-    if not note and rng.random() < settings.not_movable_share:
+    legal = _legal_status(rng, p.service, p.level)
+    changes["legal_status"] = legal
+    restricted = legal in cal.RESTRICTED_STATUSES
+    agreed = rng.random() < cal.RESTRICTED_TRANSFER_AGREED_SHARE
+    if not note and ((restricted and not agreed) or rng.random() < settings.not_movable_share):
         changes["movable"] = False
     if rng.random() < settings.excluded_share:
         level = str(changes.get("level", p.level))
@@ -421,6 +522,9 @@ def generate_units(rng: np.random.Generator, n_units: int, n_open_beds: int | No
         sex = "female" if u < f_share else "male" if u < f_share + m_share else "mixed"
         tags = sorted(t for t, share in cal.SPECIALISM_SHARE[(service, level)].items()
                       if rng.random() < share)
+        only = bool(tags) and rng.random() < cal.SPECIALIST_ONLY_SHARE
+        transfers = (not only and level not in ("high",)
+                     and rng.random() < cal.TRANSFERS_ONLY_SHARE.get(service, 0.0))
         closed = int(rng.integers(1, 3)) if rng.random() < cal.CLOSED_WARD_SHARE else 0
         s = int(site_idx[i])
         a = int(site_area[s])
@@ -430,7 +534,9 @@ def generate_units(rng: np.random.Generator, n_units: int, n_open_beds: int | No
         uid = f"U{i + 1:0{width}d}"
         words = _level_words(service, level)
         if tags:
-            words += "; " + ", ".join(tags)
+            words += "; " + ", ".join(tags) + (" only" if only else "")
+        if transfers:
+            words += "; rehabilitation, transfers only"
         units.append(Unit(
             unit_id=uid, name=f"Ward {uid} ({words}; {_SEX_WORDS[sex]})",
             provider=(f"Independent provider {region}-{s + 1}" if independent
@@ -438,10 +544,29 @@ def generate_units(rng: np.random.Generator, n_units: int, n_open_beds: int | No
             provider_type="independent" if independent else "nhs",
             network_id=network, service=service, level=level, sex=sex,
             specialisms=frozenset(tags), beds=int(beds[i]) + closed, beds_closed=closed,
-            cost_per_day=cal.COST_PER_DAY[(service, level)],
+            cost_per_day=cal.cost_per_day(service, level,
+                                          "independent" if independent else "nhs"),
+            specialist_only=only, accepts_referrals=not transfers,
+            function=("specialist" if only else "rehabilitation" if transfers else ""),
             lat=float(areas.lat[a]), lon=float(areas.lon[a]), postcode=str(areas.code[a]),
             extra=(("site", f"S{s + 1:0{width}d}"),)))
     return tuple(units)
+
+
+def footprint_home_model(fallback: Mapping[str, np.ndarray] | None = None) -> HomeModel:
+    """Home networks of England's real collaborative footprints (:mod:`models.footprints`):
+    each district's collaborative per service; ``fallback[service]`` fills any district the
+    footprint tables do not place (None: left unplaced, weight of no network)."""
+    areas = england_areas()
+    regional: dict[str, np.ndarray] = {}
+    for service in SERVICES:
+        nets = np.array([home_network(str(code), service) or "" for code in areas.code],
+                        dtype=object)
+        if fallback is not None and service in fallback:
+            missing = nets == ""
+            nets[missing] = fallback[service][missing]
+        regional[service] = nets
+    return HomeModel(areas=areas, regional=regional, national=NATIONAL_NETWORKS)
 
 
 def regional_home_model(services: Sequence[str], n_regions: int) -> HomeModel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -132,9 +133,12 @@ def test_inpatients_fit_their_ward_except_the_delayed(big: Instance) -> None:
         assert fits == (note == ""), p.patient_id
         if note:
             delayed += 1
-            assert note.startswith("awaiting step-down")
+            assert note.startswith(("awaiting step-down", "wrong ward"))
             assert p.movable
-            assert any(is_compatible(p, u) for u in big.units)  # a bed type exists for them
+            if note.startswith("awaiting"):
+                assert any(is_compatible(p, u) for u in big.units)  # a bed type exists
+            else:
+                assert units[p.current_unit_id or ""].specialist_only and not p.needs
     assert 0 < delayed < 0.05 * len(big.patients)
 
 
@@ -257,7 +261,68 @@ def test_not_movable_share_zero_and_one() -> None:
         pts = populate_patients(_two_units(), _homes(), np.random.default_rng(3),
                                 n_referrals=0, settings=PopulationSettings(
                                     not_movable_share=share, delayed_share=0.0))
-        assert all(p.movable == (share == 0.0) for p in pts)
+        if share == 1.0:
+            assert not any(p.movable for p in pts)
+        else:  # only restricted patients whose transfer is not agreed stay put
+            assert all(p.legal_status in cal.RESTRICTED_STATUSES for p in pts if not p.movable)
+            assert any(p.movable for p in pts)
+
+
+def test_restricted_patients_without_agreement_are_not_movable(big: Instance) -> None:
+    inpatients = [p for p in big.patients if p.status == "inpatient"]
+    secure = [p for p in inpatients if p.service == "adult_secure"]
+    assert {p.legal_status for p in secure} <= set().union(
+        *(cal.LEGAL_STATUS_MIX[("adult_secure", lvl)] for lvl in ("high", "medium", "low")))
+    restricted = [p for p in secure if p.legal_status in cal.RESTRICTED_STATUSES
+                  and not dict(p.extra)["note"]]
+    stuck = sum(not p.movable for p in restricted) / len(restricted)
+    assert stuck >= 1 - cal.RESTRICTED_TRANSFER_AGREED_SHARE - 0.05
+    civil = [p for p in inpatients if p.legal_status in ("informal", "s2", "s3")]
+    assert sum(not p.movable for p in civil) / len(civil) < 0.2
+
+
+def test_dates_lie_either_side_of_the_start(big: Instance) -> None:
+    for p in big.patients:
+        if p.status == "inpatient":
+            assert p.admitted_on is not None and p.expected_discharge is not None
+            assert p.admitted_on < cal.REFERENCE_DATE < p.expected_discharge
+        else:
+            assert p.expected_discharge is None
+
+
+def test_specialist_wards_hold_mostly_patients_with_their_need(big: Instance) -> None:
+    units = _units(big)
+    special = [u for u in big.units if u.specialist_only]
+    assert special and all(u.specialisms for u in special)
+    inside = [p for p in big.patients if p.status == "inpatient"
+              and units[p.current_unit_id or ""].specialist_only]
+    fits = sum(bool(p.needs & units[p.current_unit_id or ""].specialisms) for p in inside)
+    assert fits / len(inside) >= 0.9
+    assert any(not u.accepts_referrals for u in big.units)
+
+
+def test_prices_differ_by_provider_type(big: Instance) -> None:
+    for u in big.units:
+        assert u.cost_per_day == cal.cost_per_day(u.service, u.level, u.provider_type)
+    medium = {u.provider_type: u.cost_per_day for u in big.units if u.level == "medium"
+              and u.service == "adult_secure"}
+    assert medium["independent"] > medium["nhs"]
+
+
+def test_future_referrals_arrive_over_the_horizon() -> None:
+    rng = np.random.default_rng(5)
+    pts = populate_patients(_two_units(), _homes(), rng, n_referrals=2, future_days=84)
+    tonight = [p for p in pts if p.status == "referral" and p.arrives_on is None]
+    later = [p for p in pts if p.status == "referral" and p.arrives_on is not None]
+    assert len(tonight) == 2 and later
+    start = cal.REFERENCE_DATE
+    assert all(start < (p.arrives_on or start) <= start + timedelta(days=84) for p in later)
+    ids = [p.patient_id for p in pts if p.status == "referral"]
+    assert len(set(ids)) == len(ids)
+    # Little's law: about 84 x inpatients / mean stay arrive (medium: 3 years, low: 18 months)
+    expected = 84 * (20 * 0.9 / cal.MEAN_STAY_DAYS[("adult_secure", "medium")]
+                     + 8 * 0.9 / cal.MEAN_STAY_DAYS[("adult_secure", "low")])
+    assert 0 < len(later) < 4 * expected + 5
 
 
 def test_referrals_need_an_open_bed_somewhere() -> None:

@@ -1,28 +1,34 @@
-"""Build ``instances/england/`` from the shared unit list and the calibrated patient model.
+"""Build ``instances/england/`` from the shared unit list, the research files and the model.
 
     python scripts/build_england.py [--data DIR] [--out DIR] [--seed N]
 
-Units: every row of ``england-units.csv`` (real names, providers, collaboratives, places),
-with missing bed counts and sexes imputed by the rules below and flagged in extra columns
-(``beds_imputed``, ``sex_imputed``, ``imputation``; ``site`` and ``source`` are kept too).
-Patients: synthetic and pseudonymous, from :func:`models.generate.populate_patients` with a
-fixed seed, so rerunning the script gives byte-identical files. The README of the instance is
-written from the same run, with the figures measured on what was written.
+Inputs (all in ``scripts/data/england/``, so a clone of the repository rebuilds it):
+``shared/`` (a copy of the shared England data set), the research files
+``units-found.csv``, ``bed-counts-found.csv``, ``ward-splits.csv`` and ``ward-functions.csv``
+(each read when present), and this build's own ``networks.csv`` (collaboratives, leads,
+footprints, sources) and ``prices.csv`` (cost per bed-day by service, level and provider
+type). Units: every row of the shared list, site rows split into their wards, the real units
+found since, missing counts imputed by documented rules, and, to bring each service's beds to
+the national figure, clearly marked imputed wards at real sites; every row records its source
+and what was imputed in extra columns. Each unit belongs to the collaborative whose footprint
+holds its site (:mod:`models.footprints`). Patients: synthetic and pseudonymous, from
+:func:`models.generate.populate_patients` with a fixed seed (homes by population, home
+collaborative by footprint, dates around ``[plan] start``), so rerunning the script gives
+byte-identical files. The README of the instance is written from the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import re
-import statistics
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,21 +37,24 @@ from models import calibration as cal  # noqa: E402
 from models.atomic import atomic_write  # noqa: E402
 from models.compatibility import is_compatible  # noqa: E402
 from models.domain import Instance, Network, Patient, Policy, Unit  # noqa: E402
+from models.footprints import NATIONAL_NETWORKS, home_network  # noqa: E402
 from models.generate import (  # noqa: E402
-    HomeModel,
     england_areas,
+    footprint_home_model,
     haversine_km,
-    nearest_site_networks,
     populate_patients,
 )
 from models.io import validate, write_instance  # noqa: E402
 
 SEED = 20260115
-DATA = Path("/work/shared/data")
-
-#: Networks commissioned nationally, and the (service, level) they cover.
-NATIONAL = {("adult_secure", "high"): "high-secure-national",
-            ("camhs", "medium"): "nhse-camhs-medium-secure"}
+DATA = ROOT / "scripts" / "data" / "england"
+NATIONAL = dict(NATIONAL_NETWORKS)
+#: National bed totals by service (calibration; 5% is the tolerance of the tests).
+SERVICE_BEDS = {"adult_secure": cal.ADULT_SECURE_BEDS, "camhs": cal.CAMHS_BEDS,
+                "eating_disorder": cal.EATING_DISORDER_BEDS}
+SERVICE_WORDS = {"adult_secure": "adult secure", "camhs": "CAMHS",
+                 "eating_disorder": "adult eating disorder"}
+_TRUE = {"true", "yes", "1"}
 
 #: Site totals stated in england-facts.md rather than in the unit names.
 FACT_TOTALS: dict[str, tuple[tuple[str, ...], int, str]] = {
@@ -88,13 +97,17 @@ _CAMHS_ED = re.compile(r"eating disorder|disordered-eating", re.I)
 
 @dataclass
 class Row:
-    """One unit row while imputing."""
+    """One unit row while imputing: the list's columns, then what the research files and
+    the rules below say about it."""
 
     data: dict[str, str]
     beds: int | None
     beds_rule: str = ""
     sex: str = ""
     sex_rule: str = ""
+    origin: str = "shared list"
+    ward: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -137,7 +150,7 @@ def impute_beds(rows: list[Row]) -> None:
                     p.beds_rule = f"site total in name: {m.group(0)}"
     # 3. Totals from england-facts.md.
     for ids, total, fact in FACT_TOTALS.values():
-        members = [by_id[i] for i in ids]
+        members = [by_id[i] for i in ids if i in by_id]
         known = sum(r.beds for r in members if r.beds is not None)
         unknown = [r for r in members if r.beds is None]
         for r, b in zip(unknown, _split(total - known, len(unknown)), strict=True):
@@ -207,62 +220,314 @@ def specialisms(r: Row) -> frozenset[str]:
     return frozenset(tags)
 
 
-def build_units(table: pd.DataFrame) -> tuple[list[Unit], list[Row]]:
-    rows = [Row(data={str(k): str(v) for k, v in rec.items()},
-                beds=int(rec["beds"]) if str(rec["beds"]).strip() else None)
-            for rec in table.to_dict("records")]
+# ----------------------------------------------------------------------------- reading
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV file as text (an absent research file is no rows)."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in r.items() if k} for r in csv.DictReader(fh)]
+
+
+def _int(text: str) -> int | None:
+    return int(float(text)) if text.strip() else None
+
+
+def load_rows(data: Path) -> list[Row]:
+    """The shared list with the research applied: bed counts found, site rows split into their
+    wards (a split row inherits its site's columns; split rows without a count share what is
+    left of the site's stated total, evenly), then the real units found."""
+    rows = [Row(data=d, beds=_int(d["beds"])) for d in read_csv(data / "shared" /
+                                                                "england-units.csv")]
+    found_beds = {r["unit_id"]: r for r in read_csv(data / "bed-counts-found.csv")}
+    for r in rows:
+        f = found_beds.get(r.data["unit_id"])
+        if f and _int(f["beds"]) is not None:
+            r.beds = _int(f["beds"])
+            r.origin = "shared list; beds found"
+            r.data["source"] = f"{r.data['source']} ; beds: {f['source']}"
+    splits: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for s in read_csv(data / "ward-splits.csv"):
+        splits[s["replaces_unit_id"]].append(s)
+    out: list[Row] = []
+    for r in rows:
+        parts = splits.get(r.data["unit_id"])
+        out.extend(_split_rows(r, parts) if parts else [r])
+    known = {r.data["unit_id"] for r in out}
+    for f in read_csv(data / "units-found.csv"):
+        if f["unit_id"] in known:
+            continue
+        d = {k: f.get(k, "") for k in ("unit_id", "name", "site", "provider", "provider_type",
+                                       "network_id", "service", "level", "sex", "beds",
+                                       "postcode", "lat", "lon", "source")}
+        out.append(Row(data=d, beds=_int(f["beds"]), origin="found", ward=_ward(f),
+                       notes=[f["note"]] if f.get("note") else []))
+    return out
+
+
+def _ward(d: dict[str, str]) -> dict[str, str]:
+    return {k: d[k] for k in ("specialisms", "specialist_only", "accepts_referrals",
+                              "function") if d.get(k)}
+
+
+def _split_rows(site: Row, parts: list[dict[str, str]]) -> list[Row]:
+    stated = sum(_int(p["beds"]) or 0 for p in parts)
+    blank = [p for p in parts if _int(p["beds"]) is None]
+    share = (_split(site.beds - stated, len(blank)) if site.beds is not None and blank
+             and site.beds > stated else [])
+    out = []
+    for p in parts:
+        d = dict(site.data)
+        d.update(unit_id=p["unit_id"], name=f"{p['name']} ({site.data['site']})",
+                 sex=p["sex"], level=p["level"] or site.data["level"],
+                 source=p["source"] or site.data["source"])
+        beds, rule = _int(p["beds"]), ""
+        if beds is not None and p.get("beds_imputed", "").lower() in _TRUE:
+            rule = f"ward split: {p.get('note', '') or 'apportioned by the ward research'}"
+        elif beds is None and share:
+            beds = share.pop(0)
+            rule = f"ward split: {site.beds} site beds less {stated} stated, shared evenly"
+        out.append(Row(data=d, beds=beds, beds_rule=rule, origin=f"split of {site.data['unit_id']}",
+                       ward=_ward(p), notes=[p["note"]] if p.get("note") else []))
+    return out
+
+
+def apply_ward_functions(rows: list[Row], data: Path) -> None:
+    """ward-functions.csv: per unit, any of specialisms, specialist_only, accepts_referrals,
+    function and sex it states replaces the list's (its rule and source are kept)."""
+    by_id = {r["unit_id"]: r for r in read_csv(data / "ward-functions.csv")}
+    for r in rows:
+        w = by_id.get(r.data["unit_id"])
+        if not w:
+            continue
+        r.ward.update(_ward(w))
+        if w.get("sex"):
+            r.data["sex"], r.sex_rule = w["sex"], ""
+        if w.get("rule"):
+            r.ward["rule"] = w["rule"]
+
+
+# ----------------------------------------------------------------------------- units
+
+
+def _district_of(d: dict[str, str]) -> str:
+    """The postcode district of a site: from its postcode, else the nearest English district."""
+    code = re.sub(r"\s+", "", d["postcode"]).upper()
+    if code:
+        return code[:-3] if len(code) > 4 else code
+    areas = england_areas()
+    km = haversine_km(areas.lat, areas.lon, float(d["lat"]), float(d["lon"]))
+    return str(areas.code[int(np.argmin(km))])
+
+
+def _network(d: dict[str, str]) -> str:
+    """The collaborative responsible for a site's service: national, else by footprint."""
+    nat = NATIONAL.get((d["service"], d["level"]))
+    return nat or home_network(_district_of(d), d["service"]) or d["network_id"]
+
+
+def make_unit(r: Row, prices: dict[tuple[str, str, str], float]) -> Unit:
+    d = r.data
+    lo, hi = ages(r)
+    assert r.beds is not None
+    closed = r.beds if d["unit_id"] in CLOSED else 0
+    tags = (frozenset(t for t in r.ward["specialisms"].split(";") if t)
+            if r.ward.get("specialisms") else specialisms(r))
+    only = r.ward.get("specialist_only", "").lower() in _TRUE and bool(tags)
+    takes = r.ward.get("accepts_referrals", "true").lower() in _TRUE
+    network = _network(d)
+    moved = (f"network: {d['network_id']} -> {network}, the collaborative whose footprint "
+             "holds the site" if d["network_id"] and network != d["network_id"] else "")
+    rules = [x for x in (r.beds_rule and f"beds: {r.beds_rule}",
+                         r.sex_rule and f"sex: {r.sex_rule}",
+                         d["unit_id"] in CLOSED and f"closed: {CLOSED[d['unit_id']]}", moved)
+             if x]
+    return Unit(
+        unit_id=d["unit_id"], name=d["name"], provider=d["provider"],
+        provider_type=d["provider_type"], network_id=network, service=d["service"],
+        level=d["level"], sex=r.sex, age_min=lo, age_max=hi, specialisms=tags, beds=r.beds,
+        beds_closed=closed, cost_per_day=prices[(d["service"], d["level"], d["provider_type"])],
+        lat=float(d["lat"]), lon=float(d["lon"]), postcode=d["postcode"],
+        specialist_only=only, accepts_referrals=takes, function=r.ward.get("function", ""),
+        extra=(("site", d["site"]), ("origin", r.origin),
+               ("beds_imputed", "true" if r.beds_rule else "false"),
+               ("sex_imputed", "true" if r.sex_rule else "false"),
+               ("imputation", "; ".join(rules)), ("ward_rule", r.ward.get("rule", "")),
+               ("source", d["source"])))
+
+
+def read_prices(data: Path) -> dict[tuple[str, str, str], float]:
+    return {(p["service"], p["level"], p["provider_type"]): float(p["cost_per_day"])
+            for p in read_csv(data / "prices.csv")}
+
+
+def population_shares() -> dict[str, float]:
+    """Each regional collaborative's share of England's population (postcodes), per service."""
+    homes = footprint_home_model()
+    w = homes.areas.weight / homes.areas.weight.sum()
+    out: dict[str, float] = defaultdict(float)
+    for nets in homes.regional.values():
+        for net, x in zip(nets, w, strict=True):
+            out[str(net)] += float(x)
+    return dict(out)
+
+
+def impute_wards(units: list[Unit], prices: dict[tuple[str, str, str], float]) -> list[Unit]:
+    """Wards added, at real sites, so that each service and level reaches its national beds.
+
+    For a (service, level) short of ``cal.NATIONAL_BEDS`` by S beds, S / typical ward size
+    wards are shared between the collaboratives by their unmet need (population share x
+    national beds - beds they have, where positive; largest remainder); each goes to the
+    collaborative's site with the most beds of that service and level (else of the service,
+    else its largest NHS site of any service). Secure wards are women's in the national share
+    of women's wards of that level, the rest men's; CAMHS and eating-disorder wards mixed.
+    """
+    shares = population_shares()
+    added: list[Unit] = []
+    for (service, level), target in cal.NATIONAL_BEDS.items():
+        have = [u for u in units if u.service == service and u.level == level]
+        short = target - sum(u.beds for u in have)
+        size = cal.TYPICAL_WARD_BEDS[(service, level)]
+        n = round(short / size)
+        if n <= 0:
+            continue
+        nat = NATIONAL.get((service, level))
+        nets = ([nat] if nat else sorted({u.network_id for u in units if u.service == service
+                                          and u.network_id not in NATIONAL.values()}))
+        need = np.array([max(0.0, (1.0 if nat else shares.get(c, 0.0)) * target
+                             - sum(u.beds for u in have if u.network_id == c)) for c in nets])
+        if need.sum() <= 0:
+            need = np.ones(len(nets))
+        counts = _apportion(need, n)
+        for c, k in zip(nets, counts, strict=True):
+            if k == 0:
+                continue
+            site = _site_for(units, c, service, level)
+            women = round(k * cal.FEMALE_WARD_SHARE[(service, level)]) if service == \
+                "adult_secure" else 0
+            for i in range(int(k)):
+                sex = ("female" if i < women else "male") if service == "adult_secure" \
+                    else "mixed"
+                added.append(_imputed(site, c, service, level, i + 1, sex, size, prices))
+    return added
+
+
+def _apportion(weight: np.ndarray, n: int) -> np.ndarray:
+    raw = weight / weight.sum() * n
+    out = np.floor(raw).astype(int)
+    order = np.argsort(-(raw - out), kind="stable")
+    out[order[: n - int(out.sum())]] += 1
+    return out
+
+
+def _site_for(units: list[Unit], net: str, service: str, level: str) -> Unit:
+    """The unit whose site takes a collaborative's imputed wards (see impute_wards)."""
+    def biggest(pool: list[Unit]) -> Unit | None:
+        beds: Counter[str] = Counter()
+        first: dict[str, Unit] = {}
+        for u in pool:
+            key = dict(u.extra)["site"] or u.unit_id
+            beds[key] += u.beds
+            first.setdefault(key, u)
+        return first[max(sorted(beds), key=lambda k: beds[k])] if beds else None
+
+    own = [u for u in units if u.network_id == net]
+    for pool in ([u for u in own if u.service == service and u.level == level],
+                 [u for u in own if u.service == service]):
+        found = biggest(pool)
+        if found is not None:
+            return found
+    local = [u for u in units if u.provider_type == "nhs"
+             and home_network(_district_of(_row_of(u)), service) == net]
+    found = biggest(local) or biggest([u for u in units if u.service == service])
+    assert found is not None
+    return found
+
+
+def _row_of(u: Unit) -> dict[str, str]:
+    return {"postcode": u.postcode, "lat": str(u.lat), "lon": str(u.lon)}
+
+
+def _imputed(site: Unit, net: str, service: str, level: str, k: int, sex: str, beds: int,
+             prices: dict[tuple[str, str, str], float]) -> Unit:
+    words = {"male": "men", "female": "women", "mixed": "mixed"}[sex]
+    where = dict(site.extra)["site"] or site.name
+    kind = f"{level} secure" if service == "adult_secure" else (
+        "adult eating disorder" if service == "eating_disorder" else f"CAMHS {level}")
+    rule = (f"ward imputed: {SERVICE_WORDS[service]} {level} beds short of the national "
+            f"{cal.NATIONAL_BEDS[(service, level)]:,}; placed at this collaborative's "
+            f"site {where}; typical ward size {beds}")
+    return Unit(
+        unit_id=f"imp-{net}-{level}-{k:02d}", name=f"Imputed {kind} ward {k} ({words}) at {where}",
+        provider=site.provider, provider_type=site.provider_type, network_id=net,
+        service=service, level=level, sex=sex, beds=beds,
+        cost_per_day=prices[(service, level, site.provider_type)], lat=site.lat, lon=site.lon,
+        postcode=site.postcode,
+        extra=(("site", where), ("origin", "imputed"), ("beds_imputed", "true"),
+               ("sex_imputed", "true"), ("imputation", rule), ("ward_rule", ""),
+               ("source", "imputed (no real ward): see instances/england/README.md")))
+
+
+def build_units(data: Path) -> tuple[list[Unit], list[Row]]:
+    rows = load_rows(data)
+    apply_ward_functions(rows, data)
     impute_beds(rows)
-    units = []
     for r in rows:
         impute_sex(r)
-        d = r.data
-        lo, hi = ages(r)
-        assert r.beds is not None
-        closed = r.beds if d["unit_id"] in CLOSED else 0
-        rules = [x for x in (r.beds_rule and f"beds: {r.beds_rule}",
-                             r.sex_rule and f"sex: {r.sex_rule}",
-                             d["unit_id"] in CLOSED and f"closed: {CLOSED[d['unit_id']]}")
-                 if x]
-        units.append(Unit(
-            unit_id=d["unit_id"], name=d["name"], provider=d["provider"],
-            provider_type=d["provider_type"], network_id=d["network_id"],
-            service=d["service"], level=d["level"], sex=r.sex, age_min=lo, age_max=hi,
-            specialisms=specialisms(r), beds=r.beds, beds_closed=closed,
-            cost_per_day=cal.COST_PER_DAY[r.key], lat=float(d["lat"]), lon=float(d["lon"]),
-            postcode=d["postcode"],
-            extra=(("site", d["site"]), ("beds_imputed", "true" if r.beds_rule else "false"),
-                   ("sex_imputed", "true" if r.sex_rule else "false"),
-                   ("imputation", "; ".join(rules)), ("source", d["source"]))))
-    return units, rows
+    prices = read_prices(data)
+    units = [make_unit(r, prices) for r in rows]
+    return units + impute_wards(units, prices), rows
 
 
-def build_networks(table: pd.DataFrame) -> list[Network]:
-    return [Network(network_id=str(rec["network_id"]), name=str(rec["name"]),
-                    lead_provider=str(rec["lead_provider"]),
-                    extra=(("service", str(rec["service"])), ("region", str(rec["region"])),
-                           ("source", str(rec["source"]))))
-            for rec in table.to_dict("records")]
+# ----------------------------------------------------------------------------- networks
 
 
-def build(data: Path, seed: int = SEED) -> Instance:
-    """The England instance (pure apart from reading the two CSVs)."""
-    units, _ = build_units(pd.read_csv(data / "england-units.csv", dtype=str,
-                                       keep_default_na=False))
-    networks = build_networks(pd.read_csv(data / "england-networks.csv", dtype=str,
-                                          keep_default_na=False))
+def build_networks(data: Path, units: Sequence[Unit]) -> list[Network]:
+    """networks.csv of this build; a lead named by no page is, as its ``lead_basis`` says,
+    the NHS provider with the most beds of the service in the collaborative (real wards),
+    else with the most beds of any service on sites in its footprint."""
+    real = [u for u in units if dict(u.extra)["origin"] != "imputed"]
+    out = []
+    for rec in read_csv(data / "networks.csv"):
+        lead, basis = rec["lead_provider"], rec["lead_basis"]
+        if basis == "largest-nhs-provider":
+            lead = _largest_nhs(real, rec["network_id"], rec["service"])
+            basis = ("inference: the NHS provider with the most beds of the service in the "
+                     "footprint (no page naming the lead was found)")
+        out.append(Network(network_id=rec["network_id"], name=rec["name"], lead_provider=lead,
+                           extra=(("service", rec["service"]), ("region", rec["region"]),
+                                  ("footprint", rec["footprint"]), ("lead_basis", basis),
+                                  ("new_care_model", rec["new_care_model"]),
+                                  ("source", rec["source"]), ("note", rec["note"]))))
+    return out
+
+
+def _largest_nhs(units: Sequence[Unit], net: str, service: str) -> str:
+    beds: Counter[str] = Counter()
     for u in units:
-        nat = NATIONAL.get((u.service, u.level))
-        assert nat is None or u.network_id == nat, u.unit_id
-    areas = england_areas()
-    homes = HomeModel(areas=areas,
-                      regional=nearest_site_networks(areas, units, NATIONAL.values()),
-                      national=NATIONAL)
+        if u.provider_type == "nhs" and u.network_id == net and u.service == service:
+            beds[u.provider] += u.beds
+    if not beds:
+        for u in units:
+            if u.provider_type == "nhs" and home_network(_district_of(_row_of(u)),
+                                                         service) == net:
+                beds[u.provider] += u.beds
+    return max(sorted(beds), key=lambda k: beds[k]) if beds else ""
+
+
+def build(data: Path = DATA, seed: int = SEED) -> tuple[Instance, list[Row]]:
+    """The England instance (pure apart from reading the data files)."""
+    units, rows = build_units(data)
+    networks = build_networks(data, units)
     open_beds = sum(u.open_beds for u in units)
     rng = np.random.default_rng(seed)
-    patients = populate_patients(units, homes, rng,
-                                 n_referrals=round(cal.REFERRAL_SHARE_OF_BEDS * open_beds))
+    patients = populate_patients(units, footprint_home_model(), rng,
+                                 n_referrals=round(cal.REFERRAL_SHARE_OF_BEDS * open_beds),
+                                 start=cal.PLAN_START, future_days=cal.REFERRAL_HORIZON_DAYS)
     return Instance(units=tuple(units), patients=patients, networks=tuple(networks),
-                    policy=Policy(distance="road"), source="instances/england")
+                    policy=Policy(distance="road"), source="instances/england"), rows
 
 
 POLICY = """\
@@ -286,12 +551,32 @@ name = "highs"
 time_limit = 120
 mip_gap = 0.0
 """
+PLAN = f"""
+[plan]                       # read by `bedplan plan` only
+start = {cal.PLAN_START.isoformat()}           # census night: admitted_on before, discharge after
+nights = {cal.PLAN_NIGHTS}
+"""
 
 
-# ------------------------------------------------------------------------------ README
+def policy_text() -> str:
+    """policy.toml; ``[plan]`` (contract 1.2) as comments while the policy reader does not
+    know it yet, so that the instance stays valid (rebuild once it does)."""
+    from models.policy import policy_from_mapping
+
+    _, problems = policy_from_mapping({"plan": {"start": cal.PLAN_START,
+                                                "nights": cal.PLAN_NIGHTS}})
+    if not problems:
+        return POLICY + PLAN
+    return POLICY + "".join(f"# {line}\n" if line else "\n" for line in PLAN.splitlines())
+# ----------------------------------------------------------------------------- README
+
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
+
+
+def _table(rows: Sequence[Sequence[object]]) -> str:
+    return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
 
 
 @dataclass(frozen=True)
@@ -303,6 +588,7 @@ class Measures:
     open_beds: int
     inpatients: int
     referrals: int
+    future_referrals: int
     occupancy: float
     secure_women_share: float
     ooa_share: float
@@ -312,9 +598,11 @@ class Measures:
     median_km_out_of_area: float
     ooa_over_100km: float
     not_movable: int
+    restricted: int
     excluded: int
     with_needs: int
     delayed: tuple[str, ...]
+    wrong_ward: tuple[str, ...]
 
 
 def measure(inst: Instance) -> Measures:
@@ -337,10 +625,16 @@ def measure(inst: Instance) -> Measures:
         group = [p for p in regional if p.sex == sex]
         return sum(p.patient_id in away for p in group) / max(1, len(group))
 
+    def noted(prefix: str) -> tuple[str, ...]:
+        return tuple(p.patient_id for p in inp if not is_compatible(p, ward(p))
+                     and dict(p.extra).get("note", "").startswith(prefix))
+
     open_beds = sum(u.open_beds for u in inst.units)
+    refs = [p for p in inst.patients if p.status == "referral"]
     return Measures(
         units=len(inst.units), beds=sum(u.beds for u in inst.units), open_beds=open_beds,
-        inpatients=len(inp), referrals=len(inst.patients) - len(inp),
+        inpatients=len(inp), referrals=sum(p.arrives_on is None for p in refs),
+        future_referrals=sum(p.arrives_on is not None for p in refs),
         occupancy=len(inp) / open_beds,
         secure_women_share=sum(p.sex == "female" for p in secure) / len(secure),
         ooa_share=len(away) / len(regional), ooa_share_men=away_share("male"),
@@ -349,147 +643,116 @@ def measure(inst: Instance) -> Measures:
         median_km_out_of_area=float(np.median(km[is_away])),
         ooa_over_100km=float((km[is_away] > 100).mean()),
         not_movable=sum(not p.movable for p in inp),
+        restricted=sum(p.legal_status in cal.RESTRICTED_STATUSES for p in inp),
         excluded=sum(bool(p.excluded_units) for p in inst.patients),
         with_needs=sum(bool(p.needs) for p in inst.patients),
-        delayed=tuple(p.patient_id for p in inp
-                      if not is_compatible(p, ward(p)) and dict(p.extra).get("note")))
+        delayed=noted("awaiting step-down"), wrong_ward=noted("wrong ward"))
 
 
-def _table(rows: Sequence[Sequence[object]]) -> str:
-    return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
-
-
-def readme(inst: Instance, rows: list[Row]) -> str:
-    m = measure(inst)
-    units = {u.unit_id: u for u in inst.units}
-    by_kind: dict[tuple[str, str], list[Unit]] = defaultdict(list)
-    for u in inst.units:
-        by_kind[(u.service, u.level)].append(u)
-    kinds = []
-    for (s, lvl), us in sorted(by_kind.items()):
-        known = sum(1 for u in us if dict(u.extra)["beds_imputed"] == "false")
+def _beds_table(inst: Instance) -> str:
+    rows = []
+    for s, total in SERVICE_BEDS.items():
+        us = [u for u in inst.units if u.service == s]
+        by = Counter(dict(u.extra)["origin"].split(" of ")[0].split(";")[0] for u in us)
+        real = sum(u.beds for u in us if dict(u.extra)["origin"] != "imputed")
         beds = sum(u.beds for u in us)
-        nat = cal.NATIONAL_BEDS[(s, lvl)]
-        kinds.append((s, lvl, len(us), known, f"{beds:,}", f"{nat:,}", _pct(beds / nat)))
-    imputed = [units[r.data["unit_id"]] for r in rows
-               if r.beds_rule or r.sex_rule or r.data["unit_id"] in CLOSED]
-    imputations = [(u.unit_id, u.beds, u.sex, dict(u.extra)["imputation"]) for u in imputed]
-    sizes = [u.beds for u in inst.units if dict(u.extra)["beds_imputed"] == "false"]
+        rows.append((SERVICE_WORDS[s], len(us), ", ".join(f"{k} {v}" for k, v in sorted(
+            by.items())), f"{real:,}", f"{beds:,}", f"{total:,}", _pct(beds / total)))
+    return _table(rows)
+
+
+def _level_table(inst: Instance) -> str:
+    rows = []
+    for (s, lvl), nat in cal.NATIONAL_BEDS.items():
+        us = [u for u in inst.units if u.service == s and u.level == lvl]
+        imp = sum(u.beds for u in us if dict(u.extra)["origin"] == "imputed")
+        rows.append((s, lvl, len(us), f"{sum(u.beds for u in us) - imp:,}", f"{imp:,}",
+                     f"{nat:,}"))
+    return _table(rows)
+
+
+def _networks_table(inst: Instance) -> str:
+    beds = Counter[str]()
+    for u in inst.units:
+        beds[u.network_id] += u.beds
+    home = Counter(p.home_network_id for p in inst.patients)
+    rows = []
+    for n in inst.networks:
+        x = dict(n.extra)
+        rows.append((f"`{n.network_id}`", n.name, n.lead_provider,
+                     "source" if x["lead_basis"] == "source" else "inference",
+                     x["footprint"], beds[n.network_id], home[n.network_id]))
+    return _table(rows)
+
+
+def readme(inst: Instance, rows: list[Row], data: Path) -> str:
+    m = measure(inst)
+    prices = read_csv(data / "prices.csv")
     by_id = {p.patient_id: p for p in inst.patients}
-    delayed_lines = "\n".join(
-        f"  - `{pid}`: {dict(by_id[pid].extra)['note']}, staying in "
-        f"`{by_id[pid].current_unit_id}` ({units[by_id[pid].current_unit_id or ''].level} "
-        "secure)" for pid in m.delayed)
-    files = _table([
-        ("units.csv", m.units, "every row of england-units.csv: real ward names, providers, "
-         "collaboratives, places; extra columns `site`, `beds_imputed`, `sex_imputed`, "
-         "`imputation` (the rule used), `source`"),
-        ("patients.csv", m.inpatients + m.referrals,
-         f"{m.inpatients:,} inpatients and {m.referrals} referrals for tonight; extra column "
-         "`note` (why a stay is delayed)"),
-        ("networks.csv", len(inst.networks), "every collaborative of england-networks.csv; "
-         "extra columns `service`, `region`, `source`"),
-        ("policy.toml", "", "contract defaults written out, road distances, "
-         "`max_moves = 40`, `max_admissions_per_unit = 2`"),
-    ])
+    imputed = [u for u in inst.units if dict(u.extra)["imputation"]]
+    imputations = _table([(u.unit_id, u.beds, u.sex, dict(u.extra)["imputation"])
+                          for u in imputed])
+    ncm = _table([(f"`{n.network_id}`", dict(n.extra)["new_care_model"])
+                  for n in inst.networks if dict(n.extra)["new_care_model"]])
+    price_rows = _table([(p["service"], p["level"], p["provider_type"], f"£{p['cost_per_day']}",
+                          p["basis"], p["note"] + (f" ({p['source']})" if p["source"] else ""))
+                         for p in prices])
+    legal = Counter(p.legal_status for p in inst.patients if p.status == "inpatient")
+    legal_line = ", ".join(f"{k} {v:,}" for k, v in sorted(legal.items()))
+    stays = _table([(s, lvl, f"{cal.MEAN_STAY_DAYS[(s, lvl)]:.0f}",
+                     f"{cal.referrals_per_day(1.0, s, lvl) * 7:.4f}")
+                    for (s, lvl) in cal.MEAN_STAY_DAYS])
+    delayed = "\n".join(
+        f"  - `{pid}`: {dict(by_id[pid].extra)['note']}, staying in `{by_id[pid].current_unit_id}`"
+        for pid in m.delayed + m.wrong_ward)
     calibration = _table([
-        ("occupancy of open beds", _pct(m.occupancy),
-         'about 90% ("Occupancy was above 90%", HSJ 2000 survey)'),
+        ("occupancy of open beds", _pct(m.occupancy), 'about 90% ("Occupancy was above 90%")'),
         ("women among adult secure inpatients", _pct(m.secure_women_share),
-         "20–23% of secure beds (inference from PMC3516819 and the 7,000–8,000 total); "
-         "lower here because the sampled wards are mostly men's"),
+         "20–23% of secure beds (inference from PMC3516819)"),
         ("out of area, inpatients of regional collaboratives", _pct(m.ooa_share),
          "6–21% for men (IMPACT), a third for women"),
-        ("out of area, men", _pct(m.ooa_share_men), "14% (IMPACT at go-live)"),
-        ("out of area, women", _pct(m.ooa_share_women), "a third (Bartlett et al. 2014)"),
+        ("out of area, men / women", f"{_pct(m.ooa_share_men)} / {_pct(m.ooa_share_women)}",
+         "14% (IMPACT at go-live) / a third (Bartlett et al. 2014)"),
         ("out-of-area placements over 100 km (straight line)", _pct(m.ooa_over_100km),
-         "46% of acute adult OAPs in December 2016 were over 100 km"),
-        ("median km home to ward, in area / out of area (straight line)",
+         "46% of acute adult OAPs, December 2016 (a check)"),
+        ("median km home to ward, in area / out of area",
          f"{m.median_km_in_area:.0f} / {m.median_km_out_of_area:.0f}", ""),
-        ("inpatients not safe to move tonight", m.not_movable, "10% (assumption)"),
+        ("inpatients not safe to move tonight", f"{m.not_movable:,}",
+         "restricted without agreed transfer, plus 10% (assumption)"),
+        ("restricted inpatients (s37/41, s47/49, s48/49)", f"{m.restricted:,}",
+         "legal-status mix (models/calibration.py)"),
         ("patients with excluded wards", m.excluded, "3% (assumption)"),
-        ("patients needing a pathway (ld, asd, pd, deaf, abi, wemss, ed)", m.with_needs,
-         "85% of a specialist ward's patients (assumption)"),
-        ("referrals tonight", m.referrals, "3% of open beds (assumption)"),
+        ("patients needing a pathway", m.with_needs, "most of a specialist ward's patients"),
+        ("referrals tonight / over the next 12 weeks", f"{m.referrals} / {m.future_referrals:,}",
+         "3% of open beds (assumption) / Little's law"),
     ])
-    typical = ", ".join(f"{s}/{lvl} {n}" for (s, lvl), n in cal.TYPICAL_WARD_BEDS.items())
-    costs = ", ".join(f"{s}/{lvl} £{c:.0f}" for (s, lvl), c in cal.COST_PER_DAY.items())
-    total = cal.ADULT_SECURE_BEDS + cal.CAMHS_BEDS + cal.EATING_DISORDER_BEDS
-    return f"""# England: every unit in the shared list, with a synthetic patient population
-
-Built by `python scripts/build_england.py` (seed {SEED}) from
-`shared/data/england-units.csv`, `england-networks.csv` and the calibration figures of
-`england-facts.md` (see `models/calibration.py` and `docs/instances.md`). Rerunning the
-script gives byte-identical files. **The patients are synthetic and pseudonymous**: no row is
-a real person; their homes are postcode-district centroids drawn by population.
-
-## What is here
-
-| file | rows | content |
-|---|---|---|
-{files}
-
-## Coverage: a sample of England, not all of it
-
-The shared list is a sample assembled from public pages. It holds {m.units} units with
-{m.beds:,} beds after imputation (3,392 beds were stated in the sources), against about
-{cal.ADULT_SECURE_BEDS:,} adult secure beds, {cal.CAMHS_BEDS:,} CAMHS Tier 4 beds and an
-estimated {cal.EATING_DISORDER_BEDS} adult eating-disorder beds nationally (about {total:,}
-in all). Bed totals by service and level against the national figures:
-
-| service | level | units | with stated beds | beds here | national | covered |
-|---|---|---|---|---|---|---|
-{_table(kinds)}
-
-Because the units are a sample while the patients fill them to about 90%, the instance
-models the sampled wards, not England's whole demand: a collaborative whose units are
-missing from the list simply has fewer beds and patients here, and two collaboratives
-(`nwl-camhs`, `kss-ed`) have no units at all. The national medium/low split is not in the
-sources, so the "national" column splits the non-high secure beds evenly (assumption);
-imputing site rows (below) adds about 2,100 beds to the 3,392 stated.
-
-## Calibration, measured on these files
-
-| figure | here | target and source |
-|---|---|---|
-{calibration}
-
-Home collaborative: a patient's `home_network_id` is the collaborative of the hospital site
-of their service nearest to their home district (high secure and CYP medium secure are
-commissioned nationally: `high-secure-national`, `nhse-camhs-medium-secure`). Out-of-area
-shares count inpatients of regional collaboratives only.
-
-## Feasible by construction
-
-- No unit holds more inpatients than its open beds (inpatients fill randomly chosen open
-  beds), so "everyone stays" is always a feasible plan.
-- Every inpatient's current ward is compatible with them, except these {len(m.delayed)}
-  deliberately **delayed** patients, ready for the next lower security level and waiting for
-  a bed there (the objective charges `delayed` for each one who stays):
-{delayed_lines}
-- Emerald Place (`ely-sabp-emeraldplace`) has all its beds closed (its name says admissions
-  were paused in August 2024), so it holds no inpatients.
-
-## Imputed units
-
-Ward sizes stated in the sources have median {statistics.median(sizes):.0f} beds. Where a
-count is missing, in this order: a site total stated in the ward names ("89 beds over 7
-wards") is split over the wards without a count after subtracting the stated ones; the
-totals for Ashworth (210 over 13 wards) and NSFT's secure service (82 beds) come from
-england-facts.md; a site-level row counts its wards when the name gives them, else 2 wards
-(assumption), times the typical ward size; any other ward gets the typical (median) ward
-size of its service and level: {typical}.
-A blank sex is read from the name's words; otherwise high secure is male, an adult secure
-site row is mixed, any other adult secure ward male (secure wards are single-sex and about
-four in five secure beds are men's), CAMHS and eating-disorder wards mixed. Ages come from
-the name where it states them ("ages 13-18" is 13–17 for CAMHS; "men over 50" and "older
-men" are 50+); pathways (`specialisms`) where the name names them. `cost_per_day` is by
-service and level: {costs}.
-
-| unit_id | beds | sex | imputation |
-|---|---|---|---|
-{_table(imputations)}
-"""
+    files = _table([
+        ("units.csv", m.units, "real wards (shared list, split site rows, units found) and "
+         "imputed wards; contract 1.2 columns `specialist_only`, `accepts_referrals` and "
+         "`function`; extra columns `site`, `origin`, `beds_imputed`, `sex_imputed`, "
+         "`imputation`, `ward_rule`, `source`"),
+        ("patients.csv", m.inpatients + m.referrals + m.future_referrals,
+         f"{m.inpatients:,} inpatients (with `admitted_on`, `expected_discharge`, "
+         f"`legal_status`), {m.referrals} referrals for tonight and {m.future_referrals:,} "
+         "expected over the next 12 weeks (`arrives_on`); extra column `note`"),
+        ("networks.csv", len(inst.networks), "every collaborative with its lead provider; "
+         "extra columns `service`, `region`, `footprint`, `lead_basis`, `new_care_model`, "
+         "`source`, `note`"),
+        ("policy.toml", "", "contract defaults, road distances, `max_moves = 40`, "
+         f"`max_admissions_per_unit = 2`, `[plan] start = {cal.PLAN_START}`, "
+         f"`nights = {cal.PLAN_NIGHTS}`")])
+    fields = dict(
+        seed=SEED, adult_secure_beds=f"{cal.ADULT_SECURE_BEDS:,}",
+        camhs_beds=f"{cal.CAMHS_BEDS:,}", ed_beds=cal.EATING_DISORDER_BEDS,
+        beds_table=_beds_table(inst), level_table=_level_table(inst),
+        networks_table=_networks_table(inst), wrong_ward_share=_pct(cal.WRONG_WARD_SHARE),
+        restricted_stuck=_pct(1 - cal.RESTRICTED_TRANSFER_AGREED_SHARE), start=cal.PLAN_START,
+        cap=f"{cal.STAY_CAP_MEANS:.0f}", camhs_ed_stay=f"{cal.CAMHS_ED_MEAN_STAY_DAYS:.0f}",
+        horizon=cal.REFERRAL_HORIZON_DAYS, n_delayed=len(m.delayed), n_wrong=len(m.wrong_ward),
+        site_wards=cal.SITE_WARDS_DEFAULT, files_table=files, ncm=ncm, price_rows=price_rows,
+        legal_line=legal_line, stays=stays, delayed=delayed, calibration=calibration,
+        imputations=imputations)
+    return (data / "README.template.md").read_text(encoding="utf-8").format(**fields)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -498,12 +761,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "instances" / "england")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
-    units_table = pd.read_csv(args.data / "england-units.csv", dtype=str, keep_default_na=False)
-    _, rows = build_units(units_table)
-    inst = build(args.data, args.seed)
+    inst, rows = build(args.data, args.seed)
     write_instance(inst, args.out)
-    atomic_write(args.out / "policy.toml", POLICY)
-    atomic_write(args.out / "README.md", readme(inst, rows))
+    atomic_write(args.out / "policy.toml", policy_text())
+    atomic_write(args.out / "README.md", readme(inst, rows, args.data))
     back, problems = validate(args.out)
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
@@ -516,8 +777,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     m = measure(back)
     print(", ".join(f"{k}={round(v, 3) if isinstance(v, float) else v}"
-                    for k, v in vars(m).items() if k != "delayed"),
-          f"delayed={len(m.delayed)}")
+                    for k, v in vars(m).items() if k not in ("delayed", "wrong_ward")),
+          f"delayed={len(m.delayed)} wrong_ward={len(m.wrong_ward)}")
     return 0
 
 

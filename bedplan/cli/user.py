@@ -11,7 +11,7 @@ from bedplan.cli.serve import data_dir_option, db_option, need_service_extra
 
 
 def _factory(db_url: str | None, data_dir: Path):  # type: ignore[no-untyped-def]
-    from bedplan.service.app import Settings
+    from bedplan.service.state import Settings
     from bedplan.service.db import make_engine, session_factory, upgrade
 
     engine = make_engine(Settings(data_dir=data_dir, db_url=db_url).url)

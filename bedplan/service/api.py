@@ -7,11 +7,15 @@ scenario runs), so the service and ``bedplan suggest`` always agree.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
+import secrets
 import tempfile
 import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,59 +25,63 @@ from fastapi.responses import JSONResponse, Response
 from models.domain import Instance, Patient
 
 from . import audit
-from .app import state_of
 from .auth import User, authenticate
 from .census import bump_version, store_instance
 from .db import reading, writing
-from .decisions import MoveRequest, accept
+from .decisions import (
+    NEW,
+    Expectation,
+    MoveRequest,
+    accept,
+    state_of_patient,
+    visible_patient,
+)
 from .deps import current_user
-from .errors import ServiceError, conflict, invalid, not_found
-from .schemas import AcceptRequest, JobRequest, SuggestRequest, TokenRequest, UnitBedsRequest
+from .errors import ServiceError, conflict, invalid, not_found, too_many
+from .guard import FORM_LIMIT, IMPORT_LIMIT
+from .schemas import (
+    MAX_ID,
+    AcceptRequest,
+    JobRequest,
+    Referral,
+    SuggestRequest,
+    TokenRequest,
+    UnitBedsRequest,
+)
+from .state import state_of
 from .tables import UnitRow
+from .views import patient_dict, unit_dict, visible
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api")
 CurrentUser = Annotated[User, Depends(current_user)]
 IMPORT_NAMES = ("units.csv", "patients.csv", "networks.csv", "policy.toml")
-MAX_UPLOAD = 50 * 1024 * 1024
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def unit_dict(u: Any, occupied: int) -> dict[str, Any]:
-    return {"unit_id": u.unit_id, "name": u.name, "provider": u.provider,
-            "network_id": u.network_id, "service": u.service, "level": u.level, "sex": u.sex,
-            "age_min": u.min_age, "age_max": u.max_age,
-            "specialisms": sorted(u.specialisms), "beds": u.beds,
-            "beds_closed": u.beds_closed, "open_beds": u.open_beds, "occupied": occupied,
-            "free": max(u.open_beds - occupied, 0), "cost_per_day": u.cost_per_day,
-            "lat": u.lat, "lon": u.lon}
+def new_referral_id(instance: Instance) -> str:
+    """A fresh pseudonymous id for an inline referral. The service chooses it, never the
+    client, so no answer can reveal whether some id exists in another collaborative."""
+    taken = instance.patient_index()
+    while True:
+        pid = "NEW-" + secrets.token_hex(5).upper()
+        if pid not in taken:
+            return pid
 
 
-def patient_dict(p: Patient, *, home: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "patient_id": p.patient_id, "status": p.status, "service": p.service,
-        "level": p.level, "sex": p.sex, "age": p.age, "needs": sorted(p.needs),
-        "home_network_id": p.home_network_id, "current_unit_id": p.current_unit_id,
-        "movable": p.movable, "priority": p.priority,
-        "admitted_on": p.admitted_on.isoformat() if p.admitted_on else None}
-    if home:  # an area centroid (pseudonymous), shown on the suggestion map only
-        out.update(home_lat=p.home_lat, home_lon=p.home_lon)
-    return out
+def referral_digest(referral: Referral) -> str:
+    """What identifies an inline referral between its suggestion and its accept."""
+    text = json.dumps(referral.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def visible(instance: Instance, user: User, patient_id: str) -> Patient:
-    i = instance.patient_index().get(patient_id)
-    if i is None or not user.can_see_network(instance.patients[i].home_network_id):
-        raise not_found(f"no patient {patient_id!r} in your census")
-    return instance.patients[i]
-
-
-def inline_referral(instance: Instance, user: User, body: Any) -> Patient:
+def inline_referral(instance: Instance, user: User, body: Referral,
+                    patient_id: str | None = None) -> Patient:
     from optimiser.planning.suggest import UNKNOWN_NETWORK, parse_referral
 
-    p = parse_referral(body.spec(), instance)
+    p = parse_referral(body.spec(patient_id or new_referral_id(instance)), instance)
     # No unit offers the referral's service, so its collaborative could not be inferred: the
     # answer is an empty suggestion with its reason, which shows nobody's patients.
     if p.home_network_id != UNKNOWN_NETWORK and not user.can_see_network(p.home_network_id):
@@ -87,6 +95,10 @@ def _one_of(patient_id: str | None, referral: Any) -> None:
         raise invalid("give exactly one of patient_id or referral")
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 # ---------------------------------------------------------------- session
 
 
@@ -96,15 +108,24 @@ def health(request: Request) -> dict[str, Any]:
     return {"status": "ok"}
 
 
-@router.post("/token", tags=["auth"])
+@router.post("/token", tags=["auth"], max_body_size=FORM_LIMIT)
 def token(body: TokenRequest, request: Request) -> dict[str, Any]:
-    """Exchange username and password for a bearer token (12 h)."""
+    """Exchange username and password for a bearer token (12 h).
+
+    Failed logins are throttled per account and per client address: 429 with Retry-After.
+    """
     st = state_of(request)
+    address = client_address(request)
+    wait = st.throttle.wait_seconds(body.username, address)
+    if wait is not None:
+        raise too_many(f"too many failed logins: try again in {wait} s", wait)
     with st.factory() as s:
         row = authenticate(s, body.username, body.password)
         if row is None:
+            st.throttle.failed(body.username, address, "api token")
             raise ServiceError(401, "wrong username or password")
         uid, role = row.id, row.role
+    st.throttle.succeeded(body.username)
     log.info("token issued to user %d", uid)
     return {"access_token": st.signer.api_token(uid), "token_type": "bearer", "role": role}
 
@@ -223,42 +244,57 @@ def suggestions(body: SuggestRequest, request: Request, user: CurrentUser) -> di
         who = inline_referral(inst, user, body.referral)
     result = suggest(inst, who, top=body.top, allow_moves=body.allow_moves)
     data = result.to_json_dict()
+    seen = state_of_patient(who)
+    details: dict[str, Any] = {
+        "suggestion": data, "census_version": version, "allow_moves": body.allow_moves,
+        "inline_referral": body.referral is not None,
+        "patient_state": {"status": seen.status, "current_unit_id": seen.unit_id}}
+    if body.referral is not None:
+        details["patient_state"] = {"status": NEW, "current_unit_id": None}
+        details["referral_digest"] = referral_digest(body.referral)
     with writing(st.factory) as s:
-        sid = audit.append(s, user, "suggest", patient_id=who.patient_id, details={
-            "suggestion": data, "census_version": version, "allow_moves": body.allow_moves,
-            "inline_referral": body.referral is not None})
+        sid = audit.append(s, user, "suggest", patient_id=who.patient_id, details=details)
     return {**data, "suggestion_id": sid, "census_version": version,
             "notes": list(result.notes), **_enrich(inst, who, data)}
 
 
 @router.post("/accept", tags=["decisions"])
 def accept_route(body: AcceptRequest, request: Request, user: CurrentUser) -> dict[str, Any]:
-    """Admit the referral (or move the inpatient) to ``unit_id``, after ``moves``.
+    """Admit the referral (or, with ``action: move``, move the inpatient) to ``unit_id``,
+    after ``moves``.
 
-    Transactional: 409 when the bed was taken meanwhile (nothing changes then).
+    The request states what it expects (``action``, ``from``, or the quoted suggestion's
+    view of the patient); a new referral needs its ``suggestion_id`` and is admitted under
+    the id that suggestion gave it. Transactional: 409 when the patient was placed or moved
+    meanwhile, the suggestion was accepted already, or the bed was taken (nothing changes).
     """
     user.require("bed_manager", "admin")
     _one_of(body.patient_id, body.referral)
     st = state_of(request)
     referral = None
     if body.referral is not None:
-        if not body.referral.patient_id:
-            raise invalid("referral.patient_id is required to admit a new referral")
+        if body.suggestion_id is None:
+            raise invalid("accepting a new referral needs the suggestion_id of its suggestion")
+        if body.action != "admit" or body.from_ is not None:
+            raise invalid("a new referral is admitted (action \"admit\", no from)")
         _v, inst = st.cache.get()
-        if body.referral.patient_id in inst.patient_index():
-            raise conflict(f"patient {body.referral.patient_id!r} is already in the census")
         referral = inline_referral(inst, user, body.referral)
-    pid = body.patient_id or (referral.patient_id if referral else None)
     moves = tuple(MoveRequest(m.patient_id, m.from_, m.to) for m in body.moves)
     with writing(st.factory) as s:
-        suggested = None
+        suggested, expect = None, _stated(body)
+        if body.patient_id is not None:  # 404 before anything else says a word about them
+            visible_patient(s, user, body.patient_id)
         if body.suggestion_id is not None:
-            ev = audit.find(s, body.suggestion_id)
-            if ev is None or ev["action"] != "suggest" or ev["patient_id"] != pid:
-                raise invalid(f"suggestion {body.suggestion_id} is not a suggestion for {pid}")
-            suggested = ev["details"].get("suggestion")
+            suggested, seen, suggested_for = _quoted(s, body)
+            if referral is not None:  # admitted under the id its suggestion gave it
+                referral = replace(referral, patient_id=suggested_for)
+            else:
+                expect = _agree(body, expect, seen)
+        if expect.status == "inpatient" and expect.unit_id is None:
+            raise invalid("a move needs from (the ward the patient is in as you saw it) or "
+                          "the suggestion_id of its suggestion")
         decision = accept(s, user, patient_id=body.patient_id, unit_id=body.unit_id,
-                          moves=moves, reason=body.reason, referral=referral,
+                          expect=expect, moves=moves, reason=body.reason, referral=referral,
                           suggested=suggested, suggestion_id=body.suggestion_id)
     # committed: bring this process's census up to date without reloading it all
     st.cache.advance(decision.census_version - 1, decision.census_version, decision.changed,
@@ -268,6 +304,56 @@ def accept_route(body: AcceptRequest, request: Request, user: CurrentUser) -> di
             "moves": [{"patient_id": m.patient_id, "from": m.from_unit, "to": m.to_unit}
                       for m in decision.moves],
             "audit_id": decision.audit_id, "census_version": decision.census_version}
+
+
+def _stated(body: AcceptRequest) -> Expectation:
+    """What the request itself says it expects."""
+    if body.referral is not None:
+        return Expectation(NEW)
+    if body.action == "move":
+        return Expectation("inpatient", body.from_)
+    if body.from_ is not None:
+        raise invalid("from is for action \"move\"")
+    return Expectation("referral")
+
+
+def _quoted(s: Any, body: AcceptRequest) -> tuple[dict[str, Any] | None, Expectation | None,
+                                                  str]:
+    """The quoted suggestion, its view of the patient (None when it was recorded before
+    views were kept) and the patient id it was made for (for an inline referral: the id it
+    gave the referral). 422, the same whether or not the event exists, when it is not a
+    suggestion for this patient or referral."""
+    sid = body.suggestion_id
+    assert sid is not None
+    ev = audit.find(s, sid)
+    who = body.patient_id or "this referral"
+    wrong = invalid(f"suggestion {sid} is not a suggestion for {who}")
+    if ev is None or ev["action"] != "suggest":
+        raise wrong
+    d = ev["details"]
+    if body.referral is not None:
+        if not d.get("inline_referral") or d.get("referral_digest") != referral_digest(
+                body.referral):
+            raise wrong
+        return d.get("suggestion"), Expectation(NEW), str(ev["patient_id"])
+    if d.get("inline_referral") or ev["patient_id"] != body.patient_id:
+        raise wrong
+    state = d.get("patient_state")
+    seen = None if state is None else Expectation(state["status"], state["current_unit_id"])
+    return d.get("suggestion"), seen, str(ev["patient_id"])
+
+
+def _agree(body: AcceptRequest, stated: Expectation, seen: Expectation | None) -> Expectation:
+    """The request's expectation, completed and checked by its suggestion's view."""
+    if seen is None:  # an old suggestion without the patient's state: the request alone
+        return stated
+    if stated.status == "inpatient" and stated.unit_id is None:
+        stated = Expectation("inpatient", seen.unit_id if seen.status == "inpatient" else None)
+    if stated != seen:
+        raise conflict(f"suggestion {body.suggestion_id} was made for {body.patient_id} as "
+                       f"{seen.describe()}, but this request expects {stated.describe()}: "
+                       "ask for new suggestions")
+    return stated
 
 
 # ---------------------------------------------------------------- jobs
@@ -327,10 +413,9 @@ def _save_uploads(files: Sequence[UploadFile], directory: Path) -> Path:
         elif name not in IMPORT_NAMES:
             raise invalid(f"unexpected file {f.filename!r}: send units.csv, patients.csv "
                           "and optionally networks.csv and policy.toml, or one .xlsx")
-        data = f.file.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            raise ServiceError(413, f"{name} is larger than {MAX_UPLOAD // 2**20} MiB")
-        (directory / name).write_bytes(data)
+        with (directory / name).open("wb") as out:  # the guard capped the request's size
+            while chunk := f.file.read(2**20):
+                out.write(chunk)
         names.append(name)
     books = [n for n in names if n.startswith("instance.")]
     if books:
@@ -340,7 +425,7 @@ def _save_uploads(files: Sequence[UploadFile], directory: Path) -> Path:
     return directory
 
 
-@router.post("/import", tags=["census"])
+@router.post("/import", tags=["census"], max_body_size=IMPORT_LIMIT)
 def import_instance(request: Request, user: CurrentUser,
                     files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
     """Replace the census with an uploaded instance (admins; the whole import is audited)."""
@@ -388,8 +473,8 @@ def export_instance(request: Request, user: CurrentUser) -> Response:
 def audit_log(request: Request, user: CurrentUser,
               format: str = Query(default="json", pattern="^(json|csv)$"),
               patient_id: str | None = None, action: str | None = None,
-              since_id: int = Query(default=0, ge=0),
-              limit: int | None = Query(default=None, ge=1)) -> Response:
+              since_id: int = Query(default=0, ge=0, le=MAX_ID),
+              limit: int | None = Query(default=None, ge=1, le=MAX_ID)) -> Response:
     """Every event in order (admins). ``format=csv`` for a spreadsheet."""
     user.require("admin")
     with reading(state_of(request).factory) as s:

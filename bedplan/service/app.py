@@ -8,11 +8,13 @@ for bad requests, a generic 500 (the traceback goes to the server log only) othe
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import re
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,62 +22,28 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import InputError
 
 from .auth import AuthError, Signer, load_secret
 from .census import CensusCache, census_version, store_instance
-from .db import make_engine, reading, session_factory, upgrade, writing
+from .db import make_engine, private_dir, reading, session_factory, upgrade, writing
 from .errors import ServiceError
+from .guard import API_LIMIT, TOO_LARGE, Guard, content_security_policy
 from .jobs import JobRunner
+from .state import Settings, State
+from .throttle import LoginThrottle
 
+__all__ = ["Settings", "create_app"]
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-#: Sent with every answer: no sniffing, no framing by other sites, no referrer leaks.
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "same-origin"}
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What ``bedplan serve`` passes in."""
-
-    data_dir: Path
-    db_url: str | None = None  # default: sqlite file DATA_DIR/bedplan.db
-    instance: Path | None = None  # imported at start when the census is empty
-    secret: str | None = None  # default: DATA_DIR/secret_key
-    secure_cookies: bool = False  # True behind HTTPS
-    warm_up: bool = True  # load the road network at start (first suggestion fast)
-
-    @property
-    def url(self) -> str:
-        return self.db_url or f"sqlite:///{(self.data_dir / 'bedplan.db').resolve()}"
-
-
-@dataclass
-class State:
-    """Everything the routes share (one per app)."""
-
-    settings: Settings
-    engine: Engine
-    factory: sessionmaker[Session]
-    cache: CensusCache
-    signer: Signer
-    jobs: JobRunner
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def state_of(request: Request) -> State:
-    st: State = request.app.state.bedplan
-    return st
-
-
-def _json(status: int, detail: str, **more: Any) -> JSONResponse:
-    return JSONResponse({"detail": detail, **more}, status_code=status)
+def _json(status: int, detail: str, headers: dict[str, str] | None = None,
+          **more: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail, **more}, status_code=status, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, str]]]:
@@ -97,7 +65,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_r: Request, exc: ServiceError) -> Response:
-        return _json(exc.status, exc.message)
+        return _json(exc.status, exc.message, headers=exc.headers)
 
     @app.exception_handler(AuthError)
     async def _auth(_r: Request, exc: AuthError) -> Response:
@@ -126,19 +94,9 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_r: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 413:  # FastAPI's max_body_size, counting a body as it arrives
+            return _json(413, TOO_LARGE, headers={"Connection": "close"})
         return _json(exc.status_code, str(exc.detail))
-
-    @app.middleware("http")
-    async def _last_resort(request: Request,
-                           call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        try:
-            response = await call_next(request)
-        except Exception:  # the boundary: logged here, never shown
-            log.exception("unexpected error serving %s %s", request.method,
-                          request.url.path)
-            response = _json(500, "internal error; it has been logged")
-        response.headers.update(SECURITY_HEADERS)
-        return response
 
 
 def _warm_up(cache: CensusCache) -> None:
@@ -157,7 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the app: schema at head, census imported if empty, routes mounted."""
     from models.io import read_instance
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     engine = make_engine(settings.url)
     upgrade(engine)
     factory = session_factory(engine)
@@ -181,11 +139,14 @@ def create_app(settings: Settings) -> FastAPI:
                     "patients": len(instance.patients)})
             log.info("imported %d units and %d patients", len(instance.units),
                      len(instance.patients))
+    _log_audit_head(factory)
     cache = CensusCache(factory)
     jobs = JobRunner(factory, cache, settings.data_dir)
     jobs.recover()
     signer = Signer(settings.secret or load_secret(settings.data_dir))
-    state = State(settings, engine, factory, cache, signer, jobs)
+    throttle = LoginThrottle(settings.login_failures_per_account,
+                             settings.login_failures_per_address, settings.login_window)
+    state = State(settings, engine, factory, cache, signer, jobs, throttle)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -198,41 +159,60 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="bedplan", version=_version(),
                   description="Place people in specialised mental-health beds close to home: "
                               "census, suggestions, accepts (audited), reallocation and "
-                              "scenario jobs.", lifespan=lifespan, docs_url=None)
+                              "scenario jobs.", lifespan=lifespan, docs_url=None,
+                  max_body_size=API_LIMIT)
     app.state.bedplan = state
     _install_errors(app)
-    _install_docs(app)
+    _install_docs(app, settings)
     from .api import router as api_router
     from .pages import router as page_router
 
     app.include_router(api_router)
     app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(Guard, csp=content_security_policy(settings.map_tiles))
     return app
 
 
-def _install_docs(app: FastAPI) -> None:
-    """``/docs``: Swagger UI served from the files of the swagger-ui-py package when it is
-    installed (the machine may be offline), else from FastAPI's default CDN."""
+def _log_audit_head(factory: Any) -> None:
+    """Write the audit chain's head to the server log: a record outside the database that
+    ``bedplan audit verify --head ID:HASH`` can later check the chain against."""
+    from .chain import head
+
+    with reading(factory) as s:
+        last_id, last_hash = head(s)
+    log.info("audit chain head: event %s, sha256 %s", last_id, last_hash)
+
+
+def _install_docs(app: FastAPI, settings: Settings) -> None:
+    """``/docs``: Swagger UI served from the files of the swagger-ui-py package (a dependency
+    of the service), never from a CDN. Its one inline script is allowed by its hash."""
     import importlib.util
 
     from fastapi.openapi.docs import get_swagger_ui_html
 
-    kwargs: dict[str, Any] = {}
     spec = importlib.util.find_spec("swagger_ui")
     static = None
     if spec is not None and spec.submodule_search_locations:
         static = Path(next(iter(spec.submodule_search_locations))) / "static"
-    if static is not None and (static / "swagger-ui-bundle.js").exists():
-        app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
-        kwargs = {"swagger_js_url": "/docs-static/swagger-ui-bundle.js",
-                  "swagger_css_url": "/docs-static/swagger-ui.css",
-                  "swagger_favicon_url": "/docs-static/favicon-32x32.png"}
+    if static is None or not (static / "swagger-ui-bundle.js").exists():
+        log.warning("swagger-ui-py is not installed: /docs is off (/openapi.json works)")
+        return
+    app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="bedplan API",
+                               swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                               swagger_css_url="/docs-static/swagger-ui.css",
+                               swagger_favicon_url="/docs-static/favicon-32x32.png")
+    html = bytes(page.body).decode()
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in re.findall(r"<script>(.*?)</script>", html, flags=re.S))
+    csp = content_security_policy(settings.map_tiles, script=f"'self' {hashes}")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> Response:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="bedplan API",
-                                   **kwargs)
+        return Response(html, media_type="text/html",
+                        headers={"Content-Security-Policy": csp})
 
 
 def _version() -> str:

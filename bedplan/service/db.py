@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,13 +39,45 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (mode 0700) or take group and other access away from it: it holds the
+    database (password hashes, patients), the signing key and job outputs."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(path, 0o700)
+    return path
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    current = stat.S_IMODE(path.stat().st_mode)
+    if current & 0o077:
+        os.chmod(path, mode)
+        log.warning("%s was readable by others (mode %o): now %o", path, current, mode)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """The SQLite file (and its -wal/-shm files) readable and writable by the owner only.
+
+    Created empty with mode 0600 before SQLite opens it (SQLite gives the -wal and -shm
+    files the database file's mode); an existing file with a wider mode is narrowed.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if f.exists():
+            _owner_only(f, 0o600)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and explicit BEGINs."""
+    """An engine for ``url``; SQLite gets WAL, a busy timeout, explicit BEGINs and a file only
+    its owner can read."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and \
+                not parsed.database.startswith("file:"):
+            private_sqlite_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -100,9 +134,26 @@ def alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
-    from alembic import command
+class SchemaError(RuntimeError):
+    """The schema needs an upgrade that this database role may not make."""
 
-    command.upgrade(alembic_config(engine), "head")
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration.
+
+    At the newest migration already, nothing is executed, so an application role that does
+    not own the schema (PostgreSQL, see :mod:`bedplan.service.pgroles`) starts fine; when an
+    upgrade is due it must be run by the owner (``bedplan serve --migrate-only``).
+    """
+    from alembic import command
+    from sqlalchemy.exc import ProgrammingError
+
+    try:
+        command.upgrade(alembic_config(engine), "head")
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "42501":  # insufficient privilege
+            raise
+        raise SchemaError(
+            "the database schema must be created or upgraded by its owner first: "
+            "bedplan serve --migrate-only --db OWNER_URL --app-role THIS_ROLE") from exc
     log.info("database schema at head")

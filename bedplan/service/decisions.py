@@ -1,12 +1,16 @@
 """Accepting a suggestion: admit a referral or move an inpatient, safely under concurrency.
 
-Everything happens in one write transaction. The rows involved are locked first — units in
-unit_id order, then patients in patient_id order (``SELECT ... FOR UPDATE`` on PostgreSQL; on
-SQLite the transaction began IMMEDIATE, so it is the only writer) — then the patients' state
-is re-checked, the changes applied, and the occupancy of every receiving unit counted again
-*inside* the transaction. When a bed was taken meanwhile nothing is changed and the caller
-gets 409. The decision (what was suggested, what was chosen, why) is appended to the audit
-log in the same transaction, so a decision is recorded if and only if it happened.
+Every accept states what it expects (:class:`Expectation`): the patient is a referral (an
+admit), an inpatient in a given ward (a move, which only a request asking for a move makes),
+or a new referral not yet in the census. Everything happens in one write transaction. The rows
+involved are locked first — units in unit_id order, then patients in patient_id order
+(``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the transaction began IMMEDIATE, so it is
+the only writer) — then the patients' state is compared with what the request expected, the
+changes applied, and the occupancy of every receiving unit counted again *inside* the
+transaction. When the patient was placed or moved meanwhile, or a bed was taken, nothing is
+changed and the caller gets 409. A suggestion is accepted at most once. The decision (what was
+suggested, what was chosen, why) is appended to the audit log in the same transaction, so a
+decision is recorded if and only if it happened.
 """
 
 from __future__ import annotations
@@ -26,9 +30,47 @@ from . import audit
 from .auth import User
 from .census import bump_version, patient_row, to_patient, to_unit
 from .errors import ServiceError, conflict, invalid, not_found
-from .tables import PatientRow, UnitRow
+from .tables import AuditRow, PatientRow, UnitRow
 
 log = logging.getLogger(__name__)
+NEW = "new"  # the status an inline referral has before it is in the census
+_ASK_AGAIN = "ask for new suggestions"
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """The patient as the request saw them: ``referral`` (unit None), ``inpatient`` in
+    ``unit_id``, or :data:`NEW` (an inline referral, not in the census yet)."""
+
+    status: str
+    unit_id: str | None = None
+
+    @property
+    def action(self) -> str:
+        return "move" if self.status == "inpatient" else "admit"
+
+    def describe(self) -> str:
+        if self.status == "inpatient":
+            return f"an inpatient in {self.unit_id}"
+        return "a new referral" if self.status == NEW else "a referral"
+
+
+def state_of_patient(p: Patient) -> Expectation:
+    """How a suggestion records the patient it was made for."""
+    return Expectation(p.status, p.current_unit_id if p.status == "inpatient" else None)
+
+
+def _stale(patient_id: str, expected: Expectation, now: Expectation) -> ServiceError:
+    """409: the patient is no longer as the request saw them."""
+    if expected.status == "referral" and now.status == "inpatient":
+        return conflict(f"{patient_id} is an inpatient in {now.unit_id} now, not a referral "
+                        f"(admitted meanwhile?): {_ASK_AGAIN}; to move them, send action "
+                        f"\"move\" with from \"{now.unit_id}\"")
+    if expected.status == "inpatient" and now.status == "inpatient":
+        return conflict(f"{patient_id} is in {now.unit_id} now, not in {expected.unit_id} "
+                        f"(moved meanwhile): {_ASK_AGAIN}")
+    return conflict(f"{patient_id} is {now.describe()} now, not {expected.describe()}: "
+                    f"{_ASK_AGAIN}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +124,22 @@ def occupied(session: Session, unit_id: str) -> int:
         PatientRow.current_unit_id == unit_id, PatientRow.status == "inpatient")) or 0)
 
 
+def accepted_already(session: Session, suggestion_id: int) -> int | None:
+    """The decision that accepted this suggestion, if one did."""
+    return session.scalar(select(AuditRow.id).where(AuditRow.suggestion_id == suggestion_id))
+
+
 def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str,
-           moves: tuple[MoveRequest, ...] = (), reason: str = "",
+           expect: Expectation, moves: tuple[MoveRequest, ...] = (), reason: str = "",
            referral: Patient | None = None, suggested: dict[str, Any] | None = None,
            suggestion_id: int | None = None) -> Decision:
     """Admit (referral) or move (inpatient) one patient into ``unit_id``, after ``moves``.
 
-    ``referral`` is a new patient not yet in the census (an inline referral): it is added and
-    admitted at once. Raises ServiceError: 403/404 for patients the user may not see, 404
-    unknown unit, 422 a unit that does not fit, 409 when the patient changed meanwhile or a
-    receiving unit has no free bed any more.
+    ``expect`` is the patient as the request saw them; ``referral`` a new patient not yet in
+    the census (an inline referral, ``expect`` :data:`NEW`): it is added and admitted at once.
+    Raises ServiceError: 403/404 for patients the user may not see, 404 unknown unit, 422 a
+    unit that does not fit, 409 when the patient is not as expected any more (placed or moved
+    meanwhile), the suggestion was accepted already, or a receiving unit has no free bed.
     """
     user.require("bed_manager", "admin")
     if referral is not None:
@@ -106,14 +154,23 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
                                     "is not one of yours")
     if not patient_id:
         raise invalid("give patient_id or referral")
+    if (referral is not None) != (expect.status == NEW):
+        raise invalid("a new referral is admitted, and only a new referral is new")
     # 1. read and check (no locks yet: locks are taken in a fixed order below)
-    target = to_unit(_unit(session, unit_id))
     if referral is not None:
+        # the id is the one its suggestion chose: taken means that suggestion was accepted
         if session.get(PatientRow, referral.patient_id) is not None:
-            raise conflict(f"patient {referral.patient_id!r} is already in the census")
+            raise conflict(f"this referral was accepted already (it is {patient_id} now): "
+                           f"{_ASK_AGAIN}")
         before = referral
     else:
         before = to_patient(visible_patient(session, user, patient_id))
+    if suggestion_id is not None and (done := accepted_already(session, suggestion_id)):
+        raise conflict(f"suggestion {suggestion_id} was accepted already (audit event "
+                       f"{done}): {_ASK_AGAIN}")
+    if referral is None and state_of_patient(before) != expect:
+        raise _stale(patient_id, expect, state_of_patient(before))
+    target = to_unit(_unit(session, unit_id))
     if before.status == "inpatient":
         if before.current_unit_id == unit_id:
             raise conflict(f"{patient_id} is already in {unit_id}")
@@ -145,13 +202,12 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
     people = sorted({*([] if referral is not None else [patient_id]),
                      *(m.patient_id for m in moves)})
     rows = {pid: visible_patient(session, user, pid, lock=True) for pid in people}
-    earlier = {q.patient_id: q for _, q in moved}
+    earlier = {q.patient_id: state_of_patient(q) for _, q in moved}
     for pid, row in rows.items():
-        now = to_patient(row)
-        expected = before if pid == patient_id else earlier[pid]
-        if (now.status, now.current_unit_id) != (expected.status, expected.current_unit_id):
-            raise conflict(f"{pid} was placed by someone else meanwhile; ask for new "
-                           "suggestions")
+        now = state_of_patient(to_patient(row))
+        expected = expect if pid == patient_id else earlier[pid]
+        if now != expected:
+            raise _stale(pid, expected, now)
     # 3. apply
     today = dt.date.today()
     for m, _q in moved:
@@ -165,7 +221,7 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
         action = "admit"
     else:
         row = rows[patient_id]
-        action = "admit" if row.status == "referral" else "move"
+        action = expect.action  # the locked row is as expected: a move only when asked for
         if action == "admit":
             row.status = "inpatient"
             row.admitted_on = today
@@ -190,7 +246,7 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
         ranks = [o.get("rank") for o in suggested.get("options", []) if o.get("unit_id") == unit_id]
         details["chosen"]["rank"] = ranks[0] if ranks else None
     event = audit.append(session, user, action, patient_id=patient_id, unit_id=unit_id,
-                         reason=reason, details=details)
+                         reason=reason, details=details, suggestion_id=suggestion_id)
     log.info("%s %s -> %s (%d moves) by user %d", action, patient_id, unit_id, len(moves),
              user.id)
     return Decision(event, action, patient_id, unit_id, tuple(moves), version,

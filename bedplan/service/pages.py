@@ -1,12 +1,17 @@
 """The page: server-rendered Jinja2 templates and a little vanilla JavaScript (no build step).
 
 The page calls the same JSON API as any client, with the session cookie and the CSRF token
-of the ``<meta name="csrf-token">`` tag. Login and logout are plain form posts (CSRF-checked).
+of the ``<meta name="csrf-token">`` tag. Login and logout are plain form posts (CSRF-checked;
+failed logins throttled like ``POST /api/token``). Every script, style sheet and the map
+library are files of the service (``/static``): no inline script, no CDN, so the page runs
+under the strict Content-Security-Policy of :mod:`bedplan.service.guard`. Jinja2 escapes
+every value; the scripts set text with ``textContent`` only.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -14,14 +19,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from .api import patient_dict, unit_dict
-from .app import HERE, state_of
 from .auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, User, authenticate, same_token
 from .deps import optional_user
+from .guard import FORM_LIMIT
+from .state import state_of
+from .views import patient_dict, unit_dict
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 EXAMPLE_CHANGES = """# Two more beds in a full unit (edit, then run)
 [[set]]
@@ -30,8 +36,11 @@ beds = 20
 """
 
 
-def _page(request: Request, name: str, user: User | None, **context: Any) -> Response:
-    return templates.TemplateResponse(request, name, {"user": user, **context})
+def _page(request: Request, name: str, user: User | None, status_code: int = 200,
+          headers: dict[str, str] | None = None, **context: Any) -> Response:
+    tiles = state_of(request).settings.map_tiles or ""
+    return templates.TemplateResponse(request, name, {"user": user, "tiles": tiles, **context},
+                                      status_code=status_code, headers=headers)
 
 
 def _login_redirect(request: Request) -> Response:
@@ -54,20 +63,31 @@ def login_form(request: Request, next: str = "/", error: str = "") -> Response:
     return response
 
 
-@router.post("/login")
+@router.post("/login", max_body_size=FORM_LIMIT)
 def login(request: Request, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=1024)],
           csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
     st = state_of(request)
     if not st.signer.check_login_csrf(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         return RedirectResponse("/login?error=expired", status_code=303)
+    address = request.client.host if request.client else "unknown"
+    wait = st.throttle.wait_seconds(username, address)
+    if wait is not None:
+        token = st.signer.login_csrf()
+        response = _page(request, "login.html", None, status_code=429,
+                         headers={"Retry-After": str(wait)}, csrf=token,
+                         next=_safe_next(next), error="throttled", wait_minutes=-(-wait // 60))
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True,
+                            samesite="lax", secure=st.settings.secure_cookies)
+        return response
     with st.factory() as s:
         row = authenticate(s, username, password)
         uid = row.id if row is not None else None
     if uid is None:
-        log.info("failed login")
+        st.throttle.failed(username, address, "login form")
         return RedirectResponse(f"/login?error=wrong&next={quote(_safe_next(next))}",
                                 status_code=303)
+    st.throttle.succeeded(username)
     cookie, _csrf = st.signer.session_cookie(uid)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_SECONDS, httponly=True,
@@ -77,7 +97,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", max_body_size=FORM_LIMIT)
 def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     user = optional_user(request)
     response = RedirectResponse("/login", status_code=303)

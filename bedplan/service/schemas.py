@@ -1,4 +1,8 @@
-"""Request bodies of the API (pydantic); responses are plain JSON documented in docs/service.md."""
+"""Request bodies of the API (pydantic); responses are plain JSON documented in docs/service.md.
+
+Every number has a range, so an out-of-range value (2^63 and beyond included) is a 422 naming
+the field, never a database overflow.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from models.validation import MAX_BEDS, MAX_PRIORITY
+
 _ID = r"^[A-Za-z0-9_.:@/-]{1,128}$"
+#: The largest id a database integer holds (ids of audit events, ``since_id``, ``limit``).
+MAX_ID = 2**63 - 1
+#: Ceiling of a job's count limits (moves, admissions per unit).
+MAX_COUNT = 1_000_000
+_NEW_ID = ("leave it out: the service gives a new referral its pseudonymous id (the "
+           "suggestion's patient_id), so no id can collide with another collaborative's")
 
 
 class _Strict(BaseModel):
@@ -16,7 +28,7 @@ class _Strict(BaseModel):
 class Referral(_Strict):
     """A new referral given inline: the columns of patients.csv (status is referral)."""
 
-    patient_id: str | None = Field(default=None, pattern=_ID)
+    patient_id: str | None = Field(default=None, description=_NEW_ID)
     service: str
     level: str
     sex: str
@@ -26,8 +38,14 @@ class Referral(_Strict):
     home_lat: float | None = Field(default=None, ge=-90, le=90)
     home_lon: float | None = Field(default=None, ge=-180, le=180)
     home_network_id: str | None = None
-    priority: int | None = Field(default=None, ge=1)
+    priority: int | None = Field(default=None, ge=1, le=MAX_PRIORITY)
     excluded_units: list[str] = Field(default_factory=list)
+
+    @field_validator("patient_id")
+    @classmethod
+    def _no_id(cls, v: str | None) -> None:
+        if v is not None:
+            raise ValueError(_NEW_ID)
 
     @field_validator("service", "level", "sex", "home_postcode", "home_network_id")
     @classmethod
@@ -44,9 +62,10 @@ class Referral(_Strict):
                 raise ValueError("each entry: non-empty, without , = ; or a line break")
         return v
 
-    def spec(self) -> str:
-        """The ``key=value,...`` form :func:`optimiser.planning.suggest.parse_referral` checks."""
-        parts = []
+    def spec(self, patient_id: str) -> str:
+        """The ``key=value,...`` form :func:`optimiser.planning.suggest.parse_referral` checks,
+        under the id the service chose."""
+        parts = [f"patient_id={patient_id}"]
         for key, value in self.model_dump(exclude_none=True).items():
             if isinstance(value, list):
                 if not value:
@@ -59,38 +78,47 @@ class Referral(_Strict):
 class SuggestRequest(_Strict):
     """Exactly one of ``patient_id`` (in the census) or ``referral`` (inline)."""
 
-    patient_id: str | None = None
+    patient_id: str | None = Field(default=None, max_length=128)
     referral: Referral | None = None
     top: int = Field(default=5, ge=0, le=50)
     allow_moves: int = Field(default=0, ge=0, le=3)
 
 
 class MoveIn(_Strict):
-    patient_id: str
-    from_: str = Field(alias="from")
-    to: str
+    patient_id: str = Field(max_length=128)
+    from_: str = Field(alias="from", max_length=128)
+    to: str = Field(max_length=128)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class AcceptRequest(_Strict):
-    """Place one patient: an id in the census, or an inline referral to add and admit."""
+    """Place one patient: an id in the census, or an inline referral to add and admit.
 
-    patient_id: str | None = None
+    The request states what it expects: ``action`` ``admit`` (the patient is a referral) or
+    ``move`` (an inpatient in ``from``; taken from the quoted suggestion when left out). If
+    the census differs now, the answer is 409 and nothing changes.
+    """
+
+    patient_id: str | None = Field(default=None, max_length=128)
     referral: Referral | None = None
-    unit_id: str
+    unit_id: str = Field(max_length=128)
+    action: Literal["admit", "move"] = "admit"
+    from_: str | None = Field(default=None, alias="from", max_length=128)
     moves: list[MoveIn] = Field(default_factory=list, max_length=10)
     reason: str = Field(default="", max_length=2000)
-    suggestion_id: int | None = None
+    suggestion_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class JobRequest(_Strict):
     kind: Literal["reallocate", "scenario"]
     changes: str | None = Field(default=None, max_length=200_000,
                                 description="CHANGES.toml text (scenario only)")
-    network: str | None = None
-    max_moves: int | None = Field(default=None, ge=0)
-    max_admissions_per_unit: int | None = Field(default=None, ge=0)
+    network: str | None = Field(default=None, max_length=128)
+    max_moves: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    max_admissions_per_unit: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     time_limit: float | None = Field(default=None, gt=0, le=3600)
     gap: float | None = Field(default=None, ge=0, le=1)
     distance: Literal["road", "geodesic"] | None = None
@@ -104,5 +132,5 @@ class TokenRequest(_Strict):
 class UnitBedsRequest(_Strict):
     """Open or close beds of a unit (a census change; audited)."""
 
-    beds_closed: int = Field(ge=0)
+    beds_closed: int = Field(ge=0, le=MAX_BEDS)
     reason: str = Field(default="", max_length=2000)

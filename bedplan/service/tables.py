@@ -100,7 +100,10 @@ class UserRow(Base):
 
 
 class AuditRow(Base):
-    """One appended event. Never updated or deleted (database triggers refuse both)."""
+    """One appended event. Never updated or deleted (database triggers refuse both, and an
+    insert with an id that exists); ``hash`` chains it to the row before
+    (:mod:`bedplan.service.chain`); ``suggestion_id`` is set on the decision that accepted
+    that suggestion (unique: a suggestion is accepted at most once)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -112,8 +115,11 @@ class AuditRow(Base):
     unit_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[str] = mapped_column(Text, default="{}")
+    suggestion_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hash: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_log_patient_id", "patient_id"),)
+    __table_args__ = (Index("ix_audit_log_patient_id", "patient_id"),
+                      Index("ux_audit_log_suggestion_id", "suggestion_id", unique=True))
 
 
 class JobRow(Base):

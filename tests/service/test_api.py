@@ -35,7 +35,7 @@ def test_migration_creates_exactly_the_models(app):
 
     with app.state.bedplan.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
 
 
 @pytest.mark.parametrize("path", ["instances/england", "instances/examples/two-wards"])
@@ -139,10 +139,12 @@ def test_inline_referral_for_a_service_nobody_offers_is_an_empty_answer(client, 
 
 
 def test_accepting_a_referral_for_a_service_nobody_offers_says_no_unit_fits(client, as_user):
-    referral = {"patient_id": "NEWED", "service": "eating_disorder", "level": "general",
+    referral = {"service": "eating_disorder", "level": "general",
                 "sex": "female", "age": 30, "home_lat": 53.8, "home_lon": -1.55}
-    r = client.post("/api/accept", json={"referral": referral, "unit_id": "LEEDSF"},
-                    headers=as_user("north"))
+    sid = client.post("/api/suggestions", json={"referral": referral},
+                      headers=as_user("north")).json()["suggestion_id"]
+    r = client.post("/api/accept", json={"referral": referral, "unit_id": "LEEDSF",
+                                         "suggestion_id": sid}, headers=as_user("north"))
     assert r.status_code == 422, r.text  # the unit cannot take her, not "not your patient"
     assert "LEEDSF" in r.text
 
@@ -196,12 +198,15 @@ def test_accept_admits_then_the_bed_is_gone(client, as_user):
 
 def test_accept_moves_an_inpatient(client, as_user):
     h = as_user("north")
-    r = client.post("/api/accept", json={"patient_id": "P1", "unit_id": "YORK"}, headers=h)
+    move = {"patient_id": "P1", "unit_id": "YORK", "action": "move", "from": "LEEDS"}
+    r = client.post("/api/accept", json=move, headers=h)
     assert r.status_code == 200 and r.json()["action"] == "move"
     units = {u["unit_id"]: u for u in client.get("/api/census", headers=h).json()["units"]}
     assert (units["LEEDS"]["occupied"], units["YORK"]["occupied"]) == (0, 1)
-    again = client.post("/api/accept", json={"patient_id": "P1", "unit_id": "YORK"}, headers=h)
-    assert again.status_code == 409 and "already in YORK" in again.json()["detail"]
+    again = client.post("/api/accept", json=move, headers=h)  # P1 is not in LEEDS any more
+    assert again.status_code == 409 and "in YORK now, not in LEEDS" in again.json()["detail"]
+    home = dict(move, unit_id="YORK", **{"from": "YORK"})
+    assert "already in YORK" in client.post("/api/accept", json=home, headers=h).text
 
 
 def test_accept_refuses_a_unit_that_does_not_fit(client, as_user):
@@ -234,18 +239,26 @@ def test_bad_accepts_get_clear_4xx(client, as_user, body, status, words):
 
 
 def test_accept_an_inline_referral_adds_and_admits_it(client, as_user):
+    """Under the id its suggestion gave it, once."""
     h = as_user("south")
-    referral = {"patient_id": "NEW1", "service": "adult_secure", "level": "medium",
-                "sex": "male", "age": 30, "home_lat": 51.5, "home_lon": -0.1,
-                "home_network_id": "south"}
+    referral = {"service": "adult_secure", "level": "medium", "sex": "male", "age": 30,
+                "home_lat": 51.5, "home_lon": -0.1, "home_network_id": "south"}
+    s = client.post("/api/suggestions", json={"referral": referral}, headers=h).json()
+    new_id = s["patient_id"]
+    assert new_id.startswith("NEW-") and s["patient"]["patient_id"] == new_id
+    body = {"referral": referral, "unit_id": "LONDON", "suggestion_id": s["suggestion_id"]}
+    r = client.post("/api/accept", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    assert (r.json()["action"], r.json()["patient_id"]) == ("admit", new_id)
+    assert client.get(f"/api/patients/{new_id}", headers=h).json()["current_unit_id"] == \
+        "LONDON"
+    r = client.post("/api/accept", json=body, headers=h)
+    assert r.status_code == 409 and "accepted already" in r.json()["detail"]
     r = client.post("/api/accept", json={"referral": referral, "unit_id": "LONDON"}, headers=h)
-    assert r.status_code == 200 and r.json()["action"] == "admit"
-    assert client.get("/api/patients/NEW1", headers=h).json()["current_unit_id"] == "LONDON"
-    r = client.post("/api/accept", json={"referral": referral, "unit_id": "LONDON"}, headers=h)
-    assert r.status_code == 409 and "already in the census" in r.json()["detail"]
-    no_id = dict(referral, patient_id=None)
-    r = client.post("/api/accept", json={"referral": no_id, "unit_id": "LONDON"}, headers=h)
-    assert r.status_code == 422
+    assert r.status_code == 422 and "suggestion_id" in r.json()["detail"]
+    other = dict(referral, age=31)  # not the referral that suggestion was made for
+    r = client.post("/api/accept", headers=h, json=dict(body, referral=other))
+    assert r.status_code == 422 and "not a suggestion for this referral" in r.text
 
 
 # ------------------------------------------------------------------ bad requests
@@ -289,9 +302,10 @@ def test_an_internal_error_is_a_generic_500(client, as_user, monkeypatch, caplog
     assert client.get("/api/health").status_code == 200  # still serving
 
 
-def test_unknown_route_is_json_404(client):
-    r = client.get("/api/nothing-here")
+def test_unknown_route_is_json_404(client, as_user):
+    r = client.get("/api/nothing-here", headers=as_user("north"))
     assert r.status_code == 404 and "detail" in r.json()
+    assert client.get("/api/nothing-here").status_code == 401  # routes not shown to strangers
 
 
 def test_openapi_docs(client):
@@ -413,16 +427,18 @@ def test_the_census_cache_follows_accepts_without_reloading(app, client, as_user
                     headers=h).json()
     client.post("/api/accept", json={"patient_id": "C1", "unit_id": "YORK",
                                      "moves": s["options"][0]["moves"]}, headers=h)
-    referral = {"patient_id": "NEW2", "service": "adult_secure", "level": "medium",
-                "sex": "male", "age": 30, "home_lat": 53.8, "home_lon": -1.5,
-                "home_network_id": "north"}
-    client.post("/api/accept", json={"referral": referral, "unit_id": "LONDON"}, headers=h)
+    referral = {"service": "adult_secure", "level": "medium", "sex": "male", "age": 30,
+                "home_lat": 53.8, "home_lon": -1.5, "home_network_id": "north"}
+    s = client.post("/api/suggestions", json={"referral": referral}, headers=h).json()
+    assert client.post("/api/accept", headers=h, json={
+        "referral": referral, "unit_id": "LONDON",
+        "suggestion_id": s["suggestion_id"]}).status_code == 200
     cached = cache._instance
     with reading(app.state.bedplan.factory) as session:
         fresh = load_instance(session)
     assert cache._version == 4
     assert cached == fresh
-    assert cached.patients[-1].patient_id == "NEW2"
+    assert cached.patients[-1].patient_id == s["patient_id"]
 
 
 def test_serve_refuses_an_invalid_instance_with_exit_2(tmp_path, census_dir):

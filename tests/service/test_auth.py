@@ -62,11 +62,13 @@ def test_bed_manager_cannot_change_another_collaboratives_patient(client, as_use
     for pid, unit in (("R1", None), ("P1", "LEEDS")):
         p = client.get(f"/api/patients/{pid}", headers=north).json()
         assert p["current_unit_id"] == unit
-    referral = {"patient_id": "X1", "service": "adult_secure", "level": "medium",
+    referral = {"service": "adult_secure", "level": "medium",
                 "sex": "male", "age": 30, "home_lat": 51.5, "home_lon": -0.1,
                 "home_network_id": "south"}
-    r = client.post("/api/accept", json={"referral": referral, "unit_id": "LONDON"},
-                    headers=north)
+    sid = client.post("/api/suggestions", json={"referral": referral},
+                      headers=as_user("south")).json()["suggestion_id"]
+    r = client.post("/api/accept", json={"referral": referral, "unit_id": "LONDON",
+                                         "suggestion_id": sid}, headers=north)
     assert r.status_code == 403
     assert client.post("/api/suggestions", json={"referral": referral},
                        headers=north).status_code == 403
@@ -197,12 +199,15 @@ def test_user_add_command(tmp_path, census_dir, app):
 def test_logs_hold_no_personal_data(client, as_user, caplog):
     caplog.set_level(logging.DEBUG)
     h = as_user("north")
-    referral = {"patient_id": "NEW7", "service": "adult_secure", "level": "medium",
+    referral = {"service": "adult_secure", "level": "medium",
                 "sex": "male", "age": 30, "home_postcode": "LS9", "home_network_id": "north"}
-    client.post("/api/suggestions", json={"referral": referral}, headers=h)
-    client.post("/api/accept", json={"referral": referral, "unit_id": "LEEDS",
-                                     "reason": "family nearby"}, headers=h)
+    s = client.post("/api/suggestions", json={"referral": referral}, headers=h).json()
+    r = client.post("/api/accept", headers=h, json={
+        "referral": referral, "unit_id": "LEEDS", "reason": "family nearby",
+        "suggestion_id": s["suggestion_id"]})
+    assert r.status_code == 200, r.text
     client.post("/api/token", json={"username": "north", "password": "typo " + PASSWORD})
+    assert "failed login for username 'north'" in caplog.text
     text = caplog.text
     for secret in ("LS9", "family nearby", PASSWORD, "53.79", "-1.51"):
         assert secret not in text

@@ -16,7 +16,7 @@ def test_accept_function_under_threads(app):
     """The transaction itself (no HTTP): 8 threads, one bed, exactly one winner."""
     from bedplan.service.auth import User
     from bedplan.service.db import writing
-    from bedplan.service.decisions import accept, occupied
+    from bedplan.service.decisions import Expectation, accept, occupied
     from bedplan.service.errors import ServiceError
 
     factory = app.state.bedplan.factory
@@ -28,7 +28,8 @@ def test_accept_function_under_threads(app):
         barrier.wait()
         try:
             with writing(factory) as s:
-                accept(s, user, patient_id=f"C{i}", unit_id="YORK")
+                accept(s, user, patient_id=f"C{i}", unit_id="YORK",
+                       expect=Expectation("referral"))
             outcome.append("ok")
         except ServiceError as exc:
             outcome.append(str(exc.status))

@@ -1,5 +1,7 @@
-/* bedplan page scripts: plain JavaScript, no build step. Text is always set with
-   textContent (never innerHTML), so ids and names cannot inject markup. */
+/* bedplan page scripts: plain JavaScript, no build step, started by <body data-page="...">
+   (no inline script: the page runs under script-src 'self'). Text is always set with
+   textContent (never innerHTML), and map tooltips get DOM nodes, never HTML strings, so ids
+   and names cannot inject markup. */
 "use strict";
 var bedplan = (function () {
   function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
@@ -51,7 +53,6 @@ var bedplan = (function () {
           service: val("r_service"), level: val("r_level"), sex: val("r_sex"),
           age: parseInt(val("r_age"), 10)
         };
-        if (val("r_id")) r.patient_id = val("r_id");
         if (val("r_postcode")) r.home_postcode = val("r_postcode");
         if (val("r_network")) r.home_network_id = val("r_network");
         if (val("r_needs")) r.needs = val("r_needs").split(/[;, ]+/).filter(Boolean);
@@ -134,35 +135,41 @@ var bedplan = (function () {
       note.hidden = true;  // markers are drawn even when the tiles cannot be fetched
       if (!map) {
         map = L.map("map");
-        L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-          { maxZoom: 18, attribution: "© OpenStreetMap contributors" }).addTo(map);
+        var tiles = document.body.dataset.tiles;  // the server's --map-tiles ("" for none)
+        if (tiles) L.tileLayer(tiles, { maxZoom: 18, attribution: "© OpenStreetMap contributors" }).addTo(map);
       }
       if (layer) layer.remove();
       layer = L.featureGroup().addTo(map);
       var p = d.patient;
+      // Leaflet puts a string tooltip in as HTML: give it a text node's element instead
+      function tip(text) { return el("span", { text: text }); }
       L.circleMarker([p.home_lat, p.home_lon], { radius: 8, color: "#1f4e99", fillOpacity: 0.9 })
-        .bindTooltip("home area of " + p.patient_id).addTo(layer);
+        .bindTooltip(tip("home area of " + p.patient_id)).addTo(layer);
       d.rejected.forEach(function (r) {
         var u = d.units[r.unit_id]; if (!u) return;
         L.circleMarker([u.lat, u.lon], { radius: 5, color: "#999", fillOpacity: 0.5 })
-          .bindTooltip((u.name || r.unit_id) + ": " + r.reasons.join("; ")).addTo(layer);
+          .bindTooltip(tip((u.name || r.unit_id) + ": " + r.reasons.join("; "))).addTo(layer);
       });
       d.options.forEach(function (o) {
         var u = d.units[o.unit_id]; if (!u) return;
         L.circleMarker([u.lat, u.lon], { radius: 9, color: "#1a7f37", fillOpacity: 0.8 })
-          .bindTooltip("#" + o.rank + " " + (u.name || o.unit_id) + " · " + km(o.distance_km)).addTo(layer);
+          .bindTooltip(tip("#" + o.rank + " " + (u.name || o.unit_id) + " · " + km(o.distance_km))).addTo(layer);
       });
       map.fitBounds(layer.getBounds().pad(0.2));
     }
 
     async function accept(o, reason, btn) {
-      var q = last.request, body = { unit_id: o.unit_id, reason: reason,
+      // The accept states what the suggestion saw: a referral to admit, or an inpatient to
+      // move from their ward; if the census changed since, the answer is 409.
+      var q = last.request, seen = last.answer.patient, body = { unit_id: o.unit_id, reason: reason,
         suggestion_id: last.answer.suggestion_id,
         moves: o.moves.map(function (m) { return { patient_id: m.patient_id, from: m.from, to: m.to }; }) };
       if (q.referral) {
-        if (!q.referral.patient_id) { say("Give the new referral an id (pseudonymous) to admit it.", true); return; }
-        body.referral = q.referral;
-      } else { body.patient_id = q.patient_id; }
+        body.referral = q.referral;  // admitted under the id the suggestion gave it
+      } else {
+        body.patient_id = q.patient_id;
+        if (seen.status === "inpatient") { body.action = "move"; body.from = seen.current_unit_id; }
+      }
       btn.disabled = true;
       var res = await api("POST", "/api/accept", body);
       if (!res.ok) { btn.disabled = false; say(res.data.detail, true); return; }
@@ -259,5 +266,10 @@ var bedplan = (function () {
     }
   }
 
+  var pages = { suggest: suggestPage, planner: plannerPage };
+  document.addEventListener("DOMContentLoaded", function () {
+    var start = pages[document.body.dataset.page];
+    if (start) start();
+  });
   return { suggestPage: suggestPage, plannerPage: plannerPage, api: api };
 })();

@@ -290,37 +290,64 @@ def referrals_per_day(occupied_beds: float, service: str, level: str) -> float:
 # Legal status (informational; restricted patients may not move without agreement)
 # --------------------------------------------------------------------------------------------
 
-#: Share of inpatients by legal status and (service, level). Assumption until the ward
-#: research's sources land (scripts/data/england/ward-functions.md): secure care holds
-#: mostly hospital orders with restrictions (s37/41) and prison transfers (s47/49, s48/49);
-#: CAMHS and eating-disorder wards mostly civil sections (s2, s3) and informal patients.
+#: Share of patients by legal status and (service, level), the ward research's proposed mix
+#: (scripts/data/england/ward-functions.md). Anchors (Source): 4,899 restricted patients
+#: detained in England and Wales at the end of 2019 (MoJ, via Sharma et al. 2021) against
+#: about 7,200 secure beds, so about two-thirds of secure beds hold restricted patients
+#: (Inference); transferred prisoners (s47/49, s48/49) 25% of restricted patients (2007);
+#: one in five eating-disorder admissions under section (UEA/Beat 2015). The split within each
+#: row, and every CAMHS row, is an Assumption (no national CAMHS figure was found).
 LEGAL_STATUS_MIX: Mapping[tuple[str, str], Mapping[str, float]] = MappingProxyType(
     {
-        ("adult_secure", "high"): {"s37/41": 0.45, "s47/49": 0.25, "s3": 0.25, "s37": 0.05},
-        ("adult_secure", "medium"): {"s37/41": 0.40, "s47/49": 0.15, "s48/49": 0.10,
-                                     "s3": 0.30, "s37": 0.05},
-        ("adult_secure", "low"): {"s37/41": 0.30, "s47/49": 0.10, "s3": 0.50, "s37": 0.10},
-        ("camhs", "general"): {"informal": 0.30, "s2": 0.30, "s3": 0.40},
-        ("camhs", "picu"): {"s2": 0.40, "s3": 0.60},
-        ("camhs", "low"): {"s3": 0.70, "s37": 0.20, "s37/41": 0.10},
-        ("camhs", "medium"): {"s3": 0.40, "s37/41": 0.30, "s47/49": 0.15, "s48/49": 0.15},
-        ("eating_disorder", "general"): {"informal": 0.60, "s3": 0.35, "s2": 0.05},
+        ("adult_secure", "high"): {"s37/41": 50, "s47/49": 20, "s48/49": 3, "s37": 5,
+                                   "s3": 22},
+        ("adult_secure", "medium"): {"s37/41": 45, "s47/49": 18, "s48/49": 7, "s37": 10,
+                                     "s3": 20},
+        ("adult_secure", "low"): {"s37/41": 40, "s47/49": 15, "s48/49": 3, "s37": 12, "s3": 30},
+        ("camhs", "general"): {"s3": 30, "s2": 20, "informal": 50},
+        ("camhs", "picu"): {"s3": 55, "s2": 40, "informal": 5},
+        ("camhs", "low"): {"s37/41": 5, "s48/49": 5, "s37": 10, "s3": 75, "s2": 5},
+        ("camhs", "medium"): {"s37/41": 25, "s47/49": 10, "s48/49": 15, "s37": 10, "s3": 40},
+        ("eating_disorder", "general"): {"s3": 18, "s2": 2, "informal": 80},
     }
 )
-#: Restricted patients: the Ministry of Justice must agree to a transfer (Mental Health Act
-#: 1983, ss. 41 and 49).
+#: CAMHS patients of an eating-disorder pathway (same research, Assumption).
+CAMHS_ED_LEGAL_STATUS_MIX: Mapping[str, float] = MappingProxyType(
+    {"s3": 20, "s2": 5, "informal": 75})
+#: Women in low and medium secure: 10 points move from s37/41 to s3 (Source for the
+#: direction: the independent sector holds more women detained for self-harm, Bartlett et
+#: al. 2014; the size is an Assumption).
+WOMEN_SECURE_S3_SHIFT = 10.0
+#: Restricted patients: the Secretary of State (Ministry of Justice) must consent to leave,
+#: transfer and discharge (Mental Health Act 1983, ss. 41 and 49).
 RESTRICTED_STATUSES = frozenset({"s37/41", "s47/49", "s48/49"})
-#: Assumption: share of restricted inpatients whose transfer has been agreed tonight; the
-#: others are not movable.
-RESTRICTED_TRANSFER_AGREED_SHARE = 0.25
+#: Assumption (ward research): 10% of restricted inpatients have an agreed transfer in hand
+#: tonight (consents average 95 days per admission in one service, Sharma et al. 2021); the
+#: other 90% are not movable.
+RESTRICTED_TRANSFER_AGREED_SHARE = 0.10
+
+
+def legal_status_mix(service: str, level: str, sex: str,
+                     needs: frozenset[str] = frozenset()) -> dict[str, float]:
+    """The legal-status shares for a patient (weights, not normalised)."""
+    if service == "camhs" and "ed" in needs:
+        return dict(CAMHS_ED_LEGAL_STATUS_MIX)
+    mix = dict(LEGAL_STATUS_MIX.get((service, level), {}))
+    if service == "adult_secure" and level in ("medium", "low") and sex == "female":
+        shift = min(WOMEN_SECURE_S3_SHIFT, mix.get("s37/41", 0.0))
+        mix["s37/41"] = mix.get("s37/41", 0.0) - shift
+        mix["s3"] = mix.get("s3", 0.0) + shift
+    return mix
+
 
 # --------------------------------------------------------------------------------------------
 # Ward function (contract 1.2)
 # --------------------------------------------------------------------------------------------
 
-#: Assumption: share of the inpatients of a specialist-only ward who do not need its
-#: specialism ("wrong ward": placed there for a bed, a delayed stay) — the rest need it.
-WRONG_WARD_SHARE = 0.03
+#: Assumption (ward research: "about 90% need it, a documented few are wrong-ward delayed
+#: stays"): share of the inpatients of a specialist-only ward who do not need its specialism
+#: (placed there for a bed: a delayed stay); the rest need one of its specialisms.
+WRONG_WARD_SHARE = 0.05
 #: Assumption (generated wards): share of wards with a pathway that take only patients who
 #: need it, and share of other wards that take transfers only (rehabilitation, step-down).
 SPECIALIST_ONLY_SHARE = 0.6

@@ -232,8 +232,8 @@ def _stay(rng: np.random.Generator, unit: Unit, needs: frozenset[str]) -> timede
     return timedelta(days=max(1, int(min(rng.exponential(mean), cal.STAY_CAP_MEANS * mean))))
 
 
-def _legal_status(rng: np.random.Generator, service: str, level: str) -> str:
-    mix = cal.LEGAL_STATUS_MIX.get((service, level))
+def _legal_status(rng: np.random.Generator, p: Patient) -> str:
+    mix = cal.legal_status_mix(p.service, p.level, p.sex, p.needs)
     if not mix:
         return ""
     names = sorted(mix)
@@ -370,8 +370,8 @@ def _referral(rng: np.random.Generator, pid: str, unit: Unit, h: int, homes: Hom
         age=age, needs=needs, priority=priority,
         home_lat=float(areas.lat[h]), home_lon=float(areas.lon[h]),
         home_network_id=str(nets[h]), home_postcode=str(areas.code[h]),
-        legal_status=_legal_status(rng, unit.service, unit.level), arrives_on=arrives_on,
-        extra=(("note", ""),))
+        arrives_on=arrives_on, extra=(("note", ""),))
+    p = replace(p, legal_status=_legal_status(rng, p))
     if rng.random() < settings.excluded_share:
         p = replace(p, excluded_units=_exclusions(rng, ids.get((p.service, p.level), []),
                                                   keep=unit.unit_id))
@@ -446,7 +446,7 @@ def _finish_inpatient(rng: np.random.Generator, p: Patient, wards: _Wards,
             nets = homes.networks(p.service, lower)
             changes.update(level=lower, home_network_id=str(nets[a]))
             note = f"awaiting step-down to {lower} secure"
-    legal = _legal_status(rng, p.service, p.level)
+    legal = _legal_status(rng, replace(p, level=str(changes.get("level", p.level))))
     changes["legal_status"] = legal
     restricted = legal in cal.RESTRICTED_STATUSES
     agreed = rng.random() < cal.RESTRICTED_TRANSFER_AGREED_SHARE

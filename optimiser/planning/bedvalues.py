@@ -1,39 +1,74 @@
 """What one more open bed in a unit is worth tonight, and what one fewer would cost.
 
-Both are changes in the contract's objective (the solved optimum with the unit's open beds
-+1 or −1, minus the optimum as it is), reported as positive numbers: ``one_more`` is the
-saving, ``one_fewer`` the extra cost (None: the unit has no open bed to lose, or losing one
-leaves no feasible plan — ``note`` says which).
+Write V(b) for the contract's optimum with open beds b, x for tonight's optimal plan and
+e_u for one bed at unit u. ``one_more`` is the saving V(b) − V(b + e_u), ``one_fewer`` the
+extra cost V(b − e_u) − V(b) (None: u has no open bed to lose, or losing one leaves no
+feasible plan — ``note`` says which). Both are exact unless a re-solve stopped at its time
+limit; then the value is the best plan found and ``one_more_bound`` / ``one_fewer_bound``
+the proven limit on the other side.
 
-Two exact methods:
+**The residual network.** Without ``max_moves`` the model is a min-cost flow (patients →
+units, or → "arrivals" nodes of capacity ``max_admissions_per_unit`` → units → sink, and
+unplaced referrals straight to the sink). Contract x's residual network to units, arrivals
+and the sink: a patient switching from the option x gives them to another is an arc between
+the two options' nodes (the cheapest patient per pair is enough: a simple cycle leaves each
+node once, so it uses each patient at most once); a spare bed is an arc unit → sink, a used
+one sink → unit, and the same for arrival slots. x is optimal iff there is no negative
+cycle, and then one bed more at u is worth ``−min(0, dist(sink → u))`` (the cheapest cycle
+the new bed closes) and one fewer costs ``dist(u → sink)`` (no path: infeasible) — the
+``flow`` method, two Bellman-Ford runs for every unit at once.
 
-* ``flow`` — without ``limits.max_moves`` the placement model is a min-cost flow (patients →
-  units, or → "arrivals" nodes carrying ``max_admissions_per_unit`` → units → sink, plus
-  unplaced referrals straight to the sink). At an optimal plan the residual network has no
-  negative cycle, and changing one unit's capacity by one changes the optimum by exactly a
-  shortest path in it: +1 at u is worth ``-min(0, dist(sink → u))`` (the cheapest cycle the
-  new bed closes), −1 at a full u costs ``dist(u → sink)`` (the cheapest way to re-route one
-  patient out of u). Two Bellman-Ford runs over the residual network contracted to units (a
-  patient's arc becomes a unit-to-unit arc; the cheapest patient per pair is enough because
-  each patient carries one unit of flow) give every unit at once. This is what LP duals
-  would give, without their ambiguity under degeneracy (a dual is any value between the −1
-  and the +1 change; these are both, exactly).
-* ``resolve`` — with ``max_moves`` the model is no longer a flow (and its value is not
-  convex in the capacities: a bed nobody uses tonight can still be worth something, when it
-  lets one move replace two), so each unit is re-solved with beds +1 and, where its beds are
-  all used, −1 (with a spare bed, −1 costs exactly 0: the plan still fits). One solve per
-  unit: affordable for a few hundred units with the fast method; ``progress`` reports each.
-  The cost table does not depend on the beds, so it is built once and every re-solve gets
-  it with one capacity changed (against a full ``solve`` per unit: 1.4-1.9× faster on the
-  min-cost-flow path, within noise with ``max_moves``; see benchmarks/README.md).
+**With a move budget M** (``duals``, the default then) the model is a flow plus one row. For
+μ ≥ 0 let F_μ(b) be the flow optimum when every move costs μ more. A plan x' fitting b' and
+the budget has c(x') = c_μ(x') − μ·moves(x') ≥ F_μ(b') − μM, so
+
+    L_μ(b') = F_μ(b') − μM ≤ V(b')  for every b' (the Lagrangian bound).
+
+It is tight at tonight's plan, L_μ(b) = V(b), when x is an optimal flow for c_μ and
+μ·(M − moves(x)) = 0. Each residual cycle C asks c(C) + μ·Δmoves(C) ≥ 0, so these μ form an
+interval [μ_lo, μ_hi], found exactly by Dinkelbach's iteration (a negative cycle at μ with
+Δmoves > 0 moves μ up to −c(C)/Δmoves(C); from above likewise); it exists exactly when the
+LP relaxation is tight at x (England: μ ≈ 324–329, the worth of a 41st move). Without it
+every unit is re-solved. With it, for μ ∈ {μ_lo, the middle, μ_hi}:
+
+* *Lower bounds.* The shortest-path distances are node potentials, i.e. LP duals
+  (y, π, α, −μ) with reduced cost rc_k ≥ 0 on every option, computed and checked option by
+  option (a rounding slip below 0 is subtracted: weak duality needs no optimality). For any
+  plan x' fitting b': c(x') ≥ D(b') + Σ_k rc_k·x'_k, D(b') the dual objective. Distances
+  from the sink give the duals best for b + e_u (D = V − [the flow's +1 saving]), distances
+  to the sink those best for b − e_u.
+* *Upper bounds.* The shortest path itself, applied to x, is a plan for b ± e_u; where the
+  budget needs it, it is combined with the cycle that fixed μ_hi (one move fewer, at cost
+  μ_hi) or μ_lo (one more). Every such plan is checked (beds, arrivals, moves) and costed
+  from the table: an upper bound.
+
+Where the bounds meet (within 1e-6) the value is exact. In particular **+1 is worth exactly
+0** at every unit whose dual bound is V: x still fits b + e_u, so V(b + e_u) ≤ V(b), and
+V(b + e_u) ≥ L_μ(b + e_u) = V(b) when no negative cycle runs through the new bed. A ward
+with a free bed in x is such a unit *when L_μ is tight at x*: its new bed duplicates the
+existing zero-cost arc to the sink, so a negative cycle through it would already be one of
+x's. Without tightness a free bed can be worth something (one move allowed; Q1 → W empties
+U, Q2 → U needs U's bed: tests/optimiser/planning/test_bedvalues.py).
+
+**The rest is re-solved exactly on a smaller model.** With the duals above, a plan no worse
+than a known plan of cost U never uses an option with rc_k > U − D(b'), so the re-solve keeps
+only the others (and every stay and unplaced option) and its optimum is the full optimum.
++1: U = V (x fits). −1: when no plan is known, a threshold T is tried: an optimum z ≤ D + T
+is proven; otherwise one more solve with T = z − D is conclusive (a reduced model that is
+infeasible widens T, up to the full model). Re-solves run one after another, or on Dask
+(``workers``/``scheduler``) when there are many; ``progress`` reports each with the time
+left. ``resolve`` re-solves every unit on the full model (the reference the tests compare
+with). The cost table does not depend on the beds: it is built once and shared.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -45,15 +80,26 @@ from optimiser.core.result import INFEASIBLE, OPTIMAL, Result
 
 log = logging.getLogger(__name__)
 
-METHODS = ("auto", "flow", "resolve")
+METHODS = ("auto", "flow", "duals", "resolve")
 NO_OPEN_BEDS = "no open bed to lose"
 INFEASIBLE_WITHOUT = "one fewer bed leaves no feasible plan"
-_TOL = 1e-7
+STOPPED = "a re-solve stopped at its time limit: the value is the best plan found"
+#: Absolute tolerance at which bounds "meet" (HiGHS's default absolute MIP gap).
+EXACT_TOL = 1e-6
+#: Relative tolerance of a Bellman-Ford improvement (against the largest arc weight).
+_TOL = 1e-11
+#: Re-solves at which the "auto" choice of workers starts a local Dask cluster (start-up
+#: ~3 s: only worth it when the re-solves take longer than that on one core).
+DASK_MIN_TASKS = 24
 
 
 @dataclass(frozen=True, slots=True)
 class BedValue:
-    """One unit's capacity values (objective units; positive = matters)."""
+    """One unit's capacity values (objective units; positive = matters).
+
+    ``one_more_bound`` / ``one_fewer_bound`` are None when the value is exact; otherwise
+    the proven upper limit of the saving / lower limit of the extra cost.
+    """
 
     unit_id: str
     open_beds: int
@@ -61,6 +107,12 @@ class BedValue:
     one_more: float
     one_fewer: float | None
     note: str = ""
+    one_more_bound: float | None = None
+    one_fewer_bound: float | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.one_more_bound is None and self.one_fewer_bound is None
 
 
 @dataclass(frozen=True)
@@ -73,6 +125,7 @@ class BedValues:
     values: tuple[BedValue, ...]
     result: Result
     notes: tuple[str, ...] = ()
+    resolves: int = 0  # solves beyond tonight's (re-solves, reduced or full)
 
     def to_json_dict(self, instance: Instance, top: int | None = None) -> dict[str, Any]:
         units = {u.unit_id: u for u in instance.units}
@@ -81,12 +134,14 @@ class BedValues:
             "status": self.status,
             "objective": _round(self.objective),
             "method": self.method,
+            "resolves": self.resolves,
             "units": [{"rank": k, "unit_id": v.unit_id, "name": units[v.unit_id].name,
                        "network_id": units[v.unit_id].network_id,
                        "service": units[v.unit_id].service, "level": units[v.unit_id].level,
                        "open_beds": v.open_beds, "used_beds": v.used_beds,
                        "one_more": _round(v.one_more), "one_fewer": _round(v.one_fewer),
-                       "note": v.note}
+                       "exact": v.exact, "one_more_bound": _round(v.one_more_bound),
+                       "one_fewer_bound": _round(v.one_fewer_bound), "note": v.note}
                       for k, v in enumerate(rows, start=1)],
             "notes": list(self.notes),
         }
@@ -96,17 +151,33 @@ def _round(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else round(x, 6)
 
 
+@dataclass
+class _Range:
+    """What is known of V(b ± e_u): lo ≤ V ≤ hi (inf: infeasible when lo is inf too)."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    side: int = -1  # which dual side gave lo (for a reduced re-solve)
+
+    def exact(self) -> bool:
+        return self.hi - self.lo <= EXACT_TOL or (math.isinf(self.lo) and self.lo > 0)
+
+
 def bed_values(instance: Instance, *, distances: np.ndarray | None = None,
                method: str = "auto", solve_method: str = "auto",
                units: Sequence[str] | None = None,
-               progress: Callable[[str], None] | None = None) -> BedValues:
+               progress: Callable[[str], None] | None = None,
+               workers: int | None = 0, scheduler: str | None = None) -> BedValues:
     """The value of +1 and the cost of −1 open bed in every unit (see the module docstring).
 
-    ``method``: "flow" (exact shortest paths; only without max_moves), "resolve" (one
-    solve per unit and direction), "auto" (flow when possible). ``solve_method`` is passed to
-    :func:`optimiser.core.solve.solve`. ``units`` restricts the answer (and the re-solves) to
-    these unit_ids; an unknown one is an InputError. When the instance itself has no plan,
-    no values are given.
+    ``method``: "flow" (exact shortest paths; only without max_moves), "duals" (bounds from
+    LP duals, re-solves where they differ), "resolve" (one full solve per unit and
+    direction), "auto" (flow without max_moves, else duals). ``solve_method`` is passed to
+    :func:`optimiser.core.solve.solve`. ``units`` restricts the answer (and the re-solves)
+    to these unit_ids; an unknown one is an InputError. ``workers``: 0 re-solves in this
+    process, N ≥ 1 on a local Dask cluster of N processes, None chooses (a cluster of 2 from
+    :data:`DASK_MIN_TASKS` re-solves); ``scheduler`` the address of an existing cluster.
+    When the instance itself has no plan, no values are given.
     """
     from optimiser.core.solve import solve
 
@@ -123,44 +194,78 @@ def bed_values(instance: Instance, *, distances: np.ndarray | None = None,
         from optimiser.geography.distances import distance_matrix
 
         distances = distance_matrix(instance, policy.distance)
-    flow_ok = policy.limits.max_moves is None
-    if method == "flow" and not flow_ok:
+    budget = policy.limits.max_moves
+    if method == "flow" and budget is not None:
         raise ValueError("the flow method needs a model without limits.max_moves")
     if method == "auto":
-        method = "flow" if flow_ok else "resolve"
+        method = "flow" if budget is None else "duals"
     say = progress or (lambda message: None)
-    base = solve(instance, policy, distances=distances, method=solve_method)
+    costs = build_cost_table(instance, distances, policy)  # shared by every solve below
+    base = solve(instance, policy, distances=distances, method=solve_method, costs=costs)
     if not base.has_plan or base.objective is None:
         return BedValues(base.status, None, method, (), base,
                          ("no plan for the instance as it is: nothing to compare with",))
     notes: list[str] = []
     if base.status != OPTIMAL:
         notes.append(f"the plan is {base.status}, not proven optimal: values are estimates")
-    used = _used(instance, base)
-    costs = build_cost_table(instance, distances, policy)  # shared by every method below
-    if method == "flow":
-        try:
-            plus, minus = _flow_values(costs, base, policy.limits.max_admissions_per_unit)
-        except _NotOptimal:
-            notes.append("the plan is not optimal as a flow; re-solved per unit instead")
+    v0 = base.objective
+    m = len(instance.units)
+    plus = [_Range(hi=v0) for _ in range(m)]  # x still fits one bed more
+    minus = [_Range() for _ in range(m)]
+    sides: list[_Side] = []
+    if method in ("flow", "duals"):
+        say("bounds from tonight's plan (shortest paths, LP duals)")
+        sides, why = _bounds(costs, base, policy.limits.max_admissions_per_unit, budget,
+                             plus, minus, exact_flow=method == "flow")
+        if why:
+            notes.append(f"{why}; re-solved per unit instead")
             method = "resolve"
-    if method == "resolve":
-        plus, minus = _resolve_values(instance, distances, costs, base, used, solve_method,
-                                      say, wanted)
-    values = []
-    for j in wanted:
-        u = instance.units[j]
-        fewer: float | None
-        if u.open_beds <= 0:
-            fewer, note = None, NO_OPEN_BEDS
-        elif not math.isfinite(minus[j]):
-            fewer, note = None, INFEASIBLE_WITHOUT
-        else:
-            fewer, note = max(0.0, float(minus[j])), ""
-        values.append(BedValue(u.unit_id, u.open_beds, int(used[j]),
-                               max(0.0, float(plus[j])), fewer, note))
-    return BedValues(base.status, base.objective, method, tuple(sorted(values, key=_rank)),
-                     base, tuple(notes))
+            plus = [_Range(hi=v0) for _ in range(m)]
+            minus = [_Range() for _ in range(m)]
+            sides = []
+    used = _used(costs, base)
+    tasks = [_Task(j, +1, plus[j]) for j in wanted if not plus[j].exact()]
+    tasks += [_Task(j, -1, minus[j]) for j in wanted
+              if instance.units[j].open_beds > 0 and used[j] >= instance.units[j].open_beds
+              and not minus[j].exact()]
+    for j in wanted:  # a spare bed: the plan still fits with one bed fewer
+        if used[j] < instance.units[j].open_beds:
+            minus[j] = _Range(v0, v0)
+    if method != "resolve" and wanted:
+        asked = len(wanted) + sum(instance.units[j].open_beds > 0 for j in wanted)
+        say(f"{asked - len(tasks)} of {asked} values exact from the bounds; "
+            f"{len(tasks)} to re-solve")
+    done = _run_tasks(instance, distances, costs, sides, tasks, solve_method, say,
+                      workers, scheduler)
+    for task, found in zip(tasks, done, strict=True):
+        (plus if task.delta > 0 else minus)[task.j] = found
+    values = [_value(instance.units[j], int(used[j]), v0, plus[j], minus[j]) for j in wanted]
+    if any(not v.exact for v in values):
+        notes.append(STOPPED.replace("the value", "some values") + " (see their bounds)")
+    return BedValues(base.status, v0, method, tuple(sorted(values, key=_rank)), base,
+                     tuple(notes), resolves=sum(t.solves for t in done))
+
+
+def _value(u: Unit, used: int, v0: float, plus: _Range, minus: _Range) -> BedValue:
+    """A unit's BedValue from what is known of V(b + e_u) and V(b − e_u)."""
+    more = max(0.0, v0 - plus.hi)
+    more_bound = None if plus.exact() else max(more, v0 - plus.lo)
+    fewer: float | None
+    fewer_bound: float | None = None
+    note = ""
+    if u.open_beds <= 0:
+        fewer, note = None, NO_OPEN_BEDS
+    elif math.isinf(minus.lo) and minus.lo > 0:
+        fewer, note = None, INFEASIBLE_WITHOUT
+    elif math.isinf(minus.hi):  # no plan found in time, none proven impossible
+        fewer, fewer_bound, note = None, max(0.0, minus.lo - v0), STOPPED
+    else:
+        fewer = max(0.0, minus.hi - v0)
+        if not minus.exact():
+            fewer_bound = max(0.0, min(fewer, minus.lo - v0))
+    if (more_bound is not None or fewer_bound is not None) and not note:
+        note = STOPPED
+    return BedValue(u.unit_id, u.open_beds, used, more, fewer, note, more_bound, fewer_bound)
 
 
 def _rank(v: BedValue) -> tuple[float, float, str]:
@@ -169,16 +274,10 @@ def _rank(v: BedValue) -> tuple[float, float, str]:
     return (-v.one_more, -fewer, v.unit_id)
 
 
-def _used(instance: Instance, result: Result) -> np.ndarray:
-    index = instance.unit_index()
-    used = np.zeros(len(instance.units), dtype=np.int64)
-    for a in result.assignments:
-        if a.action != "unplaced" and a.unit_id is not None:
-            used[index[a.unit_id]] += 1
-    return used
-
-
-# --------------------------------------------------------------------------- re-solving
+def _used(costs: CostTable, result: Result) -> np.ndarray:
+    chosen = _chosen_options(costs, result)
+    placed = chosen[costs.kind[chosen] != UNPLACED]
+    return np.bincount(costs.unit[placed], minlength=costs.n_units)
 
 
 def with_open_beds(unit: Unit, delta: int) -> Unit:
@@ -190,51 +289,19 @@ def with_open_beds(unit: Unit, delta: int) -> Unit:
     return replace(unit, beds_closed=unit.beds_closed - delta)
 
 
-def _resolve_values(instance: Instance, distances: np.ndarray, costs: CostTable,
-                    base: Result, used: np.ndarray, solve_method: str,
-                    say: Callable[[str], None], wanted: list[int]
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """One solve per unit and direction, all on ``costs``: a unit's open beds are the only
-    thing that changes, and the cost table (compatibility, km, costs) does not depend on
-    them, so only its capacities are replaced."""
-    assert base.objective is not None
-    m = len(instance.units)
-    plus, minus = np.zeros(m), np.zeros(m)
-
-    def objective(j: int, delta: int) -> float:
-        units = list(instance.units)
-        units[j] = with_open_beds(units[j], delta)
-        beds = costs.open_beds.copy()
-        beds[j] = units[j].open_beds
-        from optimiser.core.solve import solve
-
-        res = solve(replace(instance, units=tuple(units)), distances=distances,
-                    method=solve_method, costs=replace(costs, open_beds=beds))
-        if res.status == INFEASIBLE:
-            return math.inf
-        if not res.has_plan or res.objective is None:
-            raise ResolveError(f"re-solving with unit {units[j].unit_id} changed gave "
-                               f"{res.status}: {'; '.join(res.diagnosis) or 'no plan'}")
-        return res.objective
-
-    for k, j in enumerate(wanted, start=1):
-        u = instance.units[j]
-        say(f"re-solving for unit {k}/{len(wanted)} {u.unit_id}")
-        plus[j] = base.objective - objective(j, +1)
-        if u.open_beds > 0 and used[j] >= u.open_beds:
-            minus[j] = objective(j, -1) - base.objective
-    return plus, minus
-
-
-# --------------------------------------------------------------------------- flow
-
-
 class ResolveError(RuntimeError):
     """A re-solve found no plan within its limits (not infeasibility): no value to give."""
 
 
 class _NotOptimal(Exception):
     """The residual network has a negative cycle: the plan is not an optimal flow."""
+
+    def __init__(self, cycle: list[int]) -> None:
+        super().__init__("negative cycle in the residual network")
+        self.cycle = cycle
+
+
+# --------------------------------------------------------------------------- the network
 
 
 def _chosen_options(costs: CostTable, result: Result) -> np.ndarray:
@@ -252,62 +319,427 @@ def _chosen_options(costs: CostTable, result: Result) -> np.ndarray:
     match = (costs.unit == unit[costs.patient]) & (costs.kind == kind[costs.patient])
     chosen = np.flatnonzero(match)
     if chosen.size != n or np.any(costs.patient[chosen] != np.arange(n)):
-        raise _NotOptimal("the plan uses an option the cost table does not allow")
+        raise ValueError("the plan uses an option the cost table does not allow")
     return chosen
 
 
-def _flow_values(costs: CostTable, result: Result, limit: int | None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(+1 saving, −1 cost) per unit from two shortest-path runs on the residual network."""
+@dataclass(frozen=True, eq=False)
+class _Graph:
+    """x's residual network contracted to units (0..m-1), arrivals (m..2m-1, with an
+    admission limit) and the sink: per Δmoves class (−1, 0, +1) the cheapest switch between
+    two nodes and which option it is; the zero-cost slack arcs of beds and arrival slots."""
+
+    costs: CostTable
+    chosen: np.ndarray
+    limit: int | None
+    sink: int
+    node: np.ndarray  # per option
+    weight: np.ndarray  # (3, size, size), inf: no arc
+    option: np.ndarray  # (3, size, size), -1: none
+    slack: np.ndarray  # (size, size) bool
+
+    @property
+    def size(self) -> int:
+        return self.sink + 1
+
+    def at(self, mu: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arc weights with every move costing ``mu`` more, their Δmoves and options."""
+        stack = self.weight + (mu * np.array([-1.0, 0.0, 1.0]))[:, None, None]
+        cls = np.argmin(stack, axis=0)
+        w = np.take_along_axis(stack, cls[None], 0)[0]
+        opt = np.take_along_axis(self.option, cls[None], 0)[0]
+        dm = (cls - 1).astype(np.int64)
+        free = self.slack & (w >= 0.0)
+        w[free], dm[free], opt[free] = 0.0, 0, -1
+        dm[~np.isfinite(w)] = 0
+        return w, dm, opt
+
+
+def _graph(costs: CostTable, chosen: np.ndarray, limit: int | None) -> _Graph:
     m = costs.n_units
-    chosen = _chosen_options(costs, result)
     arrive = np.arange(m) + (m if limit is not None else 0)
     sink = 2 * m if limit is not None else m
     size = sink + 1
     kind, unit = costs.kind, costs.unit
     node = np.where(kind == UNPLACED, sink, np.where(kind == STAY, unit, arrive[unit]))
-    at = node[chosen]  # where each patient's flow runs now
     other = np.ones(costs.n_options, dtype=bool)
     other[chosen] = False
-    tail = at[costs.patient[other]]
-    head = node[other]
-    weight = costs.cost[other] - costs.cost[chosen][costs.patient[other]]
-    w = np.full((size, size), np.inf)
+    opts = np.flatnonzero(other)
+    now = chosen[costs.patient[opts]]
+    tail, head = node[now], node[opts]
+    moving = (kind == MOVE).astype(np.int64)
+    cls = moving[opts] - moving[now] + 1
+    weight = costs.cost[opts] - costs.cost[now]
     keep = tail != head
-    np.minimum.at(w, (tail[keep], head[keep]), weight[keep])
-
+    flat = (cls * size + tail) * size + head
+    order = np.lexsort((opts[keep], weight[keep], flat[keep]))
+    f = flat[keep][order]
+    first = np.r_[True, f[1:] != f[:-1]]
+    w = np.full(3 * size * size, np.inf)
+    o = np.full(3 * size * size, -1, dtype=np.int64)
+    w[f[first]] = weight[keep][order][first]
+    o[f[first]] = opts[keep][order][first]
     ck = chosen[kind[chosen] != UNPLACED]
     load = np.bincount(unit[ck], minlength=m)
     arrivals = np.bincount(unit[ck[kind[ck] != STAY]], minlength=m)
+    slack = np.zeros((size, size), dtype=bool)
     units = np.arange(m)
-    slack = load < costs.open_beds
-    w[units[slack], sink] = np.minimum(w[units[slack], sink], 0.0)
-    used = load > 0
-    w[sink, units[used]] = np.minimum(w[sink, units[used]], 0.0)
+    slack[units[load < costs.open_beds], sink] = True
+    slack[sink, units[load > 0]] = True
     if limit is not None:
-        room = arrivals < limit
-        w[arrive[room], units[room]] = np.minimum(w[arrive[room], units[room]], 0.0)
-        came = arrivals > 0
-        w[units[came], arrive[came]] = np.minimum(w[units[came], arrive[came]], 0.0)
-    from_sink = _bellman_ford(w, sink)
-    to_sink = _bellman_ford(w.T, sink)
-    return -np.minimum(0.0, from_sink[:m]), to_sink[:m]
+        slack[arrive[arrivals < limit], units[arrivals < limit]] = True
+        slack[units[arrivals > 0], arrive[arrivals > 0]] = True
+    return _Graph(costs, chosen, limit, sink, node, w.reshape(3, size, size),
+                  o.reshape(3, size, size), slack)
 
 
-def _bellman_ford(w: np.ndarray, source: int) -> np.ndarray:
-    """Shortest distances from ``source`` over a dense weight matrix (inf = no arc)."""
+def _scale(w: np.ndarray) -> float:
+    return max(1.0, float(np.max(np.abs(w[np.isfinite(w)]), initial=0.0)))
+
+
+def _shortest(w: np.ndarray, source: int | None, scale: float | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Bellman-Ford over a dense weight matrix (inf = no arc): distances and predecessors.
+
+    ``source`` None starts every node at 0 (a virtual root): a negative cycle check.
+    Improvements below ``_TOL·scale`` (default: the largest arc) are rounding, not paths.
+    Raises :class:`_NotOptimal` with the cycle when there is a negative one.
+    """
     n = w.shape[0]
-    dist = np.full(n, np.inf)
-    dist[source] = 0.0
-    scale = max(1.0, float(np.max(np.abs(w[np.isfinite(w)]), initial=0.0)))
-    for _ in range(n):
-        reach = np.isfinite(dist)
-        cand = np.min(dist[reach][:, None] + w[reach], axis=0)
-        better = cand < dist - _TOL * scale
+    dist = np.zeros(n) if source is None else np.full(n, np.inf)
+    if source is not None:
+        dist[source] = 0.0
+    pred = np.full(n, -1, dtype=np.int64)
+    scale = scale or _scale(w)
+    cols = np.arange(n)
+    for _ in range(n + 1):
+        reach = np.flatnonzero(np.isfinite(dist))
+        cand = dist[reach][:, None] + w[reach]
+        arg = np.argmin(cand, axis=0)
+        best = cand[arg, cols]
+        better = best < dist - _TOL * scale
         if not better.any():
-            return dist
-        dist = np.where(better, cand, dist)
-    raise _NotOptimal("negative cycle in the residual network")
+            return dist, pred
+        dist = np.where(better, best, dist)
+        pred = np.where(better, reach[arg], pred)
+        cycle = _pred_cycle(pred)
+        if cycle is not None:
+            raise _NotOptimal(cycle)
+    raise _NotOptimal(_pred_cycle(pred) or [])
+
+
+def _pred_cycle(pred: np.ndarray) -> list[int] | None:
+    """A cycle of the predecessor graph (in path order), if any."""
+    state = np.zeros(pred.size, dtype=np.int8)  # 0 new, 1 on the current walk, 2 done
+    for s in range(pred.size):
+        walk = []
+        v = s
+        while v >= 0 and state[v] == 0:
+            state[v] = 1
+            walk.append(v)
+            v = int(pred[v])
+        if v >= 0 and state[v] == 1:
+            return walk[walk.index(v):][::-1]
+        for u in walk:
+            state[u] = 2
+    return None
+
+
+def _arcs_options(nodes: Sequence[int], opt: np.ndarray) -> np.ndarray:
+    """The patient options along consecutive ``nodes`` (slack arcs have none)."""
+    found = [int(opt[a, b]) for a, b in itertools.pairwise(nodes)]
+    return np.array([k for k in found if k >= 0], dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+@dataclass(frozen=True, eq=False)
+class _Side:
+    """LP duals from one shortest-path run: reduced costs, and per unit the dual objective
+    of b ± e_u (a lower bound on V(b ± e_u)) and the path that gives a plan for it."""
+
+    mu: float
+    delta: int  # +1: distances from the sink; −1: to the sink
+    rc: np.ndarray
+    bound: np.ndarray  # per unit; +inf: no plan even without the budget (−1 only)
+    paths: tuple[np.ndarray | None, ...]  # per unit: options to apply, None: no gain
+
+
+def _side(g: _Graph, mu: float, budget: int | None, delta: int) -> _Side:
+    costs, m, sink = g.costs, g.costs.n_units, g.sink
+    w, _, opt = g.at(mu)
+    scale = _scale(w)
+    big = 2.0 * (1.0 + g.size * scale)  # above any real path: marks "unreachable"
+    aug = (w if delta > 0 else w.T).copy()
+    aug[sink] = np.minimum(aug[sink], big)  # every node reachable: finite potentials
+    aug[sink, sink] = np.inf
+    dist, pred = _shortest(aug, sink, scale)
+    real = dist < big / 2
+    pot = dist if delta > 0 else -dist
+    c_mu = costs.cost + mu * (costs.kind == MOVE)
+    at = g.node[g.chosen]
+    arrive = np.arange(m) + (m if g.limit is not None else 0)
+    pi = np.minimum(0.0, pot[:m] - pot[sink])
+    alpha = np.minimum(0.0, pot[arrive] - pot[:m]) if g.limit is not None else np.zeros(m)
+    y = pot[sink] - pot[at] + c_mu[g.chosen]
+    placed = costs.kind != UNPLACED
+    new = (costs.kind == MOVE) | (costs.kind == ADMIT)
+    u = costs.unit
+    rc = c_mu - y[costs.patient] - np.where(placed, pi[u], 0.0) - np.where(new, alpha[u], 0.0)
+    slip = float(np.minimum.reduceat(np.minimum(rc, 0.0), costs.start[:-1]).sum()) \
+        if costs.n_options else 0.0
+    beds = costs.open_beds.astype(float)
+    dual = math.fsum([*y.tolist(), *(pi * beds).tolist(),
+                      *(alpha * float(g.limit or 0)).tolist(), -mu * float(budget or 0)])
+    bound = dual + delta * pi + slip
+    if delta < 0:
+        bound = np.where(real[:m], bound, np.inf)
+    paths: list[np.ndarray | None] = []
+    for j in range(m):
+        if not real[j] or (delta > 0 and dist[j] >= 0.0):
+            paths.append(None)
+            continue
+        chain = [j]
+        while chain[-1] != sink and len(chain) <= g.size:
+            chain.append(int(pred[chain[-1]]))
+        if chain[-1] != sink:
+            paths.append(None)
+            continue
+        nodes = chain[::-1] if delta > 0 else chain  # sink → … → j, or j → … → sink
+        paths.append(_arcs_options(nodes, opt))
+    return _Side(mu, delta, rc, bound, tuple(paths))
+
+
+def _cost_if_fits(g: _Graph, options: Sequence[np.ndarray], j: int, delta: int,
+                  budget: int | None) -> float | None:
+    """The cost of x with these switches applied, if it is a plan fitting b + delta·e_j."""
+    costs = g.costs
+    chosen = g.chosen.copy()
+    switch = np.concatenate(options) if options else np.zeros(0, np.int64)
+    who = costs.patient[switch]
+    if np.unique(who).size != who.size:
+        return None
+    chosen[who] = switch
+    kind, unit = costs.kind[chosen], costs.unit[chosen]
+    placed = kind != UNPLACED
+    beds = costs.open_beds.copy()
+    beds[j] += delta
+    if np.any(np.bincount(unit[placed], minlength=costs.n_units) > beds):
+        return None
+    new = (kind == MOVE) | (kind == ADMIT)
+    if g.limit is not None and np.any(np.bincount(unit[new], minlength=costs.n_units)
+                                      > g.limit):
+        return None
+    if budget is not None and int(np.sum(kind == MOVE)) > budget:
+        return None
+    return math.fsum(costs.cost[chosen].tolist())
+
+
+def _dinkelbach(g: _Graph, start: float, sign: int) -> tuple[float, np.ndarray] | None:
+    """The end of the interval of μ at which x is an optimal flow, from ``start`` (below:
+    sign +1, cycles with Δmoves > 0; above: −1), and the last cycle's options (empty when
+    none was met); None when a cycle of the other sign shows the interval is empty."""
+    mu, last = start, np.zeros(0, np.int64)
+    for _ in range(200):  # converges superlinearly; a few rounds in practice
+        w, dm, opt = g.at(mu)
+        try:
+            _shortest(w, None)
+            return mu, last
+        except _NotOptimal as exc:
+            nodes = [*exc.cycle, exc.cycle[0]]
+        arcs = list(itertools.pairwise(nodes))
+        moves = sum(int(dm[a, b]) for a, b in arcs)
+        base = math.fsum(float(w[a, b]) - mu * int(dm[a, b]) for a, b in arcs)
+        if moves * sign <= 0:
+            return None
+        mu = -base / moves
+        last = _arcs_options(nodes, opt)
+    return None
+
+
+def _bounds(costs: CostTable, base: Result, limit: int | None, budget: int | None,
+            plus: list[_Range], minus: list[_Range], *, exact_flow: bool
+            ) -> tuple[list[_Side], str]:
+    """Fill ``plus``/``minus`` from the dual sides; returns them, or why they cannot be had."""
+    assert base.objective is not None
+    v0 = base.objective
+    g = _graph(costs, _chosen_options(costs, base), limit)
+    moves = int(np.sum(costs.kind[g.chosen] == MOVE))
+    cycles: list[np.ndarray] = []
+    if budget is None or moves < budget:
+        mus = [0.0]
+    else:
+        big = 1.0 + 2.0 * g.size * float(np.max(np.abs(costs.cost), initial=1.0))
+        low, high = _dinkelbach(g, 0.0, +1), _dinkelbach(g, big, -1)
+        if low is None or high is None or low[0] > high[0] + 1e-9 * big:
+            return [], "the LP relaxation is not tight at tonight's plan"
+        mus = sorted({low[0], 0.5 * (low[0] + high[0]), high[0]})
+        cycles = [c for c in (low[1], high[1]) if c.size]
+    try:
+        sides = [_side(g, mu, budget, d) for mu in mus for d in (+1, -1)]
+    except _NotOptimal:
+        return [], "the plan is not optimal as a flow"
+    for s_i, s in enumerate(sides):
+        ranges = plus if s.delta > 0 else minus
+        for j, r in enumerate(ranges):
+            lo = float(s.bound[j])
+            if s.delta > 0:
+                lo = min(lo, v0)
+            if lo > r.lo:
+                r.lo, r.side = lo, s_i
+            if exact_flow:
+                continue
+            path = s.paths[j]
+            if path is None or r.exact():
+                continue
+            for extra in ([], *([c] for c in cycles)):
+                cost = _cost_if_fits(g, [path, *extra], j, s.delta, budget)
+                if cost is not None:
+                    r.hi = min(r.hi, cost)
+    if exact_flow:  # the flow's own theory: the bounds are the values
+        for r in plus:
+            r.hi = r.lo
+        for r in minus:
+            r.hi = r.lo
+    return sides, ""
+
+
+# --------------------------------------------------------------------------- re-solving
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """One value to re-solve: unit ``j``'s beds + ``delta``, what is known of it so far."""
+
+    j: int
+    delta: int
+    known: _Range
+
+
+@dataclass
+class _Found(_Range):
+    solves: int = 0
+
+
+def _resolve(instance: Instance, distances: np.ndarray, costs: CostTable,
+             sides: Sequence[_Side], task: _Task, solve_method: str) -> _Found:
+    """V(b + delta·e_j) exactly: on the options the duals cannot rule out, else in full."""
+    from optimiser.core.solve import solve
+
+    units = list(instance.units)
+    units[task.j] = with_open_beds(units[task.j], task.delta)
+    changed = replace(instance, units=tuple(units))
+    known = task.known
+    side = sides[known.side] if 0 <= known.side < len(sides) else None
+    floor = known.lo  # = the side's dual bound D(b') (less any rounding slip)
+    if side is None or not math.isfinite(floor):
+        rc, threshold, top = None, math.inf, math.inf
+    else:
+        rc, top = side.rc, float(np.max(side.rc, initial=0.0))
+        threshold = known.hi - floor if math.isfinite(known.hi) else max(100.0, 2 * side.mu)
+    always = (costs.kind == STAY) | (costs.kind == UNPLACED)
+    found = _Found(lo=known.lo, hi=known.hi)
+    while True:
+        full = rc is None or threshold >= top
+        table = costs if rc is None or full else \
+            costs.subset(always | (rc <= threshold + EXACT_TOL))
+        res = solve(changed, distances=distances, method=solve_method, costs=table)
+        found.solves += 1
+        if res.status == INFEASIBLE:
+            if full:
+                return _Found(math.inf, math.inf, solves=found.solves)
+            threshold = max(4.0 * threshold, 1.0)
+            continue
+        if not res.has_plan or res.objective is None:
+            if not full:
+                threshold = math.inf
+                continue
+            if math.isfinite(found.lo):  # keep the bounds known: the value is labelled
+                return found
+            raise ResolveError(f"re-solving with unit {units[task.j].unit_id} changed "
+                               f"gave {res.status}: {'; '.join(res.diagnosis) or 'no plan'}")
+        z = res.objective
+        proven = z if res.status == OPTIMAL else (res.bound if res.bound is not None
+                                                  else -math.inf)
+        if full or z <= floor + threshold:
+            reach = proven if full else min(proven, floor + threshold)
+            found.lo, found.hi = max(found.lo, min(reach, z)), min(found.hi, z)
+            if res.status == OPTIMAL:
+                found.lo = found.hi
+            return found
+        found.hi = min(found.hi, z)
+        threshold = z - floor
+
+
+def _resolve_remote(instance: Instance, distances: np.ndarray, costs: CostTable,
+                    sides: Sequence[_Side], task: _Task, solve_method: str) -> _Found:
+    """What a Dask worker runs (module level: pickled by reference)."""
+    return _resolve(instance, distances, costs, sides, task, solve_method)
+
+
+def _run_tasks(instance: Instance, distances: np.ndarray, costs: CostTable,
+               sides: Sequence[_Side], tasks: Sequence[_Task], solve_method: str,
+               say: Callable[[str], None], workers: int | None, scheduler: str | None
+               ) -> list[_Found]:
+    """Every re-solve, in this process or on Dask, reporting each with the time left."""
+    if not tasks:
+        return []
+    if workers is None:
+        workers = 2 if len(tasks) >= DASK_MIN_TASKS else 0
+    clock = _Eta(len(tasks), say)
+    if scheduler is None and workers == 0:
+        out = []
+        for task in tasks:
+            out.append(_resolve(instance, distances, costs, sides, task, solve_method))
+            clock.tick(_describe(instance, task))
+        return out
+    from optimiser.planning.sweep import dask_client
+
+    with dask_client(workers, scheduler) as client:
+        say(f"re-solving on Dask ({scheduler or f'{workers} local workers'})")
+        shared = client.scatter([instance, distances, costs, list(sides)], broadcast=True)
+        futures = [client.submit(_resolve_remote, *shared, task, solve_method, pure=False)
+                   for task in tasks]
+        results: dict[int, _Found] = {}
+        for k, fut in _completed(client, futures):
+            results[k] = fut.result()
+            clock.tick(_describe(instance, tasks[k]))
+        return [results[k] for k in range(len(tasks))]
+
+
+def _completed(client: Any, futures: list[Any]) -> Iterator[tuple[int, Any]]:
+    from dask.distributed import as_completed
+
+    position = {f.key: k for k, f in enumerate(futures)}
+    for fut in as_completed(futures):
+        yield position[fut.key], fut
+
+
+def _describe(instance: Instance, task: _Task) -> str:
+    return f"{instance.units[task.j].unit_id} {'+1' if task.delta > 0 else '−1'} bed"
+
+
+@dataclass
+class _Eta:
+    """Counts finished re-solves and says how long the rest should take."""
+
+    total: int
+    say: Callable[[str], None]
+    done: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    def tick(self, what: str) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        self.say(f"re-solved {self.done}/{self.total} ({what}); "
+                 + (f"about {_duration(left)} left" if self.done < self.total else
+                    f"done in {_duration(elapsed)}"))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
 # --------------------------------------------------------------------------- text
@@ -322,17 +754,23 @@ def render_bed_values(values: BedValues, instance: Instance, top: int | None = N
     units = {u.unit_id: u for u in instance.units}
     rows = values.values if top is None else values.values[:top]
     w = max([4, *(len(v.unit_id) for v in rows)])
-    lines = [f"Objective tonight {values.objective:,.2f} ({values.status}; {values.method}). "
-             "Values in objective units (1 = 1 km with the default weights).",
+    lines = [f"Objective tonight {values.objective:,.2f} ({values.status}; {values.method}, "
+             f"{values.resolves} re-solves). Values in objective units (1 = 1 km with the "
+             "default weights).",
              *(f"note: {n}" for n in values.notes), "",
              f"{'rank':>4}  {'unit':<{w}} {'name':<30} {'network':<14} {'open':>5} {'used':>5}"
              f" {'one more':>10} {'one fewer':>11}"]
     for k, v in enumerate(rows, start=1):
         u = units[v.unit_id]
-        fewer = "-" if v.note == NO_OPEN_BEDS else "infeasible" if v.one_fewer is None \
-            else f"{v.one_fewer:,.1f}"
+        fewer = "-" if v.note == NO_OPEN_BEDS else "infeasible" if v.note == \
+            INFEASIBLE_WITHOUT else "?" if v.one_fewer is None else f"{v.one_fewer:,.1f}"
+        more = f"{v.one_more:,.1f}" + ("*" if v.one_more_bound is not None else "")
+        fewer += "*" if v.one_fewer_bound is not None else ""
         lines.append(f"{k:>4}  {v.unit_id:<{w}} {u.name[:30]:<30} {u.network_id[:14]:<14} "
-                     f"{v.open_beds:>5} {v.used_beds:>5} {v.one_more:>10,.1f} {fewer:>11}")
+                     f"{v.open_beds:>5} {v.used_beds:>5} {more:>10} {fewer:>11}")
     if top is not None and len(values.values) > top:
         lines.append(f"  ({len(values.values) - top} more units; --top to see more)")
+    if any(not v.exact for v in rows):
+        lines.append("  * not proven: a re-solve stopped at its time limit (--json gives "
+                     "the bounds)")
     return "\n".join(lines)

@@ -10,13 +10,14 @@ scenarios are compared on the same demand. Rows are sorted by (scenario_id, seed
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -316,9 +317,15 @@ def run_sweep(instance: Instance, grid: SweepGrid, *, workers: int = 2,
     return results_frame(rows, grid)
 
 
-def _run_dask(base: Instance, tasks: Sequence[Task], demand: Demand, token: int, workers: int,
-              scheduler: str | None, solve_fn: SolveFn | None, bar: Any) -> list[dict[str, Any]]:
-    from dask.distributed import Client, LocalCluster, as_completed
+@contextlib.contextmanager
+def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
+    """A Dask client: on ``scheduler`` (an existing cluster's address) or on a LocalCluster
+    of ``workers`` single-threaded processes, closed (with its cluster) afterwards.
+
+    An unreachable scheduler is an InputError; Dask's per-worker start/stop logging is
+    silenced unless this logger is at DEBUG (``-vv``).
+    """
+    from dask.distributed import Client, LocalCluster
 
     cluster = None
     quiet = not log.isEnabledFor(logging.DEBUG)
@@ -340,6 +347,18 @@ def _run_dask(base: Instance, tasks: Sequence[Task], demand: Demand, token: int,
                                      f"cannot reach a Dask scheduler at {scheduler}: {exc}")
                              ) from None
     try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_dask(base: Instance, tasks: Sequence[Task], demand: Demand, token: int, workers: int,
+              scheduler: str | None, solve_fn: SolveFn | None, bar: Any) -> list[dict[str, Any]]:
+    from dask.distributed import as_completed
+
+    with dask_client(workers, scheduler) as client:
         base_f = client.scatter(base, broadcast=True)
         run = uuid.uuid4().hex[:8]
         futures = [client.submit(_evaluate_remote, base_f, t, demand, token, solve_fn,
@@ -351,10 +370,6 @@ def _run_dask(base: Instance, tasks: Sequence[Task], demand: Demand, token: int,
             bar.update(1)
             fut.release()
         return rows
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def results_frame(rows: Sequence[Mapping[str, Any]], grid: SweepGrid) -> pd.DataFrame:

@@ -53,21 +53,45 @@ def test_flow_and_resolve_agree_and_table(tiny_instance):
     assert len(lines) == 6 and "2 more units" in lines[-1]
 
 
-def test_max_moves_resolves_and_unit_filter(tiny_instance):
+def test_max_moves_uses_the_duals_and_unit_filter(tiny_instance):
     res = run(str(tiny_instance), "--json", "--distance", "geodesic", "--max-moves", "0",
               "--unit", "U1")
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
-    assert d["method"] == "resolve" and [u["unit_id"] for u in d["units"]] == ["U1"]
+    assert d["method"] == "duals" and [u["unit_id"] for u in d["units"]] == ["U1"]
     # no move allowed: one bed fewer in U1 leaves R1 (priority 2) unplaced: 2000 − 7.386
     r1_u1 = float(geodesic_km(51.55, -0.05, 51.5, -0.12))
     assert d["units"][0]["one_fewer"] == pytest.approx(2000 - r1_u1, abs=1e-4)
-    assert "re-solving for unit 1/1 U1" in res.stderr
+    assert d["units"][0]["exact"] is True
+    assert "values exact from the bounds" in res.stderr
+
+
+def test_resolve_reports_progress_and_the_time_left(tiny_instance):
+    res = run(str(tiny_instance), "--json", "--distance", "geodesic", "--max-moves", "0",
+              "--how", "resolve", "--unit", "U1", "--unit", "U2")
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.stderr.splitlines() if "re-solved" in x]
+    # U1 +1, U2 +1 and U1 −1 (U1 is full; U2 has a spare bed: −1 costs 0 without a solve)
+    assert len(lines) == 3
+    assert lines[0].startswith("bed values: re-solved 1/3 (") and "left" in lines[0]
+    assert "done in" in lines[-1] and json.loads(res.stdout)["resolves"] == 3
+
+
+def test_no_limits_values_the_flow(tiny_instance):
+    limited = run(str(tiny_instance), "--json", "--distance", "geodesic", "--max-moves", "0")
+    free = run(str(tiny_instance), "--json", "--distance", "geodesic", "--no-limits")
+    flow = run(str(tiny_instance), "--json", "--distance", "geodesic")  # no limits anyway
+    assert json.loads(free.stdout)["method"] == "flow"
+    assert values(free) == values(flow)
+    # with no move allowed P1 cannot make way in U1, so losing U1's bed costs R1's place
+    assert values(limited)["U1"]["one_fewer"] > values(free)["U1"]["one_fewer"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--unit", "U9"], "error: --unit: unknown unit 'U9'"),
     (["--how", "flow", "--max-moves", "2"], "--how flow needs no max-moves limit"),
+    (["--no-limits", "--max-moves", "2"], "--no-limits and --max-moves contradict"),
+    (["--workers", "-1"], "Invalid value for '--workers'"),
     (["--top", "x"], "Invalid value for '--top'"),
 ])
 def test_bad_input_exits_2(tiny_instance, args, message):
@@ -90,7 +114,7 @@ def test_a_failed_resolve_exits_4(tiny_instance, monkeypatch):
     def fail(*args, **kwargs):
         raise bv.ResolveError("re-solving with unit U1 changed gave error: time limit")
 
-    monkeypatch.setattr(bv, "_resolve_values", fail)
+    monkeypatch.setattr(bv, "_run_tasks", fail)
     res = run(str(tiny_instance), "--distance", "geodesic", "--how", "resolve")
     assert res.exit_code == 4
     assert "error: re-solving with unit U1 changed gave error" in res.output

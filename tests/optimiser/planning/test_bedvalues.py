@@ -71,6 +71,7 @@ def test_hand_checked_json():
     assert d["units"] == [{"rank": 1, "unit_id": "C", "name": "", "network_id": "N1",
                            "service": "adult_secure", "level": "medium", "open_beds": 0,
                            "used_beds": 0, "one_more": 999.0, "one_fewer": None,
+                           "exact": True, "one_more_bound": None, "one_fewer_bound": None,
                            "note": NO_OPEN_BEDS}]
     assert d["objective"] == pytest.approx(1035.0) and d["method"] == "flow"
 

@@ -79,8 +79,9 @@ def test_the_generated_case_binds():
     """Guard on the comparison above: some values are positive, some units are full."""
     inst, km = generated(3, 2)
     bv = bed_values(inst, distances=km, method="resolve")
-    assert sum(v.one_more > 0 for v in bv.values) == 6  # and 2 units where +1 is worth 0
-    assert sum(v.one_fewer is not None and v.one_fewer > 0 for v in bv.values) == 5
+    # (counts, not exact numbers: the generator's calibration is tuned from time to time)
+    assert 3 <= sum(v.one_more > 0 for v in bv.values) < len(bv.values)  # some +1 worth 0
+    assert sum(v.one_fewer is not None and v.one_fewer > 0 for v in bv.values) >= 2
 
 
 def test_restricting_units_gives_the_same_values():

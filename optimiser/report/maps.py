@@ -1,15 +1,22 @@
-"""Maps for reports: a static PNG that needs no internet, and the interactive map.
+"""Maps for reports: a static PNG and an interactive map, both working offline.
 
-The static map draws sites by occupancy and the moves between them; the interactive one is
-a folium (Leaflet) document.
+The static map draws sites by occupancy and the moves between them over England's coastline
+and regions; the interactive one is a folium (Leaflet) document with Leaflet inlined (no CDN)
+and the same boundary as a GeoJSON layer instead of map tiles (tiles would need the
+internet). The boundary, ``data/uk-regions.geojson``, is Natural Earth 1:10m admin-1
+(public domain) dissolved into England's nine regions and the other nations (see
+``data/README.md``); Leaflet 1.9.3 is vendored in ``data/leaflet/`` (BSD-2-Clause).
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +35,101 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: Map colours: sea, England's regions, the other nations, and the lines between them.
+SEA, LAND, OTHER_LAND, BORDER, LABEL = "#e8f1f8", "#fbfbf8", "#eceeec", "#a9b4bc", "#8a979f"
+
+
+def _data(name: str) -> bytes:
+    return (resources.files("optimiser.report") / "data" / name).read_bytes()
+
+
+@functools.cache
+def boundaries() -> list[dict[str, Any]]:
+    """The shipped boundary features (GeoJSON dicts with ``name``, ``kind`` = region /
+    country / context and a label point); [] when the file is missing (a map without
+    them still works)."""
+    try:
+        features: list[dict[str, Any]] = json.loads(_data("uk-regions.geojson"))["features"]
+    except (OSError, ValueError, KeyError):
+        log.warning("the map boundary (optimiser/report/data/uk-regions.geojson) is missing")
+        return []
+    return features
+
+
+def _rings(geometry: Mapping[str, Any]) -> list[list[list[list[float]]]]:
+    """Polygons (each a list of rings of [lon, lat]) of a Polygon or MultiPolygon."""
+    coords = geometry["coordinates"]
+    return [coords] if geometry["type"] == "Polygon" else list(coords)
+
+
+def draw_boundaries(ax: Any, box: tuple[float, float, float, float], *,
+                    labels: bool = True) -> list[Any] | None:
+    """Sea, land, coastline and region borders on matplotlib axes (lon, lat), with region
+    names whose label point falls inside ``box`` (lat0, lat1, lon0, lon1); returns the
+    labels (matplotlib texts, for :func:`declutter`), None when there is no boundary."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    features = boundaries()
+    if not features:
+        return None
+    texts = []
+    ax.set_facecolor(SEA)
+    lat0, lat1, lon0, lon1 = box
+    for f in features:
+        kind = f["properties"]["kind"]
+        verts: list[list[float]] = []
+        codes: list[int] = []
+        for polygon in _rings(f["geometry"]):
+            for ring in polygon:
+                verts += ring
+                codes += [int(MplPath.MOVETO), *[int(MplPath.LINETO)] * (len(ring) - 2),
+                          int(MplPath.CLOSEPOLY)]
+        outline = MplPath(verts, codes)
+        ax.add_patch(PathPatch(outline, zorder=0.5, linewidth=0.6,
+                               facecolor=LAND if kind == "region" else OTHER_LAND,
+                               edgecolor=BORDER))
+        la, lo = f["properties"].get("label_lat"), f["properties"].get("label_lon")
+        if labels and kind == "region" and la is not None and lat0 < la < lat1 and \
+                lon0 < lo < lon1:
+            text = ax.text(lo, la, f["properties"]["name"], fontsize=7, color=LABEL,
+                           ha="center", va="center", zorder=0.8, style="italic")
+            text.region = outline  # declutter keeps the label inside its region
+            texts.append(text)
+    return texts
+
+
+def declutter(fig: Any, ax: Any, texts: Sequence[Any],
+              points: Sequence[tuple[float, float]], pad_px: float = 6.0) -> None:
+    """Move each label off the dots (``points``, lon/lat) and the labels already placed:
+    try its spot, then a few nearby ones inside its region; hide it where none is free (a
+    label under a dot would be unreadable, one over another is a bug)."""
+    if not texts:
+        return
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    dots = ax.transData.transform(np.asarray(points, float)) if len(points) else np.zeros(
+        (0, 2))
+    taken: list[Any] = []
+    step = 0.12 * (ax.get_ylim()[1] - ax.get_ylim()[0])  # a tenth of the map's height
+    for text in texts:
+        x0, y0 = text.get_position()
+        for dx, dy in ((0, 0), (0, -0.5), (0, 0.5), (0.6, 0), (-0.6, 0), (0, -1), (0, 1)):
+            spot = (x0 + dx * step, y0 + dy * step)
+            region = getattr(text, "region", None)
+            if region is not None and not region.contains_point(spot):
+                continue
+            text.set_position(spot)
+            box = text.get_window_extent(renderer).expanded(1.0, 1.0).padded(pad_px)
+            inside = ((dots[:, 0] > box.x0) & (dots[:, 0] < box.x1) & (dots[:, 1] > box.y0)
+                      & (dots[:, 1] < box.y1)) if len(dots) else np.zeros(0, bool)
+            if not inside.any() and not any(box.overlaps(t) for t in taken):
+                taken.append(box)
+                break
+        else:
+            text.set_visible(False)
+
+
 def backdrop() -> list[tuple[float, float]]:
     """Postcode district centroids: the shape of the country without map tiles."""
     try:
@@ -42,14 +144,18 @@ def backdrop() -> list[tuple[float, float]]:
 
 def map_png(units: Sequence[tuple[float, float, int, int]],
             moves: Sequence[tuple[float, float, float, float]],
-            backdrop: Sequence[tuple[float, float]] = ()) -> bytes:
-    """A static map that needs no internet: sites by occupancy and the moves between them.
+            backdrop: Sequence[tuple[float, float]] = (),
+            routes: Sequence[Sequence[tuple[float, float]]] = ()) -> bytes:
+    """A static map that needs no internet: sites by occupancy and the moves between them,
+    over England's coastline and regions (:func:`draw_boundaries`).
 
     ``units`` are (lat, lon, occupied, open beds); wards on one site are drawn as one dot
     (coloured by the site's occupancy, labelled with its number of wards). ``moves`` are
     (lat, lon) from → to; moves between the same two sites become one curved arrow whose
-    width and label give their number. ``backdrop`` points (postcode district centroids)
-    are drawn faint grey so the country is recognisable without map tiles.
+    width and label give their number. ``routes`` (optional, e.g. from
+    ``optimiser.geography.route.move_polylines``) are the moves' roads, drawn thin under
+    the arrows. ``backdrop`` points (postcode district centroids) are drawn faint grey only
+    when the boundary file is missing, so the country stays recognisable.
     """
     plt = pyplot()
     sites: dict[tuple[float, float], list[int]] = {}
@@ -76,7 +182,14 @@ def map_png(units: Sequence[tuple[float, float, int, int]],
     width = 7.0
     h = float(np.clip(width * (lat1 - lat0) * aspect / (lon1 - lon0), 3.5, 10))
     fig, ax = plt.subplots(figsize=(width, h))
-    if backdrop:
+    labels = draw_boundaries(ax, (lat0, lat1, lon0, lon1))
+    drawn = labels is not None
+    for line in routes:
+        if len(line) > 1:
+            pts = np.asarray(line, float)
+            ax.plot(pts[:, 1], pts[:, 0], color=AFTER_COLOUR, lw=0.8, alpha=0.45, zorder=1.5,
+                    solid_capstyle="round")
+    if backdrop and not drawn:
         b = np.asarray(backdrop, float)
         keep = ((b[:, 0] > lat0) & (b[:, 0] < lat1) & (b[:, 1] > lon0) & (b[:, 1] < lon1))
         ax.scatter(b[keep, 1], b[keep, 0], s=3, color="#d3d9de", zorder=1, linewidths=0)
@@ -110,22 +223,29 @@ def map_png(units: Sequence[tuple[float, float, int, int]],
                for c, t in OCCUPANCY_COLOURS]
     if arrows:
         handles.append(plt.Line2D([], [], color=AFTER_COLOUR, label="moves (old → new unit)"))
+    if any(len(line) > 1 for line in routes):
+        handles.append(plt.Line2D([], [], color=AFTER_COLOUR, alpha=0.45, lw=0.8,
+                                  label="their roads"))
     ax.legend(handles=handles, frameon=True, loc="upper left", fontsize=8)
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
     ax.set_aspect(aspect)
     ax.set_xticks([])
     ax.set_yticks([])
-    for side in ("left", "bottom"):
+    for side in ("left", "bottom") if not drawn else ():
         ax.spines[side].set_visible(False)
     ax.set_title("Sites by occupancy after the plan (dot size: open beds), and moves")
     fig.tight_layout()
+    declutter(fig, ax, labels or [], [(k[1], k[0]) for k in sites])
     return png_bytes(fig)
 
 
 def folium_map_html(instance: Instance, occ: Mapping[str, int],
                     moves: Sequence[Outcome]) -> str | None:
-    """The interactive map as a standalone HTML document (None when folium is missing)."""
+    """The interactive map as a standalone HTML document that works offline (None when
+    folium is missing): Leaflet inlined, England's regions as a GeoJSON layer (no tiles),
+    the units by occupancy, and each move along its road route when distances are by road
+    (a straight line otherwise, or where no road joins the two units)."""
     try:
         import folium
     except ImportError:
@@ -134,15 +254,27 @@ def folium_map_html(instance: Instance, occ: Mapping[str, int],
         return None
     lat = float(np.mean([u.lat for u in instance.units]))
     lon = float(np.mean([u.lon for u in instance.units]))
-    fmap = folium.Map(location=[lat, lon], zoom_start=6, tiles="OpenStreetMap",
-                      control_scale=True)
+    fmap = folium.Map(location=[lat, lon], zoom_start=6, tiles=None, control_scale=True,
+                      prefer_canvas=True)
+    fmap.default_js, fmap.default_css = [], []  # no CDN: Leaflet is inlined below
+    lats, lons = [u.lat for u in instance.units], [u.lon for u in instance.units]
+    fmap.fit_bounds([[min(lats) - 0.2, min(lons) - 0.3], [max(lats) + 0.2, max(lons) + 0.3]])
+    features = boundaries()
+    if features:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features}, name="England's regions",
+            style_function=lambda f: {
+                "fillColor": LAND if f["properties"]["kind"] == "region" else OTHER_LAND,
+                "color": BORDER, "weight": 1, "fillOpacity": 1},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(fmap)
     pos = {u.unit_id: (u.lat, u.lon) for u in instance.units}
-    for r in moves:
-        if r.before_unit in pos and r.after_unit in pos:
-            folium.PolyLine([pos[r.before_unit], pos[r.after_unit]], color=AFTER_COLOUR,
-                            weight=2, opacity=0.8,
-                            tooltip=html.escape(f"{r.patient_id}: {r.before_unit} → "
-                                                f"{r.after_unit}")).add_to(fmap)
+    pairs = [(r.before_unit, r.after_unit) for r in moves
+             if r.before_unit in pos and r.after_unit in pos]
+    lines = _move_lines(instance, pairs)
+    for (a, b), r, line in zip(pairs, [r for r in moves if r.before_unit in pos
+                                        and r.after_unit in pos], lines, strict=True):
+        folium.PolyLine(line or [pos[a], pos[b]], color=AFTER_COLOUR, weight=2, opacity=0.8,
+                        tooltip=html.escape(f"{r.patient_id}: {a} → {b}")).add_to(fmap)
     for u in instance.units:
         colour = occupancy_colour(occ[u.unit_id], u.open_beds)
         label = f"{u.unit_id} {u.name}".strip()
@@ -151,5 +283,33 @@ def folium_map_html(instance: Instance, occ: Mapping[str, int],
             fill_opacity=0.95,
             tooltip=html.escape(f"{label}: {occ[u.unit_id]} of {u.open_beds} open beds "
                                 f"({u.network_id})")).add_to(fmap)
-    rendered: str = fmap.get_root().render()
+    root: Any = fmap.get_root()  # a Figure (folium types it as Element)
+    root.header.add_child(folium.Element(_inline_leaflet()), name="leaflet_inline", index=0)
+    root.header.add_child(folium.Element(f"<style>.leaflet-container{{background:{SEA}}}"
+                                         "</style>"), name="sea")
+    rendered: str = root.render()
     return rendered
+
+
+def _move_lines(instance: Instance, pairs: Sequence[tuple[str | None, str | None]]
+                ) -> list[list[tuple[float, float]]]:
+    """Road polylines of the moves when distances are by road, else none (straight lines)."""
+    if instance.policy.distance != "road" or not pairs:
+        return [[] for _ in pairs]
+    from optimiser.geography.route import move_polylines
+
+    try:
+        return move_polylines(instance, [(str(a), str(b)) for a, b in pairs])
+    except Exception:  # a drawing aid only: the map falls back to straight lines
+        log.warning("move routes could not be drawn", exc_info=True)
+        return [[] for _ in pairs]
+
+
+@functools.cache
+def _inline_leaflet() -> str:
+    """Leaflet's CSS and JS as inline elements (vendored; no request leaves the page)."""
+    css = _data("leaflet/leaflet.css").decode("utf-8")
+    js = _data("leaflet/leaflet.js").decode("utf-8")
+    js = "\n".join(line for line in js.splitlines()
+                   if not line.startswith("//# sourceMappingURL"))
+    return f"<style>{css}</style>\n<script>{js}</script>"

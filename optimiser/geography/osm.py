@@ -30,9 +30,8 @@ missing. Both files are written atomically once everything has been read.
 from __future__ import annotations
 
 import array
-import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +74,7 @@ class OsmNetwork:
     seconds: float
 
 
-def _closed(tags: dict[str, str]) -> bool:
+def _closed(tags: Mapping[str, str]) -> bool:
     """Whether a way is closed to cars: the narrowest access key that is set decides."""
     for key in ("motorcar", "motor_vehicle", "vehicle", "access"):
         value = tags.get(key)
@@ -86,7 +85,7 @@ def _closed(tags: dict[str, str]) -> bool:
     return False
 
 
-def way_kind(tags: dict[str, str], include_ferries: bool = True) -> str | None:
+def way_kind(tags: Mapping[str, str], include_ferries: bool = True) -> str | None:
     """The link kind of a way with these tags, or None when it is not a road for cars."""
     if tags.get("route") == "ferry":
         return "ferry" if include_ferries and not _closed(tags) else None
@@ -96,7 +95,7 @@ def way_kind(tags: dict[str, str], include_ferries: bool = True) -> str | None:
     return kind
 
 
-def _way_name(tags: dict[str, str]) -> str:
+def _way_name(tags: Mapping[str, str]) -> str:
     return (tags.get("ref") or tags.get("name") or "").strip()
 
 
@@ -110,10 +109,12 @@ def _ways(path: Path, include_ferries: bool, locations: bool
     if locations:
         processor = processor.with_locations()
     processor = processor.with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-    processor = processor.with_filter(osmium.filter.KeyFilter("highway", "route"))
+    # in libosmium, before Python sees a way: only road classes for cars, and ferries
+    wanted = [("highway", h) for h in DRIVABLE] + [("route", "ferry")]
+    processor = processor.with_filter(osmium.filter.TagFilter(*wanted))
     for obj in processor:
         way: Any = obj  # a Way: the entity filter passes nothing else
-        tags = dict(way.tags)
+        tags = way.tags  # looked up by key (a TagList), never copied whole
         kind = way_kind(tags, include_ferries)
         if kind is not None and len(way.nodes) >= 2:
             yield kind, _way_name(tags), way
@@ -200,26 +201,33 @@ def _runs(way: Any) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
 def _cut(batch: list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]],
          junctions: np.ndarray, places: dict[int, tuple[float, float]],
          links: list[tuple[int, int, float, str, str]]) -> None:
-    """Split each stretch at its places; link km = geodesic length along its nodes."""
+    """Split each stretch at its places; link km = geodesic length along its nodes. One
+    array pass for the whole batch (per-way numpy calls would dominate the run time)."""
     if not batch:
         return
+    ids = np.concatenate([b[2] for b in batch])
     lat = np.concatenate([b[3] for b in batch])
     lon = np.concatenate([b[4] for b in batch])
     sizes = np.array([len(b[2]) for b in batch])
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    seg = geodesic_km(lat[:-1], lon[:-1], lat[1:], lon[1:])  # across stretches: ignored below
-    for (kind, name, ids, la, lo), off in zip(batch, offsets[:-1], strict=True):
-        along = np.concatenate([[0.0], np.cumsum(seg[off:off + len(ids) - 1])])
-        pos = np.searchsorted(junctions, ids)
-        is_place = (pos < len(junctions)) & (junctions[np.minimum(pos, len(junctions) - 1)]
-                                             == ids)
-        is_place[0] = is_place[-1] = True  # a stretch cut at a missing node ends there
-        cuts = np.flatnonzero(is_place)
-        for k in cuts:
-            places.setdefault(int(ids[k]), (float(la[k]), float(lo[k])))
-        for i, j in itertools.pairwise(cuts):
-            if ids[i] != ids[j]:
-                links.append((int(ids[i]), int(ids[j]), float(along[j] - along[i]), kind, name))
+    stretch = np.repeat(np.arange(len(batch)), sizes)
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    # km from the batch's first node; a difference within one stretch is its length along
+    # the way (the segment between two stretches is never inside a link)
+    along = np.concatenate([[0.0], np.cumsum(geodesic_km(lat[:-1], lon[:-1], lat[1:],
+                                                         lon[1:]))])
+    pos = np.minimum(np.searchsorted(junctions, ids), len(junctions) - 1)
+    is_place = junctions[pos] == ids
+    is_place[first] = is_place[first + sizes - 1] = True  # ends (also where a node is missing)
+    at = np.flatnonzero(is_place)
+    places.update(zip(ids[at].tolist(), zip(lat[at].tolist(), lon[at].tolist(),
+                                           strict=True), strict=True))
+    i, j = at[:-1], at[1:]
+    ok = (stretch[i] == stretch[j]) & (ids[i] != ids[j])  # same stretch, not a loop
+    i, j = i[ok], j[ok]
+    kinds = [batch[k][0] for k in stretch[i].tolist()]
+    names = [batch[k][1] for k in stretch[i].tolist()]
+    links.extend(zip(ids[i].tolist(), ids[j].tolist(), (along[j] - along[i]).tolist(), kinds,
+                     names, strict=True))
 
 
 def _assemble(places: dict[int, tuple[float, float]],

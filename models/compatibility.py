@@ -22,6 +22,9 @@ SPECIALISM_NAMES: dict[str, str] = {
     "ed": "eating-disorder",
     "mb": "mother-and-baby",
     "wemss": "women's enhanced medium secure",
+    "picu": "psychiatric-intensive-care",
+    "hdu": "high-dependency",
+    "ci": "cognitive-impairment",
 }
 
 _SERVICE_NAMES = {

@@ -6,10 +6,12 @@ exactly when the *inpatients alone* cannot be fitted into open beds — beds clo
 patients who may not move, a unit over capacity whose movable patients have nowhere
 compatible to go, or fitting everyone needs more moves than ``max_moves`` allows.
 
-That question is a min-cost flow, solved exactly (integral) with OR-Tools::
+That question is a min-cost flow over the model's own rows (the network of
+:mod:`optimiser.core.flownet`, restricted to the inpatients' stays and moves), solved exactly
+(integral) with OR-Tools::
 
-    source ─1─▶ inpatient p ──stay, cost 0──────────────────────────▶ unit u ─b_u─▶ sink
-                            ──move, cost 1─▶ arrivals of v ─A─▶ unit v ─∞, cost BIG─▶ sink
+    inpatient p (supply 1) ──stay, cost 0───────────────────────▶ unit u ─b_u─▶ sink
+                           ──move, cost 1─▶ arrivals of v ─A─▶ unit v ─∞, cost BIG─▶ sink
 
 Overflow arcs (cost BIG > number of inpatients) make the flow always feasible: the minimum
 overflow is the number of inpatients that cannot be given a bed, and the units carrying it
@@ -35,6 +37,8 @@ from optimiser.core.costs import (
     CostTable,
     cheapest_per_patient,
 )
+from optimiser.core.flownet import flow_network
+from optimiser.core.rows import ADMISSIONS, ASSIGN, CAPACITY, MOVES, ModelRows, build_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,39 +78,52 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def check_beds(instance: Instance, costs: CostTable, limits: Limits) -> BedCheck:
-    """Decide exactly whether the inpatients fit (see the module docstring)."""
+def check_beds(instance: Instance, costs: CostTable, limits: Limits,
+               rows: ModelRows | None = None) -> BedCheck:
+    """Decide exactly whether the inpatients fit (see the module docstring).
+
+    ``rows``: the model's families (built from ``limits`` by default): beds, admission limits
+    and the move budget are read from them; the move budget is judged by counting the fewest
+    moves, the other families are the flow's network."""
     n, m = costs.n_patients, costs.n_units
+    rows = rows or build_rows(costs, limits)
+    beds = np.zeros(m, dtype=np.int64)
+    beds[rows[CAPACITY].key] = rows[CAPACITY].rhs.astype(np.int64)
+    budget = rows.get(MOVES)
+    max_moves = None if budget is None else int(budget.rhs[0])
     stay_k = np.flatnonzero(costs.kind == STAY)
     unplaced_k = np.flatnonzero(costs.kind == UNPLACED)
     start = np.full(n, -1, dtype=np.int64)
     start[costs.patient[stay_k]] = stay_k
     start[costs.patient[unplaced_k]] = unplaced_k
     occupancy = np.bincount(costs.unit[stay_k], minlength=m) if m else np.zeros(0, np.int64)
-    if np.all(occupancy <= costs.open_beds):
+    if np.all(occupancy <= beds):
         return BedCheck(True, (), start, 0)
 
-    limit = limits.max_admissions_per_unit
+    adm = rows.get(ADMISSIONS)
+    limit = None if adm is None else int(adm.rhs.max(initial=0))
+    network = ModelRows(tuple(rows[f] for f in (ASSIGN, CAPACITY, ADMISSIONS)
+                              if rows.get(f) is not None), rows.n_options)
     all_moves = np.flatnonzero(costs.kind == MOVE)
     # First with each inpatient's few cheapest moves: a fit there is a fit (cheap at scale);
     # only when it does not fit is the exact answer computed on every move.
     few = cheapest_per_patient(costs, FEW_MOVES, (MOVE,))
     for move_k in ((few, all_moves) if few.size < all_moves.size else (all_moves,)):
-        stay_flow, move_flow, overflow = _fit(costs, stay_k, move_k, limit)
+        stay_flow, move_flow, overflow = _fit(network, costs, stay_k, move_k)
         moves = int(move_flow.sum())
-        fits = overflow.sum() == 0 and (limits.max_moves is None or moves <= limits.max_moves)
+        fits = overflow.sum() == 0 and (max_moves is None or moves <= max_moves)
         if fits:
             break
     if overflow.sum() > 0:
-        return BedCheck(False, tuple(_overflow_messages(instance, costs, overflow, limit)),
-                        None, moves)
-    if limits.max_moves is not None and moves > limits.max_moves:
-        over = np.flatnonzero(occupancy > costs.open_beds)
+        return BedCheck(False, tuple(_overflow_messages(instance, costs, beds, overflow,
+                                                        limit)), None, moves)
+    if max_moves is not None and moves > max_moves:
+        over = np.flatnonzero(occupancy > beds)
         where = "; ".join(
-            f"{unit_label(instance.units[u])} has {_plural(int(costs.open_beds[u]), 'open bed')}"
+            f"{unit_label(instance.units[u])} has {_plural(int(beds[u]), 'open bed')}"
             f" but {_plural(int(occupancy[u]), 'inpatient')}" for u in over)
         msg = (f"at least {_plural(moves, 'inpatient')} must move to fit everyone into open "
-               f"beds, but max_moves is {limits.max_moves} ({where})")
+               f"beds, but max_moves is {max_moves} ({where})")
         return BedCheck(False, (msg,), None, moves)
     inpatients = costs.patient[stay_k]
     start[inpatients[stay_flow > 0]] = stay_k[stay_flow > 0]
@@ -114,56 +131,39 @@ def check_beds(instance: Instance, costs: CostTable, limits: Limits) -> BedCheck
     return BedCheck(True, (), start, moves)
 
 
-def _fit(costs: CostTable, stay_k: np.ndarray, move_k: np.ndarray, limit: int | None
+def _fit(rows: ModelRows, costs: CostTable, stay_k: np.ndarray, move_k: np.ndarray
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The min-cost flow of the module docstring over the moves ``move_k``.
+    """The min-cost flow of the module docstring over the stays and the moves ``move_k``.
 
     Returns the flow on each stay, on each move and on each unit's overflow arc.
     """
     from ortools.graph.python import min_cost_flow
 
-    n, m = costs.n_patients, costs.n_units
+    net = flow_network(rows, np.concatenate([stay_k, move_k]))
     inpatients = costs.patient[stay_k]
     n_in = inpatients.size
-    node_of = np.full(n, -1, dtype=np.int64)
-    node_of[inpatients] = 1 + np.arange(n_in)
-    source, sink = 0, 1 + n_in
-    unit_node = sink + 1 + np.arange(m)
-    arrive_node = unit_node + m if limit is not None else unit_node
     big = n_in + 1
-    tails = [np.zeros(n_in, np.int64), node_of[inpatients], node_of[costs.patient[move_k]],
-             unit_node, unit_node]
-    heads = [node_of[inpatients], unit_node[costs.unit[stay_k]], arrive_node[costs.unit[move_k]],
-             np.full(m, sink), np.full(m, sink)]
-    caps = [np.ones(n_in, np.int64), np.ones(n_in, np.int64), np.ones(move_k.size, np.int64),
-            costs.open_beds.astype(np.int64), np.full(m, n_in, np.int64)]
-    price = [np.zeros(n_in, np.int64), np.zeros(n_in, np.int64), np.ones(move_k.size, np.int64),
-             np.zeros(m, np.int64), np.full(m, big, np.int64)]
-    if limit is not None:
-        tails.append(arrive_node)
-        heads.append(unit_node)
-        caps.append(np.full(m, limit, np.int64))
-        price.append(np.zeros(m, np.int64))
+    m = net.unit_node.size
+    price = np.zeros(net.tails.size, np.int64)
+    price[stay_k.size:net.n_option_arcs] = 1  # a move costs 1: the fewest moves that fit
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails), np.concatenate(heads), np.concatenate(caps),
-        np.concatenate(price))
-    supplies = np.zeros(int(arrive_node.max()) + 1, dtype=np.int64)
-    supplies[source], supplies[sink] = n_in, -n_in
-    flow.set_nodes_supplies(np.arange(supplies.size), supplies)
+        np.concatenate([net.tails, net.unit_node]),
+        np.concatenate([net.heads, np.full(m, net.sink, np.int64)]),
+        np.concatenate([net.caps, np.full(m, n_in, np.int64)]),
+        np.concatenate([price, np.full(m, big, np.int64)]))
+    supplies = np.zeros(net.n_nodes, dtype=np.int64)
+    supplies[inpatients] = 1
+    supplies[net.sink] = -n_in
+    flow.set_nodes_supplies(np.arange(net.n_nodes), supplies)
     if flow.solve() != flow.OPTIMAL:  # pragma: no cover - the overflow arcs make it feasible
         raise RuntimeError("bed check: min-cost flow failed")
     f = flow.flows(arcs)
-    o = n_in  # offsets of the arc blocks
-    stay_flow = f[o:o + n_in]
-    o += n_in
-    move_flow = f[o:o + move_k.size]
-    o += move_k.size + m
-    return stay_flow, move_flow, f[o:o + m]
+    return f[:stay_k.size], f[stay_k.size:net.n_option_arcs], f[net.tails.size:]
 
 
-def _overflow_messages(instance: Instance, costs: CostTable, overflow: np.ndarray,
-                       limit: int | None) -> list[str]:
+def _overflow_messages(instance: Instance, costs: CostTable, beds_of: np.ndarray,
+                       overflow: np.ndarray, limit: int | None) -> list[str]:
     m = costs.n_units
     stay = costs.kind == STAY
     occupancy = np.bincount(costs.unit[stay], minlength=m)
@@ -174,7 +174,7 @@ def _overflow_messages(instance: Instance, costs: CostTable, overflow: np.ndarra
     immovable = np.bincount(costs.unit[stay][~movable[stay_patients]], minlength=m)
     out = []
     for u in np.flatnonzero(overflow > 0):
-        label, beds = unit_label(instance.units[u]), int(costs.open_beds[u])
+        label, beds = unit_label(instance.units[u]), int(beds_of[u])
         if stuck[u] > beds:
             why = []
             if immovable[u]:

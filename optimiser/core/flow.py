@@ -64,8 +64,10 @@ from collections.abc import Callable
 import numpy as np
 
 from models.domain import Policy
-from optimiser.core.costs import STAY, CostTable
-from optimiser.core.solvers import RawOutcome, SolveOutcome
+from optimiser.core.costs import CostTable
+from optimiser.core.flownet import NotANetwork, flow_network
+from optimiser.core.rows import ModelRows, build_rows
+from optimiser.core.verdict import RawOutcome, SolveOutcome
 
 #: HiGHS's default absolute MIP gap, the tolerance of the MIP path (see the docstring).
 MIP_ABS_GAP = 1e-6
@@ -118,7 +120,8 @@ def rounding_errors(values: np.ndarray, start: np.ndarray, scale: float
 
 def solve_flow(costs: CostTable, policy: Policy, *,
                progress: Callable[[str], None] | None = None,
-               deadline: float | None = None) -> SolveOutcome | None:
+               deadline: float | None = None,
+               rows: ModelRows | None = None) -> SolveOutcome | None:
     """The exact optimum of the model without ``max_moves`` as a min-cost flow.
 
     Returns None when this path cannot prove the optimum (the caller falls back to the
@@ -127,13 +130,17 @@ def solve_flow(costs: CostTable, policy: Policy, *,
     the cost range, or ``deadline`` (a ``time.perf_counter()`` value) has passed.
     """
     say = progress or (lambda _m: None)
-    if policy.limits.max_moves is not None or costs.n_patients == 0:
+    if costs.n_patients == 0:
+        return None
+    try:
+        net = flow_network(rows or build_rows(costs, policy.limits))
+    except NotANetwork as exc:
+        say(f"min-cost flow: {exc}")
         return None
     from ortools.graph.python import min_cost_flow
 
     n = costs.n_patients
-    limit = policy.limits.max_admissions_per_unit
-    n_nodes = n + (2 if limit is not None else 1) * costs.n_units + 1
+    n_nodes = net.n_nodes
     shift, shifted = patient_shift(costs)
     scale = cost_scale(shifted, n_nodes)
     # A lower bound on |objective| for the relative tolerance (costs are nonnegative), and
@@ -151,11 +158,10 @@ def solve_flow(costs: CostTable, policy: Policy, *,
     # nδ is about the gap the proof will leave (E is close to it): decided before any work.
     if too_coarse(scale, 0.5 * n / scale):
         return None
-    tail_a, head_a, cap_a = _arcs(costs, limit)
     supplies = np.zeros(n_nodes, np.int64)
     supplies[:n] = 1
-    supplies[-1] = -n
-    zeros = np.zeros(tail_a.size - costs.n_options, np.int64)
+    supplies[net.sink] = -n
+    zeros = np.zeros(net.tails.size - costs.n_options, np.int64)
     for attempt in range(RETRIES + 1):
         unit_cost, err_up, _ = rounding_errors(shifted, costs.start, scale)
         if too_coarse(scale, err_up):
@@ -165,7 +171,7 @@ def solve_flow(costs: CostTable, policy: Policy, *,
             return None
         flow = min_cost_flow.SimpleMinCostFlow()
         arcs = flow.add_arcs_with_capacity_and_unit_cost(
-            tail_a, head_a, cap_a, np.concatenate([unit_cost, zeros]))
+            net.tails, net.heads, net.caps, np.concatenate([unit_cost, zeros]))
         flow.set_nodes_supplies(np.arange(n_nodes, dtype=np.int64), supplies)
         t0 = time.perf_counter()
         status = flow.solve()
@@ -194,23 +200,3 @@ def solve_flow(costs: CostTable, policy: Policy, *,
         f"scale {scale:.3g}, {seconds:.2f} s)")
     return SolveOutcome(RawOutcome("ortools", "Optimal (min-cost flow)", True, False, True,
                                    objective, bound), chosen)
-
-
-def _arcs(costs: CostTable, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tails, heads and capacities of the flow's arcs: the options in table order, then
-    unit → sink, then arrivals → unit (nodes: patients, units, arrivals, sink last)."""
-    n, m = costs.n_patients, costs.n_units
-    unit_node = n + np.arange(m, dtype=np.int64)
-    arrive_node = unit_node + m if limit is not None else unit_node
-    sink = n + (2 * m if limit is not None else m)
-    # Unit index -1 (unplaced) picks the last entry: the sink.
-    heads = np.where(costs.kind == STAY, np.append(unit_node, sink)[costs.unit],
-                     np.append(arrive_node, sink)[costs.unit])
-    tails = [costs.patient.astype(np.int64), unit_node]
-    heads_all = [heads, np.full(m, sink, np.int64)]
-    caps = [np.ones(costs.n_options, np.int64), costs.open_beds.astype(np.int64)]
-    if limit is not None:
-        tails.append(arrive_node)
-        heads_all.append(unit_node)
-        caps.append(np.full(m, int(limit), np.int64))
-    return np.concatenate(tails), np.concatenate(heads_all), np.concatenate(caps)

@@ -23,23 +23,24 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pulp
 
 from models.domain import Policy, SolverSettings
-from optimiser.core.costs import ADMIT, MOVE, CostTable
-from optimiser.core.solvers import (
-    SolveOutcome,
-    highs_thread_guard,
-    read_cbc,
-    read_highs,
-    silence_highs_banner,
-    solver_options,
-    solver_spec,
+from optimiser.core.costs import CostTable
+from optimiser.core.rows import (
+    ADMISSIONS,
+    ASSIGN,
+    CAPACITY,
+    MOVES,
+    ModelRows,
+    RowFamily,
+    build_rows,
 )
+from optimiser.core.solvers import RunRecord, solver_spec
+from optimiser.core.verdict import SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,19 @@ class Model:
     x: np.ndarray
 
 
-def build_model(costs: CostTable, policy: Policy) -> Model:
-    """The contract's MIP over the allowed options of ``costs``."""
+def build_model(costs: CostTable, policy: Policy, rows: ModelRows | None = None) -> Model:
+    """The contract's MIP over the allowed options of ``costs``.
+
+    ``rows``: the model's families when the caller built them already (the same definition
+    every method reads); by default built here from ``policy.limits``.
+    """
+    rows = rows or build_rows(costs, policy.limits)
     problem = pulp.LpProblem("bedplan", pulp.LpMinimize)
     x = add_variables(problem, costs)
-    add_assignment(problem, x, costs)
-    add_capacity(problem, x, costs)
-    add_move_budget(problem, x, costs, policy.limits.max_moves)
-    add_admission_limit(problem, x, costs, policy.limits.max_admissions_per_unit)
+    add_assignment(problem, x, rows[ASSIGN])
+    add_capacity(problem, x, rows[CAPACITY])
+    add_move_budget(problem, x, rows.get(MOVES))
+    add_admission_limit(problem, x, rows.get(ADMISSIONS))
     set_objective(problem, x, costs)
     return Model(problem, x)
 
@@ -126,19 +132,6 @@ def _add(problem: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: int, nam
         problem.addConstraint(constraint)
 
 
-def _groups(keys: np.ndarray, where: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """(key, option indices) for each key among the options where ``where`` holds."""
-    idx = np.flatnonzero(where)
-    if idx.size == 0:
-        return
-    k = keys[idx]
-    order = np.argsort(k, kind="stable")
-    idx, k = idx[order], k[order]
-    cuts = np.flatnonzero(np.diff(k)) + 1
-    for part in np.split(idx, cuts):
-        yield int(keys[part[0]]), part
-
-
 def _sum(x: np.ndarray, idx: np.ndarray | slice) -> pulp.LpAffineExpression:
     """``Σ_{k ∈ idx} x_k`` built in one dict operation."""
     expr = pulp.LpAffineExpression()
@@ -146,51 +139,75 @@ def _sum(x: np.ndarray, idx: np.ndarray | slice) -> pulp.LpAffineExpression:
     return expr
 
 
-def add_assignment(problem: pulp.LpProblem, x: np.ndarray, costs: CostTable) -> None:
+_SENSES = {"==": pulp.LpConstraintEQ, "<=": pulp.LpConstraintLE}
+
+
+def _add_family(problem: pulp.LpProblem, x: np.ndarray, family: RowFamily, prefix: str, *,
+                skip_slack: bool = False) -> None:
+    """One constraint per row of ``family`` that has options, named ``prefix_key``.
+
+    ``skip_slack``: leave out ``≤`` rows with no more options than their right-hand side
+    (they cannot bind).
+    """
+    sense = _SENSES[family.sense]
+    for r, idx in family.members():
+        rhs = float(family.rhs[r])
+        if skip_slack and family.sense == "<=" and idx.size <= rhs:
+            continue
+        key = int(family.key[r])
+        name = f"{prefix}_{key}" if key >= 0 else prefix
+        _add(problem, _sum(x, idx), sense, name, int(rhs) if rhs.is_integer() else rhs)
+
+
+def add_assignment(problem: pulp.LpProblem, x: np.ndarray, family: RowFamily) -> None:
     """Each patient gets exactly one outcome.
 
     ``Σ_{k ∈ K_p} x_k = 1   ∀ p``
     """
-    start = costs.start.tolist()
-    for p in range(costs.n_patients):
-        _add(problem, _sum(x, slice(start[p], start[p + 1])), pulp.LpConstraintEQ,
-             f"assign_{p}", 1)
+    _add_family(problem, x, family, "assign")
 
 
-def add_capacity(problem: pulp.LpProblem, x: np.ndarray, costs: CostTable) -> None:
+def add_capacity(problem: pulp.LpProblem, x: np.ndarray, family: RowFamily) -> None:
     """Patients staying in, moving into or admitted to u fit its open beds.
 
     ``Σ_{k ∈ K_u} x_k ≤ b_u   ∀ u``
     """
-    for u, idx in _groups(costs.unit, costs.unit >= 0):
-        _add(problem, _sum(x, idx), pulp.LpConstraintLE, f"capacity_{u}",
-             int(costs.open_beds[u]))
+    _add_family(problem, x, family, "capacity")
 
 
-def add_move_budget(problem: pulp.LpProblem, x: np.ndarray, costs: CostTable,
-                    max_moves: int | None) -> None:
+def add_move_budget(problem: pulp.LpProblem, x: np.ndarray, family: RowFamily | None) -> None:
     """At most ``max_moves`` inpatients move (no row without a limit).
 
     ``Σ_{k ∈ M} x_k ≤ max_moves``
     """
-    if max_moves is None:
-        return
-    idx = np.flatnonzero(costs.kind == MOVE)
-    _add(problem, _sum(x, idx), pulp.LpConstraintLE, "move_budget", int(max_moves))
+    if family is not None:
+        _add_family(problem, x, family, "move_budget")
 
 
-def add_admission_limit(problem: pulp.LpProblem, x: np.ndarray, costs: CostTable,
-                        limit: int | None) -> None:
-    """Each unit receives at most ``limit`` new patients tonight (moves in + admissions).
+def add_admission_limit(problem: pulp.LpProblem, x: np.ndarray,
+                        family: RowFamily | None) -> None:
+    """Each unit receives at most ``A = max_admissions_per_unit`` new patients tonight (moves
+    in + admissions); a row that cannot bind (``|N_u| ≤ A``) is left out.
 
-    ``Σ_{k ∈ N_u} x_k ≤ max_admissions_per_unit   ∀ u``
+    ``Σ_{k ∈ N_u} x_k ≤ A   ∀ u``
     """
-    if limit is None:
-        return
-    new = (costs.kind == MOVE) | (costs.kind == ADMIT)
-    for u, idx in _groups(costs.unit, new):
-        if idx.size > limit:  # a row that cannot bind is left out
-            _add(problem, _sum(x, idx), pulp.LpConstraintLE, f"admissions_{u}", int(limit))
+    if family is not None:
+        _add_family(problem, x, family, "admissions", skip_slack=True)
+
+
+def constraint_rows(model: Model) -> list[tuple[str, str, float, tuple[int, ...]]]:
+    """The model's constraints as plain data: (name, sense, rhs, option indices with
+    coefficient 1), for inspection and tests (PuLP objects stay here)."""
+    index = {v.name: k for k, v in enumerate(model.x.tolist())}
+    senses = {pulp.LpConstraintEQ: "==", pulp.LpConstraintLE: "<="}
+    out = []
+    for c in model.problem.constraints():
+        name = c.name
+        if any(coef != 1 for coef in c.values()):
+            raise ValueError(f"constraint {name} has a coefficient other than 1")
+        out.append((name, senses[c.sense], float(-c.constant),
+                    tuple(sorted(index[v.name] for v in c))))
+    return out
 
 
 def set_objective(problem: pulp.LpProblem, x: np.ndarray, costs: CostTable) -> None:
@@ -206,35 +223,37 @@ def set_objective(problem: pulp.LpProblem, x: np.ndarray, costs: CostTable) -> N
 
 def solve_model(model: Model, settings: SolverSettings, *, log_solver: bool = False
                 ) -> SolveOutcome:
-    """Solve with the registry's solver for ``settings.name`` and read back plain data.
+    """Solve with the registry's entry for ``settings.name`` and read back plain data.
 
+    The entry says which PuLP class runs, with which options, what to prepare first and how
+    to read the solver's own account of the run; nothing here depends on which solver it is.
     The solver's log (at ``log_solver``) is relayed through logging, never to stdout.
     """
     spec = solver_spec(settings.name)
     problem = model.problem
     with tempfile.TemporaryDirectory(prefix="bedplan-solver-") as tmp:
         log_path = os.path.join(tmp, "solver.log")
-        if spec.name == "cbc":
-            solver = _make(spec.pulp_class, solver_options(spec, settings, log=log_solver,
-                                                           log_path=log_path))
-            _run(problem, solver)
-            text = _read(log_path)
-            kind = {pulp.LpSolutionOptimal: "optimal",
-                    pulp.LpSolutionIntegerFeasible: "integer_feasible",
-                    pulp.LpSolutionInfeasible: "infeasible"}.get(problem.sol_status, "none")
-            raw = read_cbc(text, kind)
-        else:
-            silence_highs_banner()
-            highs_thread_guard(settings.threads)
-            solver = _make(spec.pulp_class, solver_options(
-                spec, settings, log=log_solver, log_path=log_path if log_solver else None))
-            _run(problem, solver)
-            text = _read(log_path)
-            raw = read_highs(problem.solverModel)
+        spec.prepare(settings)
+        options = spec.pulp_options(settings, log_path if log_solver or spec.reads_log
+                                    else None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            solver = getattr(pulp, spec.pulp_class)(**options)
+            problem.solve(solver)
+        text = _read(log_path)
+        raw = spec.read(RunRecord(
+            solution=_SOLUTION_KINDS.get(problem.sol_status, "none"), log=text,
+            native=getattr(problem, "solverModel", None)))
     if log_solver and text:
         log.info("%s log:\n%s", spec.name, text)
     chosen = _chosen(model, len(model.x)) if raw.has_solution else None
     return SolveOutcome(raw, chosen)
+
+
+#: PuLP's solution status as the registry's readers name it.
+_SOLUTION_KINDS = {pulp.LpSolutionOptimal: "optimal",
+                   pulp.LpSolutionIntegerFeasible: "integer_feasible",
+                   pulp.LpSolutionInfeasible: "infeasible"}
 
 
 def _read(path: str) -> str:
@@ -242,18 +261,6 @@ def _read(path: str) -> str:
         return ""
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
-
-
-def _make(name: str, options: dict[str, object]) -> pulp.LpSolver:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return getattr(pulp, name)(**options)
-
-
-def _run(problem: pulp.LpProblem, solver: pulp.LpSolver) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        problem.solve(solver)
 
 
 def _chosen(model: Model, n: int) -> np.ndarray:

@@ -56,14 +56,10 @@ from typing import Any
 import numpy as np
 
 from models.domain import Policy
-from optimiser.core.costs import ADMIT, MOVE, STAY, UNPLACED, CostTable, cheapest_per_patient
-from optimiser.core.solvers import (
-    RawOutcome,
-    SolveOutcome,
-    highs_thread_guard,
-    read_highs,
-    silence_highs_banner,
-)
+from optimiser.core.costs import STAY, UNPLACED, CostTable, cheapest_per_patient
+from optimiser.core.rows import ModelRows, build_rows
+from optimiser.core.solvers import highs_options, prepare_highs, read_highs
+from optimiser.core.verdict import RawOutcome, SolveOutcome
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +80,7 @@ class _Master:
 
     h: Any
     costs: CostTable
-    n_rows: int
-    adm_row0: int | None
-    move_row: int | None
+    rows: ModelRows
     rhs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cols: list[np.ndarray] = field(default_factory=list)
     in_set: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -98,70 +92,50 @@ class _Master:
 
 def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = None,
                progress: Callable[[str], None] | None = None,
-               log_solver: bool = False) -> SolveOutcome:
-    """Solve the full model exactly by pricing (see the module docstring)."""
+               log_solver: bool = False, rows: ModelRows | None = None) -> SolveOutcome:
+    """Solve the full model exactly by pricing (see the module docstring).
+
+    ``rows``: the model's families when the caller built them already (by default built
+    from ``policy.limits``)."""
     import highspy
 
     say = progress or (lambda _m: None)
     settings = policy.solver
     deadline = math.inf if settings.time_limit is None else \
         time.perf_counter() + float(settings.time_limit)
-    limits = policy.limits
-    silence_highs_banner()
-    highs_thread_guard(settings.threads)
+    rows = rows or build_rows(costs, policy.limits)
+    prepare_highs(settings)
     h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", float(settings.mip_gap))
-    if settings.threads is not None:
-        h.setOptionValue("threads", int(settings.threads))
     tmp = tempfile.TemporaryDirectory(prefix="bedplan-fast-")
-    if log_solver:
-        h.setOptionValue("output_flag", True)
-        h.setOptionValue("log_to_console", False)
-        h.setOptionValue("log_file", os.path.join(tmp.name, "highs.log"))
+    log_path = os.path.join(tmp.name, "highs.log") if log_solver else None
+    for name, value in highs_options(settings, log_path).items():
+        h.setOptionValue(name, value)
     try:
-        master = _new_master(h, costs, limits.max_admissions_per_unit, limits.max_moves)
+        master = _new_master(h, costs, rows)
         outcome = _run(master, costs, start, deadline, say)
     finally:
-        if log_solver:
-            path = os.path.join(tmp.name, "highs.log")
-            if os.path.exists(path):
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    log.info("highs log (fast path):\n%s", f.read())
+        if log_path is not None and os.path.exists(log_path):
+            with open(log_path, encoding="utf-8", errors="replace") as f:
+                log.info("highs log (fast path):\n%s", f.read())
         tmp.cleanup()
     return outcome
 
 
-def _new_master(h: Any, costs: CostTable, adm_limit: int | None,
-                max_moves: int | None) -> _Master:
+def _new_master(h: Any, costs: CostTable, rows: ModelRows) -> _Master:
+    """Every row of every family, no columns yet (``==`` rows fixed, ``≤`` rows capped)."""
     import highspy
 
-    n, m = costs.n_patients, costs.n_units
     inf = highspy.kHighsInf
-    lower = [np.ones(n), np.full(m, -inf)]
-    upper = [np.ones(n), costs.open_beds.astype(float)]
-    adm_row0 = move_row = None
-    rows = n + m
-    if adm_limit is not None:
-        adm_row0 = rows
-        lower.append(np.full(m, -inf))
-        upper.append(np.full(m, float(adm_limit)))
-        rows += m
-    if max_moves is not None:
-        move_row = rows
-        lower.append(np.array([-inf]))
-        upper.append(np.array([float(max_moves)]))
-        rows += 1
-    lo, up = np.concatenate(lower), np.concatenate(upper)
-    h.addRows(rows, lo, up, 0, np.zeros(rows, np.int32), np.zeros(0, np.int32),
-              np.zeros(0))
-    rhs = np.where(np.isfinite(up), up, 0.0)
-    return _Master(h, costs, rows, adm_row0, move_row, rhs, [],
-                   np.zeros(costs.n_options, bool))
+    rhs = rows.rhs()
+    lower = np.concatenate([f.rhs if f.sense == "==" else np.full(f.n_rows, -inf)
+                            for f in rows.families])
+    n = rows.n_rows
+    h.addRows(n, lower, rhs, 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
+    return _Master(h, costs, rows, rhs, [], np.zeros(costs.n_options, bool))
 
 
 def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> int:
-    """Add table options ``opts`` as columns (1 to 4 nonzeros each), vectorised.
+    """Add table options ``opts`` as columns, their rows from the families, vectorised.
 
     Returns how many were new.
     """
@@ -170,26 +144,12 @@ def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> in
     opts = np.unique(opts[~master.in_set[opts]])
     if opts.size == 0:
         return 0
-    c = master.costs
-    unit, kind = c.unit[opts], c.kind[opts]
-    n = c.n_patients
-    parts = [c.patient[opts].astype(np.int64),
-             np.where(unit >= 0, n + unit, -1)]
-    if master.adm_row0 is not None:
-        new = (kind == MOVE) | (kind == ADMIT)
-        parts.append(np.where(new, master.adm_row0 + unit, -1))
-    if master.move_row is not None:
-        parts.append(np.where(kind == MOVE, master.move_row, -1))
-    rows = np.stack(parts, axis=1)  # (cols, ≤4); -1 = no entry
-    keep = rows >= 0
-    counts = keep.sum(axis=1)
-    starts = np.zeros(opts.size, np.int32)
-    np.cumsum(counts[:-1], out=starts[1:])
-    index = rows[keep].astype(np.int32)
+    starts, index = master.rows.columns(opts)
     h = master.h
     first = h.getNumCol()
-    h.addCols(opts.size, c.cost[opts], np.zeros(opts.size), np.ones(opts.size),
-              int(index.size), starts, index, np.ones(index.size))
+    h.addCols(opts.size, master.costs.cost[opts], np.zeros(opts.size), np.ones(opts.size),
+              int(index.size), starts.astype(np.int32), index.astype(np.int32),
+              np.ones(index.size))
     if integer:
         h.changeColsIntegrality(
             opts.size, np.arange(first, first + opts.size, dtype=np.int32),
@@ -212,18 +172,8 @@ def _per_patient_best(opts: np.ndarray, score: np.ndarray, patient: np.ndarray,
 
 
 def _reduced_costs(master: _Master, duals: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """rc_k = c_k − y_p − π_u − [k ∈ N_u]·α_u − [k ∈ M]·μ for options lo..hi-1."""
-    c = master.costs
-    n, m = c.n_patients, c.n_units
-    unit, kind = c.unit[lo:hi], c.kind[lo:hi]
-    cap = np.append(duals[n:n + m], 0.0)  # index -1 (unplaced) → 0
-    rc = c.cost[lo:hi] - duals[c.patient[lo:hi]] - cap[unit]
-    if master.adm_row0 is not None:
-        adm = np.append(duals[master.adm_row0:master.adm_row0 + m], 0.0)
-        rc -= np.where((kind == MOVE) | (kind == ADMIT), adm[unit], 0.0)
-    if master.move_row is not None:
-        rc -= np.where(kind == MOVE, duals[master.move_row], 0.0)
-    return rc
+    """``rc_k = c_k − (Aᵀy)_k`` for options lo..hi-1, every family's rows priced."""
+    return master.costs.cost[lo:hi] - master.rows.price(duals, lo, hi)
 
 
 def _blocks(costs: CostTable) -> list[tuple[int, int, int, int]]:

@@ -1,7 +1,8 @@
 """Instance in, :class:`~optimiser.core.result.Result` out: the one entry point of the optimiser.
 
-Phases: distances → cost table → bed check (exact, decides infeasibility and explains it)
-→ solve (the PuLP model of record, the exact min-cost flow or the exact fast path)
+Phases: distances → cost table → row families (every constraint, defined once for every
+method) → bed check (exact, decides infeasibility and explains it) → solve (the PuLP model of
+record, the exact min-cost flow or the exact fast path, all reading the same rows)
 → assignments, metrics and the objective recomputed from the plan with the contract's
 formula → honest status.
 """
@@ -20,7 +21,9 @@ from optimiser.core.costs import KIND_NAMES, UNPLACED, CostTable, build_cost_tab
 from optimiser.core.diagnosis import check_beds, explain_unplaced
 from optimiser.core.metrics import compute_metrics, objective_value
 from optimiser.core.result import ERROR, INFEASIBLE, OPTIMAL, Assignment, Metrics, Result
-from optimiser.core.solvers import SolveOutcome, Verdict, judge, solver_spec
+from optimiser.core.rows import ModelRows, build_rows
+from optimiser.core.solvers import solver_spec
+from optimiser.core.verdict import SolveOutcome, Verdict, judge
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,8 @@ def solve(instance: Instance, policy: Policy | None = None, *,
         clock.lap("cost table", f"{costs.n_options} allowed options")
     else:
         costs = _fitted(costs, instance)
-    check = check_beds(instance, costs, policy.limits)
+    rows = build_rows(costs, policy.limits)
+    check = check_beds(instance, costs, policy.limits, rows)
     clock.lap("bed check", "beds fit" if check.feasible else "beds do not fit")
     use_fast = method in ("fast", "flow") or (method == "auto" and spec.name == "highs")
     use_flow = use_fast and method != "fast" and policy.limits.max_moves is None
@@ -95,7 +99,7 @@ def solve(instance: Instance, policy: Policy | None = None, *,
 
         limit = policy.solver.time_limit
         outcome = solve_flow(costs, policy, progress=clock.say,
-                             deadline=None if limit is None else t0 + float(limit))
+                             deadline=None if limit is None else t0 + float(limit), rows=rows)
         if outcome is not None:
             # summary.json's "solver" stays the configured one (the contract names highs or
             # cbc); "method": "flow" says that OR-Tools' min-cost flow answered.
@@ -104,9 +108,9 @@ def solve(instance: Instance, policy: Policy | None = None, *,
         from optimiser.core.pricing import solve_fast
 
         outcome = solve_fast(costs, policy, start=check.start, progress=clock.say,
-                             log_solver=solver_log)
+                             log_solver=solver_log, rows=rows)
     elif outcome is None:
-        outcome = _solve_mip(costs, policy, clock, solver_log)
+        outcome = _solve_mip(costs, rows, policy, clock, solver_log)
     clock.lap("solve", outcome.raw.solver_status)
 
     chosen = _per_patient(costs, outcome)
@@ -127,11 +131,11 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     return result(verdict.status, verdict, notes, assignments)
 
 
-def _solve_mip(costs: CostTable, policy: Policy, clock: _Clock,
+def _solve_mip(costs: CostTable, rows: ModelRows, policy: Policy, clock: _Clock,
                solver_log: bool) -> SolveOutcome:
     from optimiser.core.formulation import build_model, solve_model
 
-    model = build_model(costs, policy)
+    model = build_model(costs, policy, rows)
     clock.lap("build", f"{costs.n_options} binaries")
     clock.say(f"solve: {policy.solver.name}, time limit {policy.solver.time_limit} s")
     return solve_model(model, policy.solver, log_solver=solver_log)

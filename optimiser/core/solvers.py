@@ -1,19 +1,11 @@
-"""Solver choice as data, and honest statuses.
+"""Solver choice as data.
 
-The registry says which PuLP solver class a name means and how to configure it; the
-formulation (the only module importing PuLP) instantiates it. After a solve, what the
-solver itself reports — its own status, whether it holds an incumbent, the dual bound and
-the gap — is collected in a plain :class:`RawOutcome`, and :func:`judge` decides the
-contract's status from it:
-
-- ``optimal``: the solver proved optimality (within the requested ``mip_gap``, 0 by default);
-- ``feasible``: an incumbent exists but the run stopped early (time limit, interrupt, ...):
-  never ``optimal``, always with the bound and gap known at that point;
-- ``infeasible``: the solver proved there is no solution;
-- ``error``: no solution in time, or the solver failed (the message says which).
-
-PuLP's own status cannot be trusted for this: both its HiGHS and CBC wrappers report a run
-stopped by the time limit with an incumbent as "Optimal".
+Each entry of :data:`SOLVERS` carries everything that differs between solvers: the PuLP class
+that runs it, its options for given settings, what to prepare in the process first, and how
+to read the solver's own account of a run into a plain
+:class:`~optimiser.core.verdict.RawOutcome`. The formulation (the only module importing PuLP)
+and the pricing path use the entries without asking which solver it is; the HiGHS options
+come from one function, :func:`highs_options`, whichever path runs HiGHS.
 """
 
 from __future__ import annotations
@@ -22,41 +14,28 @@ import math
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from models.domain import SolverSettings
 from models.errors import InputError, Problem
-from optimiser.core.result import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL
+from optimiser.core.verdict import RawOutcome
 
 
 @dataclass(frozen=True, slots=True)
-class SolverSpec:
-    """One entry of the registry: a solver name and the PuLP class that runs it."""
+class RunRecord:
+    """What a finished run left behind, as the readers need it.
 
-    name: str
-    pulp_class: str
-    description: str
+    ``solution``: PuLP's solution kind ("optimal", "integer_feasible", "infeasible", "none");
+    ``log``: the solver's log text; ``native``: the solver's own object when it runs in
+    process (a ``highspy.Highs``), else None.
+    """
 
-
-#: Every solver bedplan can use, by the name policy.toml / --solver give.
-SOLVERS: Mapping[str, SolverSpec] = MappingProxyType({
-    "highs": SolverSpec("highs", "HiGHS", "HiGHS through highspy (in-process)"),
-    "cbc": SolverSpec("cbc", "PULP_CBC_CMD", "COIN-OR CBC (bundled with PuLP)"),
-})
-
-
-def solver_spec(name: str) -> SolverSpec:
-    """The registry entry for ``name``; InputError (exit 2) when unknown."""
-    spec = SOLVERS.get(name.lower())
-    if spec is None:
-        raise InputError(Problem("policy.toml", None, "solver.name",
-                                 f"unknown solver {name!r}: use one of {', '.join(SOLVERS)}"))
-    return spec
+    solution: str
+    log: str
+    native: Any = None
 
 
 def silence_highs_banner() -> None:
@@ -108,92 +87,56 @@ def highs_thread_guard(threads: int | None) -> None:
     _HIGHS_THREADS[0] = wanted
 
 
-def solver_options(spec: SolverSpec, settings: SolverSettings, *, log: bool,
-                   log_path: str | None = None) -> dict[str, Any]:
-    """Keyword arguments of the PuLP solver class for these settings.
+def highs_options(settings: SolverSettings, log_path: str | None = None) -> dict[str, Any]:
+    """HiGHS's own options for these settings, for every path that runs HiGHS.
 
-    The relative gap is always passed explicitly: HiGHS would otherwise stop at 1e-4.
-    Solver logs never go to stdout (it may carry JSON): both solvers write to ``log_path``
-    and the caller relays the text through logging.
+    The relative gap is always set: HiGHS would otherwise stop at 1e-4. The log never goes to
+    stdout (it may carry JSON): with ``log_path`` it is written there for the caller to relay
+    through logging, without it HiGHS is silent.
     """
-    opts: dict[str, Any] = {"gapRel": float(settings.mip_gap)}
+    opts: dict[str, Any] = {"mip_rel_gap": float(settings.mip_gap),
+                            "output_flag": log_path is not None, "log_to_console": False}
+    if log_path is not None:
+        opts["log_file"] = log_path
+    if settings.time_limit is not None:
+        opts["time_limit"] = float(settings.time_limit)
+    if settings.threads is not None:
+        opts["threads"] = int(settings.threads)
+    return opts
+
+
+def prepare_highs(settings: SolverSettings) -> None:
+    """What HiGHS needs from the process before a run: no banner on stdout, and a task
+    scheduler with the requested number of threads."""
+    silence_highs_banner()
+    highs_thread_guard(settings.threads)
+
+
+def _highs_pulp(settings: SolverSettings, log_path: str | None) -> dict[str, Any]:
+    """PuLP's HiGHS class passes unknown keywords to ``setOptionValue``: HiGHS's own options."""
+    return {"msg": False, **highs_options(settings, log_path)}
+
+
+def _cbc_pulp(settings: SolverSettings, log_path: str | None) -> dict[str, Any]:
+    """PuLP's CBC command: the gap always explicit; the log to a file, never to stdout."""
+    opts: dict[str, Any] = {"gapRel": float(settings.mip_gap), "msg": False}
     if settings.time_limit is not None:
         opts["timeLimit"] = float(settings.time_limit)
     if settings.threads is not None:
         opts["threads"] = int(settings.threads)
-    if spec.name == "cbc":
-        opts["msg"] = False
-        if log_path is not None:
-            opts["logPath"] = log_path
-    else:
-        opts["msg"] = bool(log and log_path)
-        if log and log_path:
-            opts["log_to_console"] = False
-            opts["log_file"] = log_path
+    if log_path is not None:
+        opts["logPath"] = log_path
     return opts
 
 
-@dataclass(frozen=True, slots=True)
-class RawOutcome:
-    """What the solver itself said, as plain data."""
-
-    solver: str
-    solver_status: str  # the solver's own words, e.g. "Time limit reached"
-    proven_optimal: bool
-    proven_infeasible: bool
-    has_solution: bool
-    objective: float | None
-    bound: float | None
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The contract's status with objective, bound and gap (None when unknown)."""
-
-    status: str
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SolveOutcome:
-    """A finished solve as plain data: the solver's account and the chosen options.
-
-    ``chosen``: indices (into the cost table) of the chosen options, None without a plan.
-    """
-
-    raw: RawOutcome
-    chosen: np.ndarray | None
-
-
-def relative_gap(objective: float, bound: float) -> float:
-    """``(objective - bound) / max(|objective|, 1e-9)``, clipped at 0 (HiGHS's convention)."""
-    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
-
-
-def judge(raw: RawOutcome, objective: float | None = None) -> Verdict:
-    """Decide the honest status. ``objective`` (recomputed from the plan) wins when given."""
-    obj = objective if objective is not None else raw.objective
-    if raw.proven_infeasible and not raw.has_solution:
-        return Verdict(INFEASIBLE, None, None, None, f"{raw.solver}: {raw.solver_status}")
-    if not raw.has_solution or obj is None:
-        why = raw.message or f"{raw.solver}: no solution found ({raw.solver_status})"
-        return Verdict(ERROR, None, None, None, why)
-    bound = raw.bound if raw.bound is not None and math.isfinite(raw.bound) else None
-    if raw.proven_optimal:
-        bound = obj if bound is None else min(bound, obj)
-        return Verdict(OPTIMAL, obj, bound, relative_gap(obj, bound), raw.message)
-    gap = relative_gap(obj, bound) if bound is not None else None
-    return Verdict(FEASIBLE, obj, bound, gap,
-                   raw.message or f"{raw.solver}: stopped before proving optimality "
-                                  f"({raw.solver_status})")
+def _nothing(settings: SolverSettings) -> None:
+    """CBC runs as its own process: nothing to prepare in this one."""
 
 
 def read_highs(h: Any) -> RawOutcome:
-    """Read a finished ``highspy.Highs`` run: model status, incumbent, dual bound."""
+    """Read a finished ``highspy.Highs`` run: model status, incumbent, dual bound.
+
+    Used by the registry (through :func:`_read_highs_run`) and by the pricing path."""
     import highspy
 
     status = h.getModelStatus()
@@ -222,6 +165,14 @@ def read_highs(h: Any) -> RawOutcome:
 
 _CBC_RESULT = re.compile(r"^Result - (.+)$", re.M)
 _CBC_NUMBER = r"^{}:\s+(-?[0-9.eE+-]+|-?inf)"
+
+
+def _read_highs_run(run: RunRecord) -> RawOutcome:
+    return read_highs(run.native)
+
+
+def _read_cbc_run(run: RunRecord) -> RawOutcome:
+    return read_cbc(run.log, run.solution)
 
 
 def read_cbc(log_text: str, solution_kind: str) -> RawOutcome:
@@ -253,3 +204,40 @@ def read_cbc(log_text: str, solution_kind: str) -> RawOutcome:
     elif not has and not infeasible:
         msg = f"cbc: solver failed ({words})"
     return RawOutcome("cbc", words, optimal, infeasible and not has, has, obj, bound, msg)
+
+
+@dataclass(frozen=True, slots=True)
+class SolverSpec:
+    """One entry of the registry: everything that differs between solvers, as data.
+
+    ``pulp_options(settings, log_path)``: keyword arguments of the PuLP class;
+    ``prepare(settings)``: done in this process before a run; ``read(run)``: the solver's
+    account of a run; ``reads_log``: the reader needs the log file even when nobody asked
+    for the log (CBC reports its bound only there).
+    """
+
+    name: str
+    pulp_class: str
+    description: str
+    pulp_options: Callable[[SolverSettings, str | None], dict[str, Any]]
+    prepare: Callable[[SolverSettings], None]
+    read: Callable[[RunRecord], RawOutcome]
+    reads_log: bool = False
+
+
+#: Every solver bedplan can use, by the name policy.toml / --solver give.
+SOLVERS: Mapping[str, SolverSpec] = MappingProxyType({
+    "highs": SolverSpec("highs", "HiGHS", "HiGHS through highspy (in-process)", _highs_pulp,
+                        prepare_highs, _read_highs_run),
+    "cbc": SolverSpec("cbc", "PULP_CBC_CMD", "COIN-OR CBC (bundled with PuLP)", _cbc_pulp,
+                      _nothing, _read_cbc_run, reads_log=True),
+})
+
+
+def solver_spec(name: str) -> SolverSpec:
+    """The registry entry for ``name``; InputError (exit 2) when unknown."""
+    spec = SOLVERS.get(name.lower())
+    if spec is None:
+        raise InputError(Problem("policy.toml", None, "solver.name",
+                                 f"unknown solver {name!r}: use one of {', '.join(SOLVERS)}"))
+    return spec

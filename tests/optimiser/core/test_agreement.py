@@ -21,7 +21,7 @@ from optimiser.core.costs import build_cost_table
 from optimiser.core.formulation import build_model, solve_model
 from optimiser.core.result import INFEASIBLE
 from optimiser.core.solve import solve
-from optimiser.core.solvers import judge
+from optimiser.core.verdict import judge
 
 
 def _case(b, seed):

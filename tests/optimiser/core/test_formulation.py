@@ -11,7 +11,7 @@ import pytest
 
 from optimiser.core.costs import build_cost_table
 from optimiser.core.formulation import build_model, solve_model
-from optimiser.core.solvers import judge
+from optimiser.core.verdict import judge
 
 SOLVERS = ["highs", "cbc"]
 

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 import optimiser.core.pricing as fast
-from optimiser.core.costs import build_cost_table
+from models.domain import Limits
+from optimiser.core.costs import CostTable, build_cost_table
 from optimiser.core.diagnosis import check_beds
 from optimiser.core.result import OPTIMAL
+from optimiser.core.rows import ModelRows, build_rows
 from optimiser.core.solve import solve
 
 
@@ -56,6 +58,10 @@ def test_fractional_lp_reduced_cost_fixing_reaches_the_mip_optimum(b, lean, seed
     assert r.bound == pytest.approx(r.objective, rel=1e-9)
 
 
+def _rows(costs: CostTable) -> ModelRows:
+    return build_rows(costs, Limits(max_moves=3, max_admissions_per_unit=2))
+
+
 def test_reduced_costs_of_master_columns_match_highs(b):
     # The vectorised pricing formula must agree with HiGHS's own column duals.
     import highspy
@@ -64,7 +70,7 @@ def test_reduced_costs_of_master_columns_match_highs(b):
     costs = build_cost_table(inst, d)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    master = fast._new_master(h, costs, 2, 3)
+    master = fast._new_master(h, costs, _rows(costs))
     fast._add_columns(master, np.arange(costs.n_options))
     h.setOptionValue("solver", "simplex")
     h.run()
@@ -93,7 +99,7 @@ def test_lagrangian_bound_is_valid_and_tight_at_the_lp_optimum(b):
     mip = solve(inst, distances=d, method="mip")
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    master = fast._new_master(h, costs, 2, 3)
+    master = fast._new_master(h, costs, _rows(costs))
     fast._add_columns(master, np.arange(costs.n_options))
     h.setOptionValue("solver", "simplex")
     h.run()

@@ -12,7 +12,8 @@ from models.errors import InputError
 from models.generate import generate_instance
 from optimiser.core.result import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL
 from optimiser.core.solve import solve
-from optimiser.core.solvers import RawOutcome, judge, read_cbc
+from optimiser.core.solvers import read_cbc
+from optimiser.core.verdict import RawOutcome, judge
 
 METHODS = ["mip", "fast", "auto"]
 

@@ -597,12 +597,14 @@ def generate_instance(seed: int, n_patients: int, n_units: int, *,
                       n_referrals: int | None = None,
                       n_regions: int | None = None,
                       distance: str = "road",
-                      settings: PopulationSettings | None = None) -> Instance:
+                      settings: PopulationSettings | None = None,
+                      future_days: int = 0) -> Instance:
     """A realistic, valid, feasible instance with ``n_patients`` patients and ``n_units`` wards.
 
     ``n_referrals`` of the patients (default: ``referral_share`` of the beds) are tonight's
-    referrals, the rest inpatients filling the open beds to ``occupancy``. Same arguments →
-    the same Instance.
+    referrals, the rest inpatients filling the open beds to ``occupancy``; with
+    ``future_days`` > 0 the referrals expected over those days (``arrives_on``) come on top.
+    Same arguments → the same Instance.
     """
     _check(seed, n_patients, n_units, services, occupancy, referral_share, n_referrals)
     services = [s for s in SERVICES if s in set(services)]
@@ -620,7 +622,8 @@ def generate_instance(seed: int, n_patients: int, n_units: int, *,
     homes = regional_home_model(services, k)
     pop = settings or PopulationSettings(occupancy=occupancy)
     patients = populate_patients(units, homes, rng, n_referrals=n_referrals,
-                                 n_inpatients=n_inpatients, settings=pop)
+                                 n_inpatients=n_inpatients, settings=pop,
+                                 future_days=future_days)
     return Instance(units=units, patients=patients,
                     networks=generated_networks(units, patients, k),
                     policy=Policy(distance=distance), source=f"generated seed={seed}")

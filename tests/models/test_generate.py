@@ -348,3 +348,23 @@ def test_a_generated_instance_gives_the_optimiser_work() -> None:
     assert result.status == "optimal"
     assert result.metrics.moves > 0          # out-of-area and delayed inpatients to move
     assert result.metrics.placed >= sum(p.status == "inpatient" for p in inst.patients)
+
+
+def test_generated_instances_can_carry_future_referrals() -> None:
+    plain = generate_instance(9, 300, 25)
+    later = generate_instance(9, 300, 25, future_days=28)
+    assert all(p.arrives_on is None for p in plain.patients)
+    arriving = [p for p in later.patients if p.arrives_on is not None]
+    assert arriving and len(later.patients) == len(plain.patients) + len(arriving)
+    _, problems = validate_instance_rows(later)
+    assert problems == []
+
+
+def validate_instance_rows(inst: Instance) -> tuple[Instance | None, list[object]]:
+    """Write and read back through the contract's validation."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        write_instance(inst, Path(d))
+        back, problems = validate(Path(d))
+    return back, list(problems)

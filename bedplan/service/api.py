@@ -26,7 +26,7 @@ from models.domain import Instance, Patient
 
 from . import audit
 from .auth import User, authenticate
-from .census import bump_version, store_instance
+from .census import bump_version, store_instance, unknown_networks
 from .db import reading, writing
 from .decisions import (
     NEW,
@@ -38,7 +38,7 @@ from .decisions import (
 )
 from .deps import current_user
 from .errors import ServiceError, conflict, invalid, not_found, too_many
-from .guard import FORM_LIMIT, IMPORT_LIMIT
+from .guard import API_LIMIT, FORM_LIMIT, IMPORT_LIMIT
 from .schemas import (
     MAX_ID,
     AcceptRequest,
@@ -53,7 +53,7 @@ from .tables import UnitRow
 from .views import patient_dict, unit_dict, visible
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", max_body_size=API_LIMIT)
 CurrentUser = Annotated[User, Depends(current_user)]
 IMPORT_NAMES = ("units.csv", "patients.csv", "networks.csv", "policy.toml")
 
@@ -238,10 +238,10 @@ def suggestions(body: SuggestRequest, request: Request, user: CurrentUser) -> di
     _one_of(body.patient_id, body.referral)
     st = state_of(request)
     version, inst = st.cache.get()
-    if body.patient_id is not None:
-        who = visible(inst, user, body.patient_id)
-    else:
+    if body.referral is not None:
         who = inline_referral(inst, user, body.referral)
+    else:
+        who = visible(inst, user, str(body.patient_id))
     result = suggest(inst, who, top=body.top, allow_moves=body.allow_moves)
     data = result.to_json_dict()
     seen = state_of_patient(who)
@@ -443,8 +443,11 @@ def import_instance(request: Request, user: CurrentUser,
         event = audit.append(s, user, "import", details={
             "units": len(instance.units), "patients": len(instance.patients),
             "networks": len(instance.networks), "census_version": version})
+        warnings = unknown_networks(s)
+    for line in warnings:
+        log.warning("%s", line)
     return {"units": len(instance.units), "patients": len(instance.patients),
-            "census_version": version, "audit_id": event}
+            "census_version": version, "audit_id": event, "warnings": warnings}
 
 
 @router.get("/export", tags=["census"])

@@ -28,10 +28,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from models.errors import InputError
 
 from .auth import AuthError, Signer, load_secret
-from .census import CensusCache, census_version, store_instance
+from .census import CensusCache, census_version, store_instance, unknown_networks
 from .db import make_engine, private_dir, reading, session_factory, upgrade, writing
 from .errors import ServiceError
-from .guard import API_LIMIT, TOO_LARGE, Guard, content_security_policy
+from .guard import TOO_LARGE, Guard, content_security_policy
 from .jobs import JobRunner
 from .state import Settings, State
 from .throttle import LoginThrottle
@@ -94,7 +94,7 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_r: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 413:  # FastAPI's max_body_size, counting a body as it arrives
+        if exc.status_code == 413:  # the routers' max_body_size, counting a body as it comes
             return _json(413, TOO_LARGE, headers={"Connection": "close"})
         return _json(exc.status_code, str(exc.detail))
 
@@ -139,6 +139,9 @@ def create_app(settings: Settings) -> FastAPI:
                     "patients": len(instance.patients)})
             log.info("imported %d units and %d patients", len(instance.units),
                      len(instance.patients))
+            with reading(factory) as s:
+                for line in unknown_networks(s):
+                    log.warning("%s (create it again with a known --network)", line)
     _log_audit_head(factory)
     cache = CensusCache(factory)
     jobs = JobRunner(factory, cache, settings.data_dir)
@@ -159,8 +162,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="bedplan", version=_version(),
                   description="Place people in specialised mental-health beds close to home: "
                               "census, suggestions, accepts (audited), reallocation and "
-                              "scenario jobs.", lifespan=lifespan, docs_url=None,
-                  max_body_size=API_LIMIT)
+                              "scenario jobs.", lifespan=lifespan, docs_url=None)
     app.state.bedplan = state
     _install_errors(app)
     _install_docs(app, settings)

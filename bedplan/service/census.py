@@ -32,7 +32,7 @@ from models.domain import (
     Weights,
 )
 
-from .tables import Meta, NetworkRow, PatientRow, UnitRow
+from .tables import Meta, NetworkRow, PatientRow, UnitRow, UserRow
 
 VERSION_KEY, POLICY_KEY, GEOGRAPHY_KEY, SOURCE_KEY = ("census_version", "policy", "geography",
                                                       "source")
@@ -157,6 +157,20 @@ def store_instance(session: Session, instance: Instance) -> int:
         session.merge(Meta(key=key, value=value))
     session.flush()
     return bump_version(session)
+
+
+def unknown_networks(session: Session) -> list[str]:
+    """One line per account scoped to a collaborative the census does not know (an account
+    may be created before the census is imported; it would see no patient)."""
+    known = set(session.scalars(select(NetworkRow.network_id))) | set(
+        session.scalars(select(UnitRow.network_id)))
+    out = []
+    for row in session.scalars(select(UserRow).order_by(UserRow.username)):
+        missing = [n for n in row.networks.split(";") if n and n not in known]
+        if missing:
+            out.append(f"account {row.username!r} works for unknown collaborative(s) "
+                       f"{', '.join(missing)}")
+    return out
 
 
 def load_instance(session: Session) -> Instance:

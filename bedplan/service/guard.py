@@ -9,8 +9,8 @@ In this order:
 2. **A size limit, enforced before the body is read.** ``POST /api/import`` is for admins
    only (403 here, body unread); a declared ``Content-Length`` over the limit is answered 413
    at once. A body without one (chunked) is counted as it arrives by FastAPI's own
-   ``max_body_size`` (set to the same limits in :mod:`bedplan.service.app`) and refused at
-   the limit. Limits: :data:`IMPORT_LIMIT` for imports, :data:`API_LIMIT` for every other API
+   ``max_body_size`` (set to the same limits on the routers and routes, inside this guard)
+   and refused at the limit. Limits: :data:`IMPORT_LIMIT` for imports, :data:`API_LIMIT` for every other API
    request (JSON), :data:`FORM_LIMIT` for everything else (the login form, the token
    request).
 3. **Headers on every answer**: a strict Content-Security-Policy (scripts, styles and fonts

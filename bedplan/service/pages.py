@@ -26,7 +26,7 @@ from .state import state_of
 from .views import patient_dict, unit_dict
 
 log = logging.getLogger(__name__)
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, max_body_size=FORM_LIMIT)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 EXAMPLE_CHANGES = """# Two more beds in a full unit (edit, then run)
@@ -63,7 +63,7 @@ def login_form(request: Request, next: str = "/", error: str = "") -> Response:
     return response
 
 
-@router.post("/login", max_body_size=FORM_LIMIT)
+@router.post("/login")
 def login(request: Request, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=1024)],
           csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
@@ -97,7 +97,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
     return response
 
 
-@router.post("/logout", max_body_size=FORM_LIMIT)
+@router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     user = optional_user(request)
     response = RedirectResponse("/login", status_code=303)

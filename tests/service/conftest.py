@@ -176,3 +176,32 @@ def check_last_bed_race(app) -> None:
     with reading(app.state.bedplan.factory) as s:
         admits = audit.events(s, action="admit")
     assert sorted(e["unit_id"] for e in admits) == ["LEEDS", "YORK"]
+
+
+def check_stale_accept_race(app) -> None:
+    """Three bed managers accept the same referral into three wards at once (issue 16): one
+    admit, two 409, the referral in exactly one ward and exactly one decision recorded."""
+    import httpx
+
+    from bedplan.service.server import running
+
+    with running(app) as url:
+        headers = {"Authorization": "Bearer " + httpx.post(
+            url + "/api/token", json={"username": "north", "password": PASSWORD}
+        ).json()["access_token"]}
+        statuses = race(url, headers, [{"patient_id": "R3", "unit_id": unit}
+                                       for unit in ("YORK", "LEEDS", "LONDON")])
+        assert sorted(statuses) == [200, 409, 409], statuses
+        r3 = httpx.get(url + "/api/patients/R3", headers=headers).json()
+        census = httpx.get(url + "/api/census", headers=headers).json()
+    winner = ("YORK", "LEEDS", "LONDON")[statuses.index(200)]
+    assert (r3["status"], r3["current_unit_id"]) == ("inpatient", winner)
+    occupied = {u["unit_id"]: u["occupied"] for u in census["units"]}
+    assert occupied == {"LEEDS": 1 + (winner == "LEEDS"), "LEEDSF": 0,
+                        "YORK": int(winner == "YORK"), "LONDON": 1 + (winner == "LONDON")}
+    from bedplan.service import audit
+    from bedplan.service.db import reading
+
+    with reading(app.state.bedplan.factory) as s:
+        decisions = [e for e in audit.events(s, patient_id="R3") if e["action"] != "suggest"]
+    assert [(e["action"], e["unit_id"]) for e in decisions] == [("admit", winner)]

@@ -10,12 +10,14 @@ is refused.
 
 Format (every table optional; see ``docs/sweep.md``)::
 
-    [demand]
+    [demand]             # without it: the instance's own referrals, as they are
     seeds = 3            # demand draws per scenario (>= 1); draw k uses seed base_seed + k
     base_seed = 0        # the same draws are used in every scenario (common random numbers)
-    referrals = 20       # referrals sampled per draw (default: as many as the instance has)
-    mode = "replace"     # "replace" the instance's referrals, "add" to them, or "instance":
-                         #   no sampling, the instance's own referrals (one draw)
+    referrals = 20       # referrals drawn per draw (with "replace": default as many as the
+                         #   instance has)
+    mode = "add"         # "add" the drawn referrals to the instance's own (the default when
+                         #   referrals is given), "replace" them, or "instance": no draws,
+                         #   the instance's own referrals (the default otherwise)
     source = "auto"      # "population": the calibrated model (homes in England's districts);
                          # "instance": resample the instance's own patients' needs and homes;
                          # "auto" (default): population, or instance with a custom geography/
@@ -89,8 +91,8 @@ class Demand:
 
     seeds: int = 1
     base_seed: int = 0
-    referrals: int | None = None  # None: as many as the instance has
-    mode: str = "replace"
+    referrals: int | None = None  # None: as many as the instance has ("replace" only)
+    mode: str = "instance"
     source: str = "auto"
 
     @property
@@ -189,13 +191,10 @@ def parse_grid(text: str, file: str = "SWEEP.toml", *, seeds: int | None = None)
         if key not in _TOP_KEYS:
             bad(key, f"unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})")
 
-    demand = _parse_demand(data.get("demand", {}), bad)
-    if seeds is not None:
-        if seeds < 1:
-            bad("--seeds", "must be at least 1")
-        else:
-            demand = Demand(seeds, demand.base_seed, demand.referrals, demand.mode,
-                            demand.source)
+    if seeds is not None and seeds < 1:
+        bad("--seeds", "must be at least 1")
+        seeds = None
+    demand = _parse_demand(data.get("demand", {}), bad, seeds)
     vary = _parse_vary(data.get("vary", []), text, bad)
     closes = _parse_closes(data.get("close_options", []), text, bad)
     include_none = data.get("include_no_closure", True)
@@ -225,7 +224,10 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _parse_demand(raw: object, bad: Any) -> Demand:
+def _parse_demand(raw: object, bad: Any, seeds_flag: int | None = None) -> Demand:
+    """``[demand]``; the instance's own referrals are kept unless the file says otherwise:
+    without ``mode``, drawn ``referrals`` are added to them, and with no ``referrals`` there
+    are no draws. Asking for several draws of nothing is refused, not ignored."""
     if not isinstance(raw, dict):
         bad("demand", "must be a table ([demand])")
         return Demand()
@@ -234,7 +236,8 @@ def _parse_demand(raw: object, bad: Any) -> Demand:
             bad(f"demand.{key}", f"unknown key (expected one of {', '.join(sorted(_DEMAND_KEYS))})")
     d = Demand()
     seeds, base_seed = raw.get("seeds", d.seeds), raw.get("base_seed", d.base_seed)
-    referrals, mode = raw.get("referrals", d.referrals), raw.get("mode", d.mode)
+    referrals = raw.get("referrals", d.referrals)
+    mode = raw.get("mode", "add" if "referrals" in raw else "instance")
     source = raw.get("source", d.source)
     if not _is_int(seeds) or seeds < 1:
         bad("demand.seeds", "must be an integer >= 1")
@@ -251,6 +254,18 @@ def _parse_demand(raw: object, bad: Any) -> Demand:
     if source not in DEMAND_SOURCES:
         bad("demand.source", f"must be one of {', '.join(DEMAND_SOURCES)}")
         source = d.source
+    if mode == "instance" and referrals is not None:
+        bad("demand.referrals", 'mode = "instance" draws no referrals: remove referrals, or '
+            'use mode = "add" (drawn referrals on top of the instance\'s) or "replace"')
+    elif mode == "add" and referrals is None:
+        bad("demand.referrals", 'mode = "add" needs the number of referrals to draw')
+    if seeds_flag is not None:
+        seeds = seeds_flag
+    if mode == "instance" and _is_int(seeds) and seeds > 1:
+        bad("--seeds" if seeds_flag is not None else "demand.seeds",
+            f"{seeds} demand draws, but no referrals are drawn (the instance's own referrals "
+            "are used as they are): give [demand] referrals = N to add N drawn referrals "
+            'to them, or mode = "replace" to draw a new set')
     return Demand(seeds, base_seed, referrals, mode, source)
 
 

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bedplan.cli._common import EXIT_NO_SOLUTION, emit
+
+if TYPE_CHECKING:
+    from optimiser.planning.sweep import Best
 
 
 @click.command()
@@ -32,12 +36,12 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
     \b
     SWEEP.toml (every table optional; docs/sweep.md has the details):
       name = "winter"      # top-level keys (name, include_no_closure) before any [table]
-      [demand]
+      [demand]             # without it: INSTANCE's own referrals as they are
       seeds = 3            # demand draws per scenario; draw k uses seed base_seed + k,
       base_seed = 0        #   the same draws in every scenario
-      referrals = 20       # referrals sampled per draw (default: as many as INSTANCE has)
-      mode = "replace"     # replace INSTANCE's referrals, "add" to them, or "instance"
-                           #   (no sampling: INSTANCE's own referrals, one draw)
+      referrals = 20       # referrals drawn per draw, added to INSTANCE's own
+      mode = "add"         # (default with referrals) or "replace" INSTANCE's referrals,
+                           #   or "instance": no draws (the default without referrals)
       source = "auto"      # "population" (calibrated model), "instance" (resample
                            #   INSTANCE's patients); auto: population unless geography/
       [[vary]]             # one axis per table: one unit, one number, its values
@@ -64,7 +68,7 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
     """
     from models.io import read_instance
     from models.sweepgrid import read_grid
-    from optimiser.planning.sweep import run_sweep
+    from optimiser.planning.sweep import best_scenarios, describe_demand, run_sweep
     from optimiser.report.sweep import write_sweep
 
     inst = read_instance(instance)
@@ -73,14 +77,15 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
     where = scheduler or ("in this process" if workers == 0 else f"{workers} local workers")
     click.echo(f"{grid.n_scenarios():,} scenarios x {draws:,} demand draws = "
                f"{grid.n_scenarios() * draws:,} solves ({where})", err=True)
+    demand = describe_demand(inst, grid.demand)
+    click.echo(f"demand: {demand}", err=True)
     df = run_sweep(inst, grid, workers=workers, scheduler=scheduler, progress=progress)
     paths = write_sweep(out_dir, df, title=grid.name)
     counts = df["status"].value_counts().to_dict()
+    click.echo(f"demand      {demand}")
     click.echo("status      " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
-    solved = df[df["status"].isin(["optimal", "feasible"])]
-    if not solved.empty:
-        best = solved.groupby("label", sort=False)["objective"].mean().sort_values()
-        click.echo(f"best        {best.index[0]} (mean objective {best.iloc[0]:,.1f})")
+    for line in _best_lines(best_scenarios(df), draws):
+        click.echo(line)
     click.echo(f"written to  {', '.join(str(p) for p in paths)}")
     failed = df[df["status"] == "error"]
     if not failed.empty:
@@ -88,3 +93,22 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
                    err=True)
     if len(failed) == len(df):
         emit(EXIT_NO_SOLUTION)
+
+
+def _best_lines(best: Best | None, draws: int) -> list[str]:
+    """The best scenario, or the tie, in words: "best X" only when X beats the rest."""
+    if best is None:
+        return ["best        none: no scenario was solved in every draw"]
+    every = " in every draw" if draws > 1 else ""
+    if len(best.labels) == best.scenarios > 1:
+        return [f"best        no difference: all {best.scenarios} scenarios give the same "
+                f"objective{every} (mean {best.mean:,.1f})"]
+    if len(best.labels) > 1:
+        lines = [f"best        a tie: {len(best.labels)} scenarios give the same objective"
+                 f"{every} (mean {best.mean:,.1f}):"]
+        lines += [f"              {label}" for label in best.labels]
+    else:
+        lines = [f"best        {best.labels[0]} (mean objective {best.mean:,.1f})"]
+    if best.runner_up is not None and best.behind is not None:
+        lines.append(f"next        {best.runner_up} (+{best.behind:,.1f} on average)")
+    return lines

@@ -177,6 +177,27 @@ def sample_referrals(instance: Instance, n: int, seed: int,
     return _sample_population(instance, n, seed)
 
 
+def describe_demand(instance: Instance, demand: Demand) -> str:
+    """What a sweep's referrals are, in one sentence (the command line says it first)."""
+    own = sum(p.is_referral for p in instance.patients)
+    if demand.mode == "instance":
+        return f"the instance's {_plural(own, 'referral')} as given (no draws)"
+    n = own if demand.referrals is None else demand.referrals
+    source = "resampled from the instance's patients" if demand.source == "instance" or (
+        demand.source == "auto" and instance.geography is not None) else \
+        "from the population model"
+    draws = f"{_plural(demand.seeds, 'draw')} (seeds {demand.draws[0]}" + (
+        f"-{demand.draws[-1]})" if demand.seeds > 1 else ")")
+    if demand.mode == "add":
+        return (f"the instance's {_plural(own, 'referral')} plus {n:,} drawn {source}, "
+                f"{draws}")
+    return (f"{n:,} referrals drawn {source} instead of the instance's {own:,}, {draws}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def demand_instance(instance: Instance, demand: Demand, seed: int | None) -> Instance:
     """The instance with draw ``seed``'s referrals (replacing or added to its own)."""
     if seed is None or demand.mode == "instance":
@@ -393,8 +414,58 @@ def results_frame(rows: Sequence[Mapping[str, Any]], grid: SweepGrid) -> pd.Data
     return df.reset_index(drop=True)
 
 
+#: Objectives closer than this (absolute, plus 1e-9 relative) are the same result.
+TIE_TOL = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Best:
+    """The best scenarios of a sweep: those tied with the lowest mean objective in every
+    draw (``labels``, in scenario order), their mean, and the next best behind them."""
+
+    labels: tuple[str, ...]
+    mean: float
+    scenarios: int  # scenarios compared (solved in every draw)
+    runner_up: str | None = None
+    behind: float | None = None  # runner-up's mean minus ``mean``
+
+
+def best_scenarios(df: pd.DataFrame) -> Best | None:
+    """The lowest mean objective over draws, and every scenario with the same objective in
+    every draw: a tie is told as a tie, not settled by scenario order. Only scenarios solved
+    in every draw compete (one with an infeasible draw is not "best"); None when none is.
+    """
+    solved = df[df["status"].isin(["optimal", "feasible"])]
+    draws = df.groupby("scenario_id")["seed"].size()
+    counts = solved.groupby("scenario_id")["objective"].count()
+    complete = counts[counts == draws.reindex(counts.index)].index
+    if complete.empty:
+        return None
+    sub = solved[solved["scenario_id"].isin(complete)]
+    table = sub.assign(draw=sub["seed"].fillna(-1)).pivot_table(
+        index="scenario_id", columns="draw", values="objective", aggfunc="first")
+    means = table.mean(axis=1).sort_index()
+    ids = [int(i) for i in means.index]
+    first = ids[int(np.argmin(means.to_numpy(float)))]
+    row = table.loc[first].to_numpy(float)
+    tol = TIE_TOL + 1e-9 * np.abs(row)
+    tied = [i for i in ids if np.all(np.abs(table.loc[i].to_numpy(float) - row) <= tol)]
+    labels = df.drop_duplicates("scenario_id").set_index("scenario_id")["label"]
+    rest = means.drop(tied)
+    runner = [i for i in ids if i not in tied][int(np.argmin(rest.to_numpy(float)))] \
+        if not rest.empty else None
+    return Best(tuple(str(labels[i]) for i in tied), float(means[first]), len(means),
+                None if runner is None else str(labels[runner]),
+                None if runner is None else float(rest[runner] - means[first]))
+
+
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario: mean (and min/max over draws) of the headline results."""
+    """Per scenario: mean (and min/max over draws) of the headline results, and the
+    objective above the best scenario *in the same draw* (``above_best``, mean/min/max;
+    NaN unless solved in every draw): with common random numbers the paired difference
+    shows a scenario's effect without the spread between draws, and a tie as exactly 0."""
+    import pandas as pd
+
     grouped = df.groupby(["scenario_id", "label"], sort=True)
     out = grouped.agg(
         draws=("seed", "size"),
@@ -402,5 +473,20 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
         **{f"{col}{suffix}": (col, how) for col in ("objective", "unplaced", "out_of_area")
            for suffix, how in (("", "mean"), ("_min", "min"), ("_max", "max"))},
         moves=("moves", "mean"), median_km=("median_km", "mean"),
-        total_km=("total_km", "mean"))
-    return out.reset_index()
+        total_km=("total_km", "mean")).reset_index()
+    out["above_best"] = out["above_best_min"] = out["above_best_max"] = math.nan
+    best = best_scenarios(df)
+    if best is None:
+        return out
+    solved = df[df["status"].isin(["optimal", "feasible"])]
+    draw = solved.assign(draw=solved["seed"].fillna(-1))
+    table = draw.pivot_table(index="scenario_id", columns="draw", values="objective",
+                             aggfunc="first")
+    first = out.loc[out["label"] == best.labels[0], "scenario_id"].iloc[0]
+    above = table.sub(table.loc[first], axis=1)
+    above = above[above.notna().all(axis=1)]
+    stats = pd.DataFrame({"above_best": above.mean(axis=1), "above_best_min": above.min(axis=1),
+                          "above_best_max": above.max(axis=1)})
+    out = out.drop(columns=list(stats.columns)).merge(stats, how="left",
+                                                       left_on="scenario_id", right_index=True)
+    return out

@@ -64,7 +64,44 @@ def test_seeds_flag_sets_the_number_of_draws(tmp_path, instance_dir):
     assert result.exit_code == 0, result.output
     df = pd.read_csv(out / "sweep.csv")
     assert list(df["seed"]) == [0, 1, 2]
-    assert set(df["referrals"]) == {2}
+    assert set(df["referrals"]) == {3}  # the instance's R1 is kept; 2 drawn are added
+    assert ("demand: the instance's 1 referral plus 2 drawn resampled from the instance's "
+            "patients, 3 draws (seeds 0-2)") in result.stderr
+
+
+def test_the_instance_referrals_are_used_as_they_are_by_default(tmp_path, instance_dir):
+    out = tmp_path / "out"
+    result = _run("sweep", instance_dir, "--grid", _grid(tmp_path, ""), "--out", out,
+                  "--workers", "0", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "demand      the instance's 1 referral as given (no draws)" in result.stdout
+    assert pd.read_csv(out / "sweep.csv")["referrals"].tolist() == [1]
+
+
+def test_ties_are_told_as_ties(tmp_path, instance_dir):
+    """R1 goes to A (at home) when A has a second bed, else to B (55.6 km, out of area):
+    B's second bed changes nothing. Two scenarios tie for best; A.beds=1 is behind."""
+    grid = _grid(tmp_path, '[[vary]]\nunit_id = "A"\nbeds = [1, 2]\n'
+                           '[[vary]]\nunit_id = "B"\nbeds = [1, 2]\n')
+    result = _run("sweep", instance_dir, "--grid", grid, "--out", tmp_path / "out",
+                  "--workers", "0", "--no-progress")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.startswith("best"))
+    assert lines[at] == "best        a tie: 2 scenarios give the same objective (mean 0.0):"
+    assert lines[at + 1:at + 3] == ["              A.beds=2, B.beds=1",
+                                    "              A.beds=2, B.beds=2"]
+    assert lines[at + 3].startswith("next        A.beds=1, B.beds=1 (+105.6 on average)")
+
+
+def test_no_difference_at_all_is_said(tmp_path, instance_dir):
+    grid = _grid(tmp_path, '[[vary]]\nunit_id = "B"\nbeds = [1, 2, 3]\n')
+    result = _run("sweep", instance_dir, "--grid", grid, "--out", tmp_path / "out",
+                  "--workers", "0", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert ("best        no difference: all 3 scenarios give the same objective "
+            "(mean 105.6)") in result.stdout
+    assert "next" not in result.stdout
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -101,12 +101,35 @@ def test_empty_grid_is_one_scenario_as_is():
     grid = parse_grid("")
     assert grid.n_scenarios() == 1
     assert grid.scenarios()[0].label == "as is"
-    assert grid.demand.draws == (0,)
+    assert grid.demand.draws == (None,)  # the instance's own referrals, no draw
 
 
-def test_instance_mode_is_a_single_draw_without_seed():
-    grid = parse_grid('[demand]\nmode = "instance"\nseeds = 4\n')
-    assert grid.demand.draws == (None,)
+def test_the_instance_referrals_are_kept_unless_the_grid_says_otherwise():
+    assert parse_grid("[demand]\nbase_seed = 2\n").demand.mode == "instance"
+    drawn = parse_grid("[demand]\nreferrals = 40\nseeds = 2\n").demand
+    assert (drawn.mode, drawn.referrals, drawn.draws) == ("add", 40, (0, 1))
+    replaced = parse_grid('[demand]\nmode = "replace"\n').demand
+    assert (replaced.mode, replaced.referrals, replaced.draws) == ("replace", None, (0,))
+
+
+@pytest.mark.parametrize(("text", "seeds", "key", "words"), [
+    ('[demand]\nmode = "instance"\nseeds = 4\n', None, "demand.seeds",
+     "4 demand draws, but no referrals are drawn"),
+    ("[demand]\nseeds = 3\n", None, "demand.seeds", "give [demand] referrals = N"),
+    ("", 3, "--seeds", "3 demand draws, but no referrals are drawn"),
+    ('[demand]\nmode = "instance"\nreferrals = 5\n', None, "demand.referrals",
+     'mode = "instance" draws no referrals'),
+    ('[demand]\nmode = "add"\n', None, "demand.referrals", "needs the number"),
+])
+def test_draws_of_nothing_are_refused_not_ignored(text, seeds, key, words):
+    with pytest.raises(InputError) as info:
+        parse_grid(text, "SWEEP.toml", seeds=seeds)
+    problems = [str(p) for p in info.value.problems]
+    assert len(problems) == 1 and _named(problems[0], key) and words in problems[0]
+
+
+def test_one_draw_of_the_instance_is_fine_with_seeds_1():
+    assert parse_grid("[demand]\nseeds = 1\n", seeds=1).demand.draws == (None,)
 
 
 def test_seeds_flag_overrides_the_file():

@@ -15,10 +15,13 @@ from optimiser.planning.sweep import (
     RESULT_COLUMNS,
     Task,
     apply_scenario,
+    best_scenarios,
     demand_instance,
+    describe_demand,
     evaluate,
     run_sweep,
     sample_referrals,
+    summarise,
     sweep_base,
     tasks_of,
 )
@@ -162,8 +165,8 @@ def test_instance_resampling_draws_from_the_instance_patients():
 
 
 def test_tasks_cross_scenarios_with_draws_in_result_order():
-    grid = parse_grid("[demand]\nseeds = 3\nbase_seed = 10\n[[vary]]\nunit_id='U001'\n"
-                      "beds=[5, 6]")
+    grid = parse_grid("[demand]\nseeds = 3\nbase_seed = 10\nreferrals = 2\n[[vary]]\n"
+                      "unit_id='U001'\nbeds=[5, 6]")
     tasks = tasks_of(grid)
     assert [(t.scenario.scenario_id, t.seed) for t in tasks] == [
         (0, 10), (0, 11), (0, 12), (1, 10), (1, 11), (1, 12)]
@@ -172,7 +175,8 @@ def test_tasks_cross_scenarios_with_draws_in_result_order():
 
 def _gen_grid() -> str:
     u = GEN.units
-    return (f"[demand]\nseeds = 2\nreferrals = 6\n[[vary]]\nunit_id = '{u[0].unit_id}'\n"
+    return (f"[demand]\nseeds = 2\nreferrals = 6\nmode = 'replace'\n[[vary]]\n"
+            f"unit_id = '{u[0].unit_id}'\n"
             f"beds = [{u[0].beds}, {u[0].beds + 3}]\n[[close_options]]\n"
             f"unit_ids = ['{u[1].unit_id}']\n")
 
@@ -245,10 +249,68 @@ def test_distance_cache_tells_demands_apart():
                                52.0 + 0.1 * i, -1.0, "N") for i in range(4)),
         policy=Policy(distance="geodesic"))
     token = sweep.instance_token(inst)
-    small = sweep.demand_instance(inst, Demand(referrals=3, source="instance"), 7)
-    large = sweep.demand_instance(inst, Demand(referrals=5, source="instance"), 7)
-    d_small = sweep._distances(small, token, 7, Demand(referrals=3, source="instance"))
-    d_large = sweep._distances(large, token, 7, Demand(referrals=5, source="instance"))
+    three = Demand(referrals=3, mode="replace", source="instance")
+    five = Demand(referrals=5, mode="replace", source="instance")
+    small = sweep.demand_instance(inst, three, 7)
+    large = sweep.demand_instance(inst, five, 7)
+    d_small = sweep._distances(small, token, 7, three)
+    d_large = sweep._distances(large, token, 7, five)
     assert d_small.shape == (len(small.patients), 2)
     assert d_large.shape == (len(large.patients), 2)
     assert np.isfinite(d_large).all()
+
+
+# --------------------------------------------------------------------------- ties and demand
+
+def _rows(objectives: dict[str, list[float | None]]) -> pd.DataFrame:
+    """A results table: one scenario per key, one draw per value (None: infeasible)."""
+    rows = []
+    for k, (label, values) in enumerate(objectives.items()):
+        for seed, value in enumerate(values):
+            rows.append({"scenario_id": k, "label": label, "seed": seed,
+                         "status": "infeasible" if value is None else "optimal",
+                         "objective": math.nan if value is None else value, "unplaced": 0,
+                         "out_of_area": 1, "moves": 0, "median_km": 1.0, "total_km": 1.0})
+    df = pd.DataFrame(rows)
+    df["seed"] = df["seed"].astype("Int64")
+    return df
+
+
+def test_identical_results_in_every_draw_are_a_tie():
+    best = best_scenarios(_rows({"beds=14": [10.0, 20.0], "beds=16": [10.0, 20.0],
+                                 "beds=18": [10.0, 20.0 + 1e-9], "close": [12.0, 21.0]}))
+    assert best is not None
+    assert best.labels == ("beds=14", "beds=16", "beds=18") and best.mean == 15.0
+    assert (best.runner_up, best.behind, best.scenarios) == ("close", 1.5, 4)
+
+
+def test_a_better_scenario_is_best_alone_and_an_equal_mean_is_not_a_tie():
+    best = best_scenarios(_rows({"a": [10.0, 20.0], "b": [9.0, 20.0], "c": [10.0, 19.0]}))
+    assert best is not None and best.labels == ("b",) and best.behind == 0.0
+    assert best.runner_up == "c"  # same mean, other draws: a different result, not a tie
+
+
+def test_a_scenario_infeasible_in_a_draw_is_not_best():
+    best = best_scenarios(_rows({"a": [10.0, 20.0], "b": [1.0, None]}))
+    assert best is not None and best.labels == ("a",) and best.runner_up is None
+    assert best_scenarios(_rows({"a": [None], "b": [None]})) is None
+
+
+def test_summary_gives_the_objective_above_the_best_in_the_same_draw():
+    s = summarise(_rows({"a": [10.0, 20.0], "b": [13.0, 21.0], "c": [5.0, None]}))
+    got = s.set_index("label")[["above_best", "above_best_min", "above_best_max"]]
+    assert got.loc["a"].tolist() == [0.0, 0.0, 0.0]
+    assert got.loc["b"].tolist() == [2.0, 1.0, 3.0]
+    assert got.loc["c"].isna().all()  # not solved in every draw: no paired difference
+
+
+def test_the_demand_is_described_in_words():
+    own = sum(p.is_referral for p in GEN.patients)
+    referrals = f"{own} referral" + ("" if own == 1 else "s")
+    assert describe_demand(GEN, Demand()) == f"the instance's {referrals} as given (no draws)"
+    assert describe_demand(GEN, Demand(seeds=3, referrals=40, mode="add")) == (
+        f"the instance's {referrals} plus 40 drawn from the population model, "
+        "3 draws (seeds 0-2)")
+    assert describe_demand(GEN, Demand(base_seed=4, mode="replace", source="instance")) == (
+        f"{own} referrals drawn resampled from the instance's patients instead of the "
+        f"instance's {own}, 1 draw (seeds 4)")

@@ -8,7 +8,7 @@ inside the functions: ``bedplan validate`` must not pay for it.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -103,35 +103,55 @@ def _short_name(name: str) -> str:
 
 
 def out_of_area_png(rows: Sequence[tuple[str, int, int]], before_label: str = "before",
-                    after_label: str = "after") -> bytes:
+                    after_label: str = "after",
+                    admissions: Mapping[str, int] | None = None) -> bytes:
     """Out-of-area placements by home collaborative, before and after (horizontal bars).
 
-    ``rows`` (name, before, after) largest first; only the first :data:`MAX_NETWORK_BARS`
-    are drawn (the title says so; the report's table lists every one).
+    Like with like: ``rows`` (name, before, after) count the patients placed both before
+    and after (for a reallocation, tonight's inpatients), so a collaborative whose
+    inpatients come home never looks worse because of tonight's admissions. Those, when
+    given (``admissions``: name → new admissions placed out of area), are drawn apart, as
+    a hatched bar of their own. Largest first; only :data:`MAX_NETWORK_BARS` are drawn (the
+    title says so; the report's table lists every one).
     """
     plt = pyplot()
-    total = len(rows)
-    rows = list(rows)[:MAX_NETWORK_BARS]
-    labels = [_short_name(r[0]) for r in rows]
+    extra = dict(admissions or {})
+    merged = {name: (before, after) for name, before, after in rows}
+    for name in extra:
+        merged.setdefault(name, (0, 0))
+    order = sorted(merged, key=lambda k: (-max(*merged[k], extra.get(k, 0)), k))
+    total = len(order)
+    order = order[:MAX_NETWORK_BARS]
+    labels = [_short_name(name) for name in order]
     lines = sum(label.count("\n") + 1 for label in labels)
-    height = max(2.4, 0.16 * lines + 0.3 * len(rows) + 1.3)
+    bars = 3 if extra else 2
+    height = max(2.4, 0.16 * lines + 0.15 * bars * len(order) + 1.5)
     fig, ax = plt.subplots(figsize=(8, height))
-    if rows:
-        y = np.arange(len(rows))
-        ax.barh(y - 0.2, [r[1] for r in rows], height=0.4, color=BEFORE_COLOUR,
-                label=before_label)
-        ax.barh(y + 0.2, [r[2] for r in rows], height=0.4, color=AFTER_COLOUR,
-                label=after_label)
+    if order:
+        y = np.arange(len(order))
+        width = 0.8 / bars
+        series = [([merged[k][0] for k in order], dict(color=BEFORE_COLOUR), before_label),
+                  ([merged[k][1] for k in order], dict(color=AFTER_COLOUR), after_label)]
+        if extra:
+            series.append(([extra.get(k, 0) for k in order],
+                           dict(color="white", edgecolor=AFTER_COLOUR, hatch="////"),
+                           "new admissions placed out of area"))
+        for i, (values, style, label) in enumerate(series):
+            ax.barh(y + (i - (bars - 1) / 2) * width, values, height=width, label=label,
+                    **style)
         ax.set_yticks(y, labels, fontsize=9)
-        ax.set_ylim(len(rows) - 0.45, -0.55)
-        ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2)
+        ax.set_ylim(len(order) - 0.45, -0.55)
+        ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=bars)
         ax.xaxis.get_major_locator().set_params(integer=True)
     else:
         ax.text(0.5, 0.5, "no out-of-area placements", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set_yticks([])
-    ax.set_xlabel("patients placed outside their home collaborative")
-    shown = f" (the {len(rows)} largest of {total})" if total > len(rows) else ""
+    ax.set_xlabel("patients placed outside their home collaborative, counting the patients "
+                  "placed\nboth " + before_label + " and " + after_label
+                  + ("; new admissions apart" if extra else " (new admissions not included)"),
+                  fontsize=9)
+    shown = f" (the {len(order)} largest of {total})" if total > len(order) else ""
     ax.set_title(f"Out-of-area placements by home collaborative{shown}", loc="left",
                  pad=24)
     fig.tight_layout()

@@ -93,7 +93,11 @@ class Kpis:
     cost_per_day_before: float | None  # None: units.csv gives no cost
     cost_per_day_after: float | None
     baseline: bool  # before = a baseline plan (True) or tonight (False)
-    by_network: tuple[tuple[str, int, int], ...] = field(default=())  # name, before, after
+    #: Out of area by home collaborative, like with like: (name, before, after) over the
+    #: patients placed both before and after (tonight's inpatients, for a reallocation);
+    #: new admissions (placed after only) apart, (name, count) of those placed out of area.
+    by_network: tuple[tuple[str, int, int], ...] = field(default=())
+    admitted_by_network: tuple[tuple[str, int], ...] = field(default=())
 
     @property
     def km_saved(self) -> float:
@@ -173,14 +177,20 @@ def kpis(instance: Instance, result: Result, rows: Sequence[Outcome], *,
     after_km = [r.after_km for r in rows if r.after_km is not None]
     has_cost = any(c > 0 for c in cost.values())
     per_net: dict[str, list[int]] = {}
+    admitted: dict[str, int] = {}
     for r in rows:
         b, a = ooa(r.before_unit, r.home_network_id), ooa(r.after_unit, r.home_network_id)
-        if b or a:
+        if r.before_unit is None:  # a new admission: not part of "before"
+            if a:
+                admitted[r.home_network_id] = admitted.get(r.home_network_id, 0) + 1
+        elif r.after_unit is not None and (b or a):
             counts = per_net.setdefault(r.home_network_id, [0, 0])
             counts[0] += b
             counts[1] += a
     by_network = tuple(sorted(((names.get(k, k), v[0], v[1]) for k, v in per_net.items()),
                               key=lambda t: (-max(t[1], t[2]), t[0])))
+    admitted_by_network = tuple(sorted(((names.get(k, k), v) for k, v in admitted.items()),
+                                       key=lambda t: (-t[1], t[0])))
     inpatients = sum(1 for p in instance.patients if not p.is_referral)
     return Kpis(
         status=result.status, objective=_finite(result.objective) if result.has_plan else None,
@@ -207,7 +217,7 @@ def kpis(instance: Instance, result: Result, rows: Sequence[Outcome], *,
                                  if r.before_unit) if has_cost else None),
         cost_per_day_after=(sum(cost.get(r.after_unit, 0.0) for r in rows if r.after_unit)
                             if has_cost else None),
-        baseline=baseline, by_network=by_network,
+        baseline=baseline, by_network=by_network, admitted_by_network=admitted_by_network,
     )
 
 

@@ -19,6 +19,7 @@ from optimiser.planning.outputs import write_outputs
 from optimiser.report.html import (
     AVERAGE_SPEED_KMH,
     DAYS_PER_YEAR,
+    kpi_json,
     kpis,
     outcomes,
     read_run,
@@ -97,6 +98,34 @@ def test_patients_sent_away_and_out_of_area_admissions_are_counted():
     assert (k.brought_back, k.sent_away) == (1, 1)
     assert (k.out_of_area_before, k.out_of_area_after, k.out_of_area_admissions) == (1, 2, 1)
     assert k.km_saved == 68.0 - (10.0 + 70.0 + 3.0)
+    # By collaborative, like with like: North's inpatients, 1 out of area tonight (P1) and 1
+    # after (P2); R1's admission out of area is counted apart, not as "after".
+    assert k.by_network == (("North", 1, 1),)
+    assert k.admitted_by_network == (("North", 1),)
+
+
+def test_tonights_admissions_do_not_make_a_collaborative_look_worse():
+    """P1 (North) comes home; R1 and R2 (North, South) are admitted out of area. Counting
+    admissions as "after" would show North 1 → 1 and South 0 → 1; like with like, North's
+    inpatients go 1 → 0 and South has none, and the admissions are shown apart."""
+    plan = list(PLAN)
+    plan[3] = Assignment("R1", "referral", None, "B", "admit", 65.0, True)
+    plan[4] = Assignment("R2", "referral", None, "A", "admit", 50.0, True)
+    result = dataclasses.replace(RESULT, assignments=tuple(plan))
+    k = kpis(INSTANCE, result, outcomes(INSTANCE, result, distances=DIST))
+    assert k.by_network == (("North", 1, 0),)
+    assert k.admitted_by_network == (("North", 1), ("South", 1))
+    assert (k.out_of_area_before, k.out_of_area_after, k.out_of_area_admissions) == (1, 2, 2)
+    assert json.loads(kpi_json(k))["admitted_by_network"] == [["North", 1], ["South", 1]]
+
+
+def test_out_of_area_chart_takes_the_admissions_apart():
+    from optimiser.report.charts import out_of_area_png
+
+    rows = [("North", 1, 0)]
+    plain = out_of_area_png(rows, "tonight", "after the plan")
+    apart = out_of_area_png(rows, "tonight", "after the plan", {"North": 1, "South": 1})
+    assert plain[:8] == apart[:8] == PNG and plain != apart
 
 
 def test_without_costs_cost_is_not_given():

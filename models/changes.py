@@ -305,7 +305,8 @@ def apply_changes(instance: Instance, changes: Changes) -> Instance:
     units = list(instance.units)
     known = {u.unit_id for u in units}
     network_ids = frozenset(n.network_id for n in instance.networks) or None
-    added = _added_units(changes.add_units, file, network_ids, problems)
+    added = _added_units(changes.add_units, file, network_ids, problems,
+                         world=instance.geography is not None)
     for a, u in added:
         if u.unit_id in known:
             problems.append(Problem(file, a.line, _where("add_unit", a.index, "unit_id"),
@@ -355,15 +356,16 @@ def _unknown_unit(file: str, table: str, index: int, line: int | None, uid: str)
 
 
 def _added_units(adds: tuple[AddUnit, ...], file: str, network_ids: frozenset[str] | None,
-                 problems: list[Problem]) -> list[tuple[AddUnit, Unit]]:
-    """Check the [[add_unit]] tables exactly as units.csv rows are checked."""
+                 problems: list[Problem], *, world: bool = False) -> list[tuple[AddUnit, Unit]]:
+    """Check the [[add_unit]] tables exactly as units.csv rows are checked (``world``: the
+    instance has its own geography/, so coordinates are not boxed, as in units.csv)."""
     if not adds:
         return []
     header = list(UNIT_COLUMNS)
     records = [header] + [[dict(a.cells).get(c, "") for c in header] for a in adds]
     found: list[Problem] = []
     table = build_table("add_unit", records, UNIT_COLUMNS, found)
-    units = check_units(table, found, network_ids) if table is not None else []
+    units = check_units(table, found, network_ids, world=world) if table is not None else []
     by_row = {k + 2: a for k, a in enumerate(adds)}  # build_table: header row 1
     for p in found:
         a = by_row.get(p.row or 0)

@@ -175,13 +175,23 @@ class SolverSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanSettings:
+    """``[plan]`` (contract 1.2): the nights ``bedplan plan`` looks at. ``start`` None means
+    today, decided when the plan runs (never when the file is read)."""
+
+    start: date | None = None
+    nights: int = 28
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
-    """policy.toml: distance mode, weights, limits, solver settings."""
+    """policy.toml: distance mode, weights, limits, solver settings, plan horizon."""
 
     distance: str = "road"
     weights: Weights = Weights()
     limits: Limits = Limits()
     solver: SolverSettings = SolverSettings()
+    plan: PlanSettings = PlanSettings()
 
 
 @dataclass(frozen=True, slots=True)

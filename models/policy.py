@@ -6,6 +6,7 @@ same checks serve the file, command-line overrides and scenario ``[policy]`` tab
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -32,8 +33,10 @@ SCHEMA: dict[tuple[str, str], str] = {
     ("solver", "time_limit"): "seconds",
     ("solver", "mip_gap"): "gap",
     ("solver", "threads"): "threads",
+    ("plan", "start"): "date",
+    ("plan", "nights"): "nights",
 }
-SECTIONS = ("weights", "limits", "solver")
+SECTIONS = ("weights", "limits", "solver", "plan")
 
 #: override name (command-line flag without dashes) → (section, key)
 OVERRIDES: dict[str, tuple[str, str]] = {
@@ -45,6 +48,8 @@ OVERRIDES: dict[str, tuple[str, str]] = {
     "gap": ("solver", "mip_gap"),
     "mip_gap": ("solver", "mip_gap"),
     "threads": ("solver", "threads"),
+    "start": ("plan", "start"),
+    "nights": ("plan", "nights"),
 }
 
 _EXPECT = {
@@ -55,6 +60,8 @@ _EXPECT = {
     "seconds": "a number of seconds > 0",
     "gap": "a number >= 0 (0.01 = 1%)",
     "threads": "a whole number >= 1",
+    "date": "a date, 2026-12-07 (a TOML date or the text \"2026-12-07\")",
+    "nights": "a whole number of nights >= 1",
 }
 
 
@@ -81,13 +88,29 @@ def _converted(kind: str, value: object) -> Any:
             number = float(value)
             if number > 0 or (number == 0 and kind != "seconds"):
                 ok = number
-    elif kind in ("count", "threads") and isinstance(value, int | float) \
+    elif kind == "date":
+        ok = _date(value)
+    elif kind in ("count", "threads", "nights") and isinstance(value, int | float) \
             and not isinstance(value, bool) and math.isfinite(value) \
             and float(value).is_integer():
         whole = int(value)
-        if whole >= (1 if kind == "threads" else 0):
+        if whole >= (0 if kind == "count" else 1):
             ok = whole
     return ok
+
+
+def _date(value: object) -> dt.date | None:
+    """A TOML date, or ISO text; not a date-time (a plan counts nights, not hours)."""
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def _set(policy: Policy, section: str, key: str, value: Any) -> Policy:
@@ -97,6 +120,8 @@ def _set(policy: Policy, section: str, key: str, value: Any) -> Policy:
         return replace(policy, weights=replace(policy.weights, **{key: value}))
     if section == "limits":
         return replace(policy, limits=replace(policy.limits, **{key: value}))
+    if section == "plan":
+        return replace(policy, plan=replace(policy.plan, **{key: value}))
     return replace(policy, solver=replace(policy.solver, **{key: value}))
 
 
@@ -157,7 +182,7 @@ def policy_from_mapping(data: Mapping[str, Any], *, base: Policy | None = None,
         else:
             where = _key_line(text, top, "") or _key_line(text, "", top)
             problems.append(Problem(file, where, top, "unknown key (known: distance, [weights], "
-                                    "[limits], [solver])"))
+                                    "[limits], [solver], [plan])"))
     return policy, problems
 
 
@@ -187,8 +212,8 @@ def read_policy(path: Path, file: str, problems: list[Problem]) -> Policy:
 def apply_overrides(policy: Policy, **overrides: object) -> Policy:
     """``policy`` with command-line overrides applied (None values are ignored).
 
-    Keys: distance, max_moves, max_admissions_per_unit, solver, time_limit, gap, threads.
-    Raises InputError naming the flag when a value is invalid.
+    Keys: distance, max_moves, max_admissions_per_unit, solver, time_limit, gap, threads,
+    start, nights. Raises InputError naming the flag when a value is invalid.
     """
     problems: list[Problem] = []
     for name, value in overrides.items():
@@ -209,6 +234,8 @@ def apply_overrides(policy: Policy, **overrides: object) -> Policy:
 
 
 def _toml_value(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()  # a bare TOML date
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, float):

@@ -238,3 +238,37 @@ def test_numeric_unit_ids_and_integral_float_counts_are_read_as_before():
         "changes.toml:2: [[set]] #1 unit_id: must be a unit id (text), got 7.0",
         "changes.toml:3: [[set]] #1 beds: must be a whole number from 0 to 1,000,000, got 3.5",
     ]
+
+
+ADD_FAR = """[[add_unit]]
+unit_id = "FAR"
+network_id = "N1"
+service = "adult_secure"
+level = "low"
+beds = 2
+lat = 10.0
+lon = 10.0
+specialist_only = true
+specialisms = ["ld"]
+accepts_referrals = "no"
+"""
+
+
+def test_an_added_unit_far_away_is_boxed_without_a_geography():
+    assert problems(ADD_FAR) == [
+        "changes.toml:1: [[add_unit]] #1 lat: 10 is outside the British Isles (latitude 49.0 "
+        "to 61.0)",
+        "changes.toml:1: [[add_unit]] #1 lon: 10 is outside the British Isles (longitude -11.0 "
+        "to 2.0)"]
+
+
+def test_an_added_unit_follows_the_instance_geography_and_takes_the_1_2_columns():
+    from models.domain import Geography, Place
+
+    inst = base()
+    world = Instance(inst.units, inst.patients, inst.networks, inst.policy,
+                     Geography((Place("A", 10.0, 10.0),), ()))
+    after = apply_changes(world, parse_changes(ADD_FAR, "changes.toml"))
+    far = after.units[-1]
+    assert far.unit_id == "FAR" and far.lat == 10.0
+    assert far.specialist_only and not far.accepts_referrals and far.specialisms == {"ld"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 
 import pytest
@@ -96,7 +97,8 @@ def test_every_policy_mistake_is_named_with_its_line(make_instance):
     _, problems = validate(make_instance(policy=BAD))
     assert [str(p) for p in problems] == [
         "policy.toml:1: distance: must be \"road\" or \"geodesic\", got 'air'",
-        "policy.toml:2: colour: unknown key (known: distance, [weights], [limits], [solver])",
+        "policy.toml:2: colour: unknown key (known: distance, [weights], [limits], [solver], "
+        "[plan])",
         "policy.toml:5: weights.km: must be a number >= 0, got -1",
         "policy.toml:6: weights.kms: unknown key in [weights] (known: km, out_of_area, cost, "
         "move, delayed, unplaced)",
@@ -110,8 +112,57 @@ def test_every_policy_mistake_is_named_with_its_line(make_instance):
         "policy.toml:16: solver.time_limit: must be a number of seconds > 0, got 0",
         "policy.toml:17: solver.mip_gap: must be a number >= 0 (0.01 = 1%), got -0.1",
         "policy.toml:18: solver.threads: must be a whole number >= 1, got 0",
-        "policy.toml:20: foo: unknown key (known: distance, [weights], [limits], [solver])",
+        "policy.toml:20: foo: unknown key (known: distance, [weights], [limits], [solver], "
+        "[plan])",
     ]
+
+
+@pytest.mark.parametrize(("text", "start", "nights"), [
+    ("[plan]\nstart = 2026-12-07\nnights = 14\n", dt.date(2026, 12, 7), 14),
+    ("[plan]\nstart = \"2026-12-07\"\n", dt.date(2026, 12, 7), 28),
+    ("plan.nights = 3.0\n", None, 3),
+    ("", None, 28),
+])
+def test_the_plan_table_of_contract_1_2(make_instance, text, start, nights):
+    from models.io import read_instance
+
+    policy = read_instance(make_instance(policy=text)).policy
+    assert policy.plan.start == start and policy.plan.nights == nights
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[plan]\nnights = 0\n", "policy.toml:2: plan.nights: must be a whole number of nights "
+     ">= 1, got 0"),
+    ("[plan]\nstart = \"7/12/2026\"\n", "policy.toml:2: plan.start: must be a date, "
+     "2026-12-07 (a TOML date or the text \"2026-12-07\"), got '7/12/2026'"),
+    ("[plan]\nstart = 2026-12-07T20:00:00\n", "policy.toml:2: plan.start: must be a date, "
+     "2026-12-07 (a TOML date or the text \"2026-12-07\"), got 2026-12-07 20:00:00"),
+    ("[plan]\nfirst = 2026-12-07\n", "policy.toml:2: plan.first: unknown key in [plan] "
+     "(known: start, nights)"),
+])
+def test_plan_table_mistakes_are_named(make_instance, text, message):
+    _, problems = validate(make_instance(policy=text))
+    assert [str(p) for p in problems] == [message]
+
+
+def test_the_plan_table_is_written_back(tmp_path):
+    from models.domain import PlanSettings, Policy
+    from models.policy import policy_to_toml, read_policy
+
+    policy = Policy(plan=PlanSettings(start=dt.date(2026, 12, 7), nights=14))
+    (tmp_path / "p.toml").write_text(policy_to_toml(policy))
+    problems: list = []
+    assert read_policy(tmp_path / "p.toml", "p.toml", problems) == policy and problems == []
+
+
+def test_plan_overrides_name_their_flag():
+    from models.domain import Policy
+    from models.errors import InputError
+    from models.policy import apply_overrides
+
+    assert apply_overrides(Policy(), nights=5, start="2027-01-02").plan.nights == 5
+    with pytest.raises(InputError, match="--nights: must be a whole number of nights >= 1"):
+        apply_overrides(Policy(), nights=0)
 
 
 def test_section_that_is_not_a_table(make_instance):

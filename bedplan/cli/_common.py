@@ -21,15 +21,35 @@ log = logging.getLogger("bedplan")
 T = TypeVar("T")
 
 
-def report_problems(error: InputError) -> None:
-    """Print every input problem on stderr, one per line."""
+#: Commands that only read and print: "nothing was written" would suggest they might have.
+READ_ONLY_COMMANDS = frozenset({"validate", "suggest", "distance", "bed-values"})
+
+
+def _command(name: str | None) -> str | None:
+    """``name``, else the running subcommand's name (from click's current context)."""
+    if name is not None:
+        return name
+    ctx = click.get_current_context(silent=True)
+    return ctx.info_name if ctx is not None else None
+
+
+def writes(command: str | None) -> bool:
+    """Whether ``command`` would write files (so a failure can say nothing was written)."""
+    return command not in READ_ONLY_COMMANDS
+
+
+def report_problems(error: InputError, command: str | None = None) -> None:
+    """Print every input problem on stderr, one per line, and — for a command that would
+    have written something (not validate, suggest, distance, bed-values) — that nothing
+    was. ``command`` defaults to the subcommand running."""
     n = len(error.problems)
     for problem in error.problems:
         click.echo(f"error: {problem}", err=True)
+    nothing = "nothing was written." if writes(_command(command)) else ""
     if n > 1:
-        click.echo(f"{n} problems found; nothing was written.", err=True)
-    else:
-        click.echo("nothing was written.", err=True)
+        click.echo(f"{n} problems found" + (f"; {nothing}" if nothing else "."), err=True)
+    elif nothing:
+        click.echo(nothing, err=True)
 
 
 def guarded_invoke(invoke: Callable[[click.Context], T], ctx: click.Context) -> T:
@@ -44,10 +64,11 @@ def guarded_invoke(invoke: Callable[[click.Context], T], ctx: click.Context) -> 
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except InputError as exc:
-        report_problems(exc)
+        report_problems(exc, ctx.invoked_subcommand)
         sys.exit(EXIT_INPUT)
     except KeyboardInterrupt:
-        click.echo("interrupted; nothing was written.", err=True)
+        click.echo("interrupted" + ("; nothing was written." if writes(ctx.invoked_subcommand)
+                                    else "."), err=True)
         sys.exit(130)
     except MemoryError:
         click.echo("error: out of memory; try --network to solve one collaborative.", err=True)

@@ -91,3 +91,49 @@ def test_named_problem_through_the_real_program(make_instance, tiny_tables):
     assert result.returncode == 2
     assert result.stderr.splitlines()[0] == (
         "error: patients.csv:5: current_unit_id: unknown unit 'W99'")
+
+
+# "nothing was written" only where a command would have written something -----------------
+
+def _invoke(*args: str):
+    from click.testing import CliRunner
+
+    from bedplan.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.parametrize("args", [
+    ("validate", "{missing}"),
+    ("suggest", "{missing}", "--patient", "R1"),
+    ("bed-values", "{missing}"),
+    ("distance", "ZZ99", "SE5"),
+])
+def test_commands_that_never_write_do_not_say_nothing_was_written(tmp_path, args):
+    result = _invoke(*(a.format(missing=tmp_path / "nope") for a in args))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ")
+    assert "nothing was written" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("reallocate", "{missing}", "--out", "{out}"),
+    ("scenario", "{missing}", "--changes", "{missing}", "--out", "{out}"),
+    ("sweep", "{missing}", "--grid", "{missing}", "--out", "{out}"),
+])
+def test_commands_that_write_say_nothing_was_written(tmp_path, args):
+    result = _invoke(*(a.format(missing=tmp_path / "nope", out=tmp_path / "out")
+                       for a in args))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.rstrip().endswith("nothing was written.")
+    assert not (tmp_path / "out").exists()
+
+
+def test_several_problems_are_counted_either_way(make_instance, tiny_tables):
+    tiny_tables["patients"][0]["current_unit_id"] = "W99"
+    tiny_tables["units"][0]["beds"] = "-1"
+    path = str(make_instance(**tiny_tables))
+    assert _invoke("validate", path).stderr.splitlines()[-1] == "2 problems found."
+    out = str(Path(path).parent / "out")
+    assert _invoke("reallocate", path, "--out", out).stderr.splitlines()[-1] == \
+        "2 problems found; nothing was written."

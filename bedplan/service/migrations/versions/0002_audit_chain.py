@@ -59,9 +59,12 @@ def _chain_existing_rows() -> None:
     from bedplan.service.chain import GENESIS, hash_of
 
     bind = op.get_bind()
-    table = sa.table("audit_log", *(sa.column(c) for c in (
-        "id", "at", "actor", "role", "action", "patient_id", "unit_id", "reason", "details",
-        "suggestion_id", "hash")))
+    table = sa.table("audit_log", sa.column("id", sa.Integer()),
+                     sa.column("at", sa.DateTime(timezone=True)),
+                     *(sa.column(c, sa.Text()) for c in (
+                         "actor", "role", "action", "patient_id", "unit_id", "reason",
+                         "details", "hash")),
+                     sa.column("suggestion_id", sa.Integer()))
     rows = bind.execute(sa.select(table).order_by(table.c.id)).all()
     if not rows:
         return

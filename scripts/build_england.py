@@ -559,15 +559,11 @@ nights = {cal.PLAN_NIGHTS}
 
 
 def policy_text() -> str:
-    """policy.toml; ``[plan]`` (contract 1.2) as comments while the policy reader does not
-    know it yet, so that the instance stays valid (rebuild once it does)."""
-    from models.policy import policy_from_mapping
+    """policy.toml: the contract's defaults written out, the instance's limits and
+    ``[plan]`` (contract 1.2: the census night the dates are drawn around)."""
+    return POLICY + PLAN
 
-    _, problems = policy_from_mapping({"plan": {"start": cal.PLAN_START,
-                                                "nights": cal.PLAN_NIGHTS}})
-    if not problems:
-        return POLICY + PLAN
-    return POLICY + "".join(f"# {line}\n" if line else "\n" for line in PLAN.splitlines())
+
 # ----------------------------------------------------------------------------- README
 
 

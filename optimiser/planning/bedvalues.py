@@ -337,6 +337,10 @@ class _Graph:
     weight: np.ndarray  # (3, size, size), inf: no arc
     option: np.ndarray  # (3, size, size), -1: none
     slack: np.ndarray  # (size, size) bool
+    load: np.ndarray  # per unit, in x
+    arrivals: np.ndarray  # per unit: moves in and admissions, in x
+    moves: int
+    value: float  # c(x), from the table
 
     @property
     def size(self) -> int:
@@ -344,14 +348,15 @@ class _Graph:
 
     def at(self, mu: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Arc weights with every move costing ``mu`` more, their Δmoves and options."""
-        stack = self.weight + (mu * np.array([-1.0, 0.0, 1.0]))[:, None, None]
-        cls = np.argmin(stack, axis=0)
-        w = np.take_along_axis(stack, cls[None], 0)[0]
-        opt = np.take_along_axis(self.option, cls[None], 0)[0]
-        dm = (cls - 1).astype(np.int64)
+        w = self.weight[1].copy()
+        dm = np.zeros(w.shape, dtype=np.int64)
+        opt = self.option[1].copy()
+        for cls, shift in ((0, -mu), (2, mu)):
+            other = self.weight[cls] + shift
+            better = other < w
+            w[better], dm[better], opt[better] = other[better], cls - 1, self.option[cls][better]
         free = self.slack & (w >= 0.0)
         w[free], dm[free], opt[free] = 0.0, 0, -1
-        dm[~np.isfinite(w)] = 0
         return w, dm, opt
 
 
@@ -390,7 +395,8 @@ def _graph(costs: CostTable, chosen: np.ndarray, limit: int | None) -> _Graph:
         slack[arrive[arrivals < limit], units[arrivals < limit]] = True
         slack[units[arrivals > 0], arrive[arrivals > 0]] = True
     return _Graph(costs, chosen, limit, sink, node, w.reshape(3, size, size),
-                  o.reshape(3, size, size), slack)
+                  o.reshape(3, size, size), slack, load, arrivals,
+                  int(np.sum(kind[chosen] == MOVE)), math.fsum(costs.cost[chosen].tolist()))
 
 
 def _scale(w: np.ndarray) -> float:
@@ -412,17 +418,20 @@ def _shortest(w: np.ndarray, source: int | None, scale: float | None = None
     pred = np.full(n, -1, dtype=np.int64)
     scale = scale or _scale(w)
     cols = np.arange(n)
-    for _ in range(n + 1):
-        reach = np.flatnonzero(np.isfinite(dist))
-        cand = dist[reach][:, None] + w[reach]
+    active = np.flatnonzero(np.isfinite(dist))  # only a node whose distance fell can help
+    for rounds in range(n + 1):
+        if active.size == 0:
+            return dist, pred
+        cand = dist[active][:, None] + w[active]
         arg = np.argmin(cand, axis=0)
         best = cand[arg, cols]
         better = best < dist - _TOL * scale
         if not better.any():
             return dist, pred
         dist = np.where(better, best, dist)
-        pred = np.where(better, reach[arg], pred)
-        cycle = _pred_cycle(pred)
+        pred = np.where(better, active[arg], pred)
+        active = np.flatnonzero(better)
+        cycle = _pred_cycle(pred) if rounds % 4 == 3 else None
         if cycle is not None:
             raise _NotOptimal(cycle)
     raise _NotOptimal(_pred_cycle(pred) or [])
@@ -513,27 +522,36 @@ def _side(g: _Graph, mu: float, budget: int | None, delta: int) -> _Side:
 
 def _cost_if_fits(g: _Graph, options: Sequence[np.ndarray], j: int, delta: int,
                   budget: int | None) -> float | None:
-    """The cost of x with these switches applied, if it is a plan fitting b + delta·e_j."""
+    """The cost of x with these switches applied, if it is a plan fitting b + delta·e_j
+    (checked on the units the switches touch, and j)."""
     costs = g.costs
-    chosen = g.chosen.copy()
     switch = np.concatenate(options) if options else np.zeros(0, np.int64)
     who = costs.patient[switch]
     if np.unique(who).size != who.size:
         return None
-    chosen[who] = switch
-    kind, unit = costs.kind[chosen], costs.unit[chosen]
-    placed = kind != UNPLACED
-    beds = costs.open_beds.copy()
-    beds[j] += delta
-    if np.any(np.bincount(unit[placed], minlength=costs.n_units) > beds):
+    old = g.chosen[who]
+    kind_new, kind_old = costs.kind[switch], costs.kind[old]
+    unit_new, unit_old = costs.unit[switch], costs.unit[old]
+    touched = np.unique(np.concatenate([unit_new, unit_old, [j]]))
+    touched = touched[touched >= 0]
+    load = g.load[touched].copy()
+    beds = costs.open_beds[touched] + np.where(touched == j, delta, 0)
+    np.add.at(load, np.searchsorted(touched, unit_new[kind_new != UNPLACED]), 1)
+    np.subtract.at(load, np.searchsorted(touched, unit_old[kind_old != UNPLACED]), 1)
+    if np.any(load > beds):
         return None
-    new = (kind == MOVE) | (kind == ADMIT)
-    if g.limit is not None and np.any(np.bincount(unit[new], minlength=costs.n_units)
-                                      > g.limit):
+    if g.limit is not None:
+        came = g.arrivals[touched].copy()
+        np.add.at(came, np.searchsorted(touched, unit_new[(kind_new == MOVE) |
+                                                          (kind_new == ADMIT)]), 1)
+        np.subtract.at(came, np.searchsorted(touched, unit_old[(kind_old == MOVE) |
+                                                               (kind_old == ADMIT)]), 1)
+        if np.any(came > g.limit):
+            return None
+    moves = g.moves + int(np.sum(kind_new == MOVE)) - int(np.sum(kind_old == MOVE))
+    if budget is not None and moves > budget:
         return None
-    if budget is not None and int(np.sum(kind == MOVE)) > budget:
-        return None
-    return math.fsum(costs.cost[chosen].tolist())
+    return g.value + math.fsum([*costs.cost[switch].tolist(), *(-costs.cost[old]).tolist()])
 
 
 def _dinkelbach(g: _Graph, start: float, sign: int) -> tuple[float, np.ndarray] | None:
@@ -591,9 +609,9 @@ def _bounds(costs: CostTable, base: Result, limit: int | None, budget: int | Non
             if exact_flow:
                 continue
             path = s.paths[j]
-            if path is None or r.exact():
-                continue
             for extra in ([], *([c] for c in cycles)):
+                if path is None or r.exact():
+                    break
                 cost = _cost_if_fits(g, [path, *extra], j, s.delta, budget)
                 if cost is not None:
                     r.hi = min(r.hi, cost)

@@ -159,13 +159,26 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
         (51.392, 0.505), (51.405, 0.525), (51.405, 0.56), (51.415, 0.62), (51.43, 0.68),
         (51.455, 0.74), (51.49, 0.78)],
     "The Swale": [
+        # the West Swale from the Medway to the Kingsferry Bridge and Sheppey Crossing (A249)
+        (51.43, 0.70), (51.41, 0.735), (51.392, 0.75),
         (51.385, 0.76), (51.37, 0.82), (51.355, 0.90), (51.36, 0.95), (51.375, 0.99),
         (51.42, 1.02), (51.52, 1.00)],
+    # Fareham Creek, the north-west arm of Portsmouth Harbour: Gosport is reached from
+    # Fareham round its head (A27/A32), not across it.
+    "Fareham Creek": [(50.849, -1.173), (50.842, -1.163), (50.832, -1.148), (50.822, -1.13),
+                      (50.82, -1.11)],
+    # The Yare below the Norwich bypass (A47 at Postwick) and Breydon Water: no road bridge
+    # until Great Yarmouth (the Reedham chain ferry is left out).
+    "Yare and Breydon Water": [(52.612, 1.385), (52.585, 1.45), (52.565, 1.53), (52.562, 1.565),
+                               (52.59, 1.63), (52.600, 1.70), (52.603, 1.715)],
+    # The Hayle estuary: St Ives to Hayle goes round by St Erth (A3074/A30).
+    "Hayle estuary": [(50.187, -5.437), (50.197, -5.432), (50.215, -5.43)],
     "Chichester Harbour": [(50.83, -0.90), (50.80, -0.93), (50.78, -0.94), (50.75, -0.94)],
     "Langstone Harbour": [(50.835, -1.02), (50.81, -1.02), (50.79, -1.025), (50.76, -1.02)],
     "Portsmouth Harbour": [(50.845, -1.12), (50.82, -1.11), (50.80, -1.11), (50.785, -1.105),
                            (50.76, -1.10)],
     "Southampton Water": [
+        (50.919, -1.467), (50.917, -1.46),  # up the Test to Redbridge causeway (A35/A36)
         (50.915, -1.455), (50.90, -1.42), (50.885, -1.40), (50.86, -1.37), (50.83, -1.33),
         (50.78, -1.30)],
     "Poole Harbour": [(50.69, -2.07), (50.69, -2.00), (50.68, -1.95), (50.66, -1.90),
@@ -176,6 +189,10 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
     "Tamar and Plymouth Sound": [
         (50.52, -4.22), (50.48, -4.20), (50.44, -4.21), (50.41, -4.205), (50.39, -4.19),
         (50.37, -4.18), (50.355, -4.17), (50.33, -4.15), (50.25, -4.15)],
+    # Restronguet Creek, the west arm of Carrick Roads: Falmouth to Truro goes round its
+    # head at Perranarworthal (A39).
+    "Restronguet Creek": [(50.212, -5.095), (50.205, -5.075), (50.197, -5.055),
+                          (50.185, -5.03)],
     "Carrick Roads (Fal)": [(50.25, -5.04), (50.22, -5.03), (50.18, -5.03), (50.15, -5.04),
                             (50.10, -5.00)],
     "Fowey estuary": [(50.40, -4.665), (50.37, -4.655), (50.345, -4.64), (50.33, -4.635),

@@ -319,6 +319,35 @@ def test_calibration_errors(which: str) -> None:
     assert summary[which]["pairs_over_10_pct"] == int((err >= 10.0).sum())
 
 
+#: The held-out check set (never fitted on): where it stood when these regions were last
+#: worked on (docs/road-calibration.md). The issue's target (median <= 5%, worst <= 10%) is
+#: not met; these ceilings keep it from getting worse unnoticed.
+HELD_OUT_CEILING = {"median": 6.8, "over_10": 8, "max": 31.5}
+
+
+def test_the_held_out_set_is_measured_in_four_regions() -> None:
+    table, summary = _calibration()
+    held = table[table["set"] == "heldout"]
+    assert len(held) == summary["heldout"]["pairs"] == 48
+    assert set(held["region"]) == {"solent", "norfolk", "thames", "cornwall"}
+    assert set(summary["heldout_regions"]) == {"solent", "norfolk", "thames", "cornwall"}
+    err = held["range_error_pct"].abs()
+    assert err.median() <= HELD_OUT_CEILING["median"]
+    assert (err >= 10.0).sum() <= HELD_OUT_CEILING["over_10"]
+    assert err.max() <= HELD_OUT_CEILING["max"]
+    assert summary["heldout"]["median_abs_error_pct"] == pytest.approx(err.median(), abs=0.01)
+
+
+def test_the_fit_never_sees_the_held_out_set() -> None:
+    calibrate = _script("calibrate_roads")
+    pairs = calibrate.load_pairs()  # type: ignore[attr-defined]
+    fitted = calibrate.fitted_rows(pairs)  # type: ignore[attr-defined]
+    assert (pairs["set"] == "heldout").sum() == 48
+    assert "heldout" not in set(fitted["set"]) and len(fitted) == len(pairs) - 48
+    _, summary = _calibration()
+    assert summary["pairs"] == len(fitted)  # the headline figures are the fitted sets'
+
+
 def test_range_error_is_zero_between_the_shortest_and_the_quickest_route() -> None:
     table, _ = _calibration()
     q, s, m = table["road_km"], table["shortest_km"], table["model_km"]

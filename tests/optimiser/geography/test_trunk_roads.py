@@ -36,7 +36,7 @@ GOOD_ROUTES = "route,seq,point\nM1,1,A\nM1,2,B\nA6,1,B\nA6,2,C\n"
 
 def test_the_shipped_layer_loads(trunk: ModuleType) -> None:
     points, routes = trunk.load()
-    assert len(points) == 1071 and len(routes) == 211
+    assert len(points) == 1158 and len(routes) == 232
     assert routes["M25"][0] == routes["M25"][-1] == "M25 J1a Dartford"  # a ring
     assert points["M25 J1a Dartford"] == (51.452, 0.256)
     assert all(len(r) >= 2 and set(r) <= set(points) for r in routes.values())

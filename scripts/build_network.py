@@ -171,8 +171,6 @@ BARRIERS: dict[str, list[tuple[float, float]]] = {
     # until Great Yarmouth (the Reedham chain ferry is left out).
     "Yare and Breydon Water": [(52.612, 1.385), (52.585, 1.45), (52.565, 1.53), (52.562, 1.565),
                                (52.59, 1.63), (52.600, 1.70), (52.603, 1.715)],
-    # The Hayle estuary: St Ives to Hayle goes round by St Erth (A3074/A30).
-    "Hayle estuary": [(50.187, -5.437), (50.197, -5.432), (50.215, -5.43)],
     "Chichester Harbour": [(50.83, -0.90), (50.80, -0.93), (50.78, -0.94), (50.75, -0.94)],
     "Langstone Harbour": [(50.835, -1.02), (50.81, -1.02), (50.79, -1.025), (50.76, -1.02)],
     "Portsmouth Harbour": [(50.845, -1.12), (50.82, -1.11), (50.80, -1.11), (50.785, -1.105),

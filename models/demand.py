@@ -104,7 +104,7 @@ def read_demand(path: str | os.PathLike[str], instance: Instance) -> tuple[Deman
             continue
         out.append(DemandRate(service, level, home, float(rate), stays[k], table.rows[k]))
     if problems:
-        raise InputError(problems)
+        raise InputError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
     return tuple(out)
 
 

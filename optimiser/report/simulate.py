@@ -53,11 +53,14 @@ def write_outputs(out_dir: Path, runs_text: str, summ: Mapping[str, Any],
     return paths
 
 
-def _num(value: float | None, decimals: int = 0) -> str:
+def _num(value: float | None) -> str:
+    """Thousands separated; one decimal below 100 unless whole; never "-0"."""
     if value is None:
         return "–"
-    text = f"{value:,.{decimals}f}"
-    return "0" if text.strip("-0.,") == "" else text  # never "-0"
+    rounded = round(value, 1)
+    text = f"{rounded:,.0f}" if abs(rounded) >= 100 or rounded.is_integer() \
+        else f"{rounded:,.1f}"
+    return "0" if text.strip("-0.,") == "" else text
 
 
 def _interval(fig: Mapping[str, float | None]) -> str:
@@ -79,17 +82,15 @@ def out_of_area_png(results: Sequence[RunResult], world: World) -> bytes:
     ax.set_ylabel("patients out of area")
     ax.set_ylim(bottom=0)
     ax.set_xlim(1, max(world.days, 2))
-    ax.legend(frameon=False, loc="upper right")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(f"Patients in a bed outside their home collaborative, run {first[0].run}"
                  if first else "no runs", fontsize=10)
-    ax.yaxis.set_major_formatter(_formatter())
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v else "0"))
     return png_bytes(fig)
-
-
-def _formatter() -> Any:
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _: _num(v))
 
 
 _CSS = """

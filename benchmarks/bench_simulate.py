@@ -1,0 +1,120 @@
+"""Benchmark ``bedplan simulate``: a year on England per policy, and runs per minute on Dask.
+
+Rerunnable; appends to ``benchmarks/results/simulate.csv``. Two cases:
+
+* ``year``: England (``instances/england``), 365 nights from 2026-12-07, policies
+  ``nearest`` and ``reallocate``, R runs (default 4) as Dask tasks on 2 local workers.
+  One row per (policy, run): the wall time of that run measured inside its worker (one
+  process, one core: what one run costs on a 2-core machine with the other core busy),
+  and its figures. The outputs of the comparison (runs.csv, summary.json, report.html)
+  go to ``benchmarks/results/simulate-england/`` (docs/simulate.md quotes them).
+* ``dask``: runs per minute in this process, on 1 and on 2 local Dask workers (the
+  cluster's start-up included), for ``nearest`` over 365 nights and ``reallocate`` over
+  a few nights; ``identical_to_in_process`` says whether runs.csv came out byte-identical.
+
+The machine's load average is recorded: on a shared 2-core machine timings depend on what
+else runs.
+
+    .venv/bin/python benchmarks/bench_simulate.py --case year --runs 4
+    .venv/bin/python benchmarks/bench_simulate.py --case dask
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._results import append_rows  # noqa: E402
+from models.io import read_instance  # noqa: E402
+from optimiser.planning.simulate import runs_csv, simulate, summary  # noqa: E402
+from optimiser.planning.simulate_draws import World, build_world  # noqa: E402
+from optimiser.planning.simulate_run import FIGURES  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "simulate.csv"
+OUTPUTS = ROOT / "benchmarks" / "results" / "simulate-england"
+START = dt.date(2026, 12, 7)
+COLUMNS = ("case", "instance", "patients", "units", "policy", "days", "runs", "workers",
+           "run", "wall_s", "run_s", "runs_per_min", "identical_to_in_process",
+           *FIGURES, "failed_nights", "cpu_count", "loadavg_1m", "date")
+
+
+def _base(world: World, case: str) -> dict[str, Any]:
+    return {"case": case, "instance": Path(world.instance.source).name or "england",
+            "patients": len(world.instance.patients), "units": len(world.instance.units),
+            "cpu_count": os.cpu_count(), "date": dt.date.today().isoformat()}
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def year(world: World, runs: int, seed: int) -> None:
+    t0 = time.perf_counter()
+    results = simulate(world, ["nearest", "reallocate"], runs, seed, workers=2, progress=True)
+    wall = time.perf_counter() - t0
+    from optimiser.report.simulate import write_outputs
+
+    write_outputs(OUTPUTS, runs_csv(results), summary(results, days=world.days, runs=runs,
+                                                       seed=seed), results, world)
+    rows: list[Callable[[], Mapping[str, Any]]] = []
+    for res in results:
+        row = {**_base(world, "year"), "policy": res.policy, "days": world.days,
+               "runs": runs, "workers": 2, "run": res.run, "wall_s": round(wall, 1),
+               "run_s": round(res.seconds, 1), "runs_per_min": "",
+               "identical_to_in_process": "", **res.figures,
+               "failed_nights": res.failed_nights, "loadavg_1m": _load()}
+        rows.append(lambda row=row: row)
+    append_rows(RESULTS, COLUMNS, rows)
+
+
+def dask(world: World, policy: str, runs: int, seed: int) -> None:
+    reference: list[str] = []
+
+    def measure(workers: int) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        results = simulate(world, [policy], runs, seed, workers=workers)
+        wall = time.perf_counter() - t0
+        text = runs_csv(results)
+        if workers == 0:
+            reference.append(text)
+        return {**_base(world, "dask"), "policy": policy, "days": world.days, "runs": runs,
+                "workers": workers, "run": "", "wall_s": round(wall, 1),
+                "run_s": round(sum(r.seconds for r in results) / len(results), 2),
+                "runs_per_min": round(60 * runs / wall, 2),
+                "identical_to_in_process": str(text == reference[0]).lower(),
+                **dict.fromkeys(FIGURES, ""), "failed_nights": "", "loadavg_1m": _load()}
+
+    append_rows(RESULTS, COLUMNS, [lambda w=w: measure(w) for w in (0, 1, 2)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=("year", "dask"), required=True)
+    parser.add_argument("--instance", default=str(ROOT / "instances" / "england"))
+    parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--realloc-days", type=int, default=7,
+                        help="nights of the reallocate runs of the dask case")
+    args = parser.parse_args()
+    inst = read_instance(args.instance)
+    if args.case == "year":
+        year(build_world(inst, days=args.days, start=START), args.runs, args.seed)
+    else:
+        dask(build_world(inst, days=args.days, start=START), "nearest", args.runs, args.seed)
+        dask(build_world(inst, days=args.realloc_days, start=START), "reallocate", 2,
+             args.seed)
+
+
+if __name__ == "__main__":
+    main()

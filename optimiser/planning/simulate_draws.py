@@ -1,9 +1,11 @@
 """What a simulated year is made of: lengths of stay, referral rates, and one run's draws.
 
-A :class:`World` is everything every run shares (the census, its distances, the referral
-streams, the dates); :func:`draw_run` is a pure function of (world, run seed) giving the
-run's discharges and arrivals, so run k of every policy sees the same draws (common random
-numbers) and a run is the same on any process. Each kind of draw has its own random stream
+Lengths of stay are the England calibration's (``models.calibration.mean_stay_days``:
+means by service and level, with their sources). A :class:`World` is everything every run
+shares (the census, its distances, the referral streams, the dates); :func:`draw_run` is a
+pure function of (world, run seed) giving the run's discharges and arrivals, so run k of
+every policy sees the same draws (common random numbers) and a run is the same on any
+process. Each kind of draw has its own random stream
 (``numpy.random.SeedSequence(seed).spawn``), so the draws of the first d nights do not
 depend on how many nights are simulated.
 """
@@ -13,46 +15,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 
+from models.calibration import mean_stay_days
 from models.demand import DemandRate
 from models.domain import Instance, Patient
 from models.errors import InputError, Problem
 from models.io import record_problems
 
-#: Mean length of stay in days by (service, level). Sources (shared/data/england-facts.md):
-#: high secure 5–7 years (Rampton about 5, Broadmoor 5.5, Ashworth 6–7) → 6 years; medium
-#: "between 2 and 5 years", secure care "about two years" → 3 years; low secure "1–2 years"
-#: (Forest Lodge), "18–24 months" (Cygnet Bury) → 18 months; CAMHS general "about 4–6 weeks"
-#: (Pennine Care Hope Unit) → 35 days; adult eating disorder "16 weeks" (Cotswold House),
-#: "3–6 months" (Hull) → 112 days. CAMHS PICU, low and medium secure: assumptions (no
-#: source found), 3 months, 1 year and 18 months. The same figures as the England
-#: instance's calibration (``models/calibration.py``), kept here until that lands.
-MEAN_STAY_DAYS: Mapping[tuple[str, str], float] = MappingProxyType({
-    ("adult_secure", "high"): 6 * 365.0,
-    ("adult_secure", "medium"): 3 * 365.0,
-    ("adult_secure", "low"): 1.5 * 365.0,
-    ("camhs", "general"): 35.0,
-    ("camhs", "picu"): 90.0,
-    ("camhs", "low"): 365.0,
-    ("camhs", "medium"): 540.0,
-    ("eating_disorder", "general"): 112.0,
-})
-#: CAMHS eating-disorder admissions "averaged 120–130 days" (NHS England CAMHS Tier 4 report,
-#: 2014) → 125 days, for CAMHS patients who need the eating-disorder pathway.
-CAMHS_ED_MEAN_STAY_DAYS = 125.0
+#: Nights in a year, turning referrals a year into a rate a night.
 DAYS_PER_YEAR = 365.0
-
-
-def mean_stay_days(service: str, level: str, needs: frozenset[str] = frozenset()) -> float:
-    """Mean length of stay of a patient of (service, level) with these needs, in days."""
-    if service == "camhs" and "ed" in needs:
-        return CAMHS_ED_MEAN_STAY_DAYS
-    return MEAN_STAY_DAYS.get((service, level), 365.0)
 
 
 def estimate_rates(instance: Instance) -> tuple[DemandRate, ...]:

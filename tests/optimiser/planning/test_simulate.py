@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from models.calibration import mean_stay_days
 from models.demand import DemandRate
 from models.domain import Limits
 from models.errors import InputError
@@ -20,7 +21,6 @@ from optimiser.planning.simulate_draws import (
     draw_run,
     estimate_rates,
     interval_95,
-    mean_stay_days,
 )
 from optimiser.planning.simulate_policies import make_decider
 from optimiser.planning.simulate_run import FIGURES, Night, RunResult, simulate_run

@@ -10,6 +10,7 @@ order), so ``models.io.write_instance`` exports exactly what was imported. Every
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from models.domain import (
     Network,
     Patient,
     Place,
+    PlanSettings,
     Policy,
     SolverSettings,
     Unit,
@@ -60,8 +62,9 @@ def unit_row(u: Unit, position: int = 0) -> dict[str, Any]:
             "service": u.service, "level": u.level, "sex": u.sex, "age_min": u.age_min,
             "age_max": u.age_max, "specialisms": _tags(u.specialisms), "beds": u.beds,
             "beds_closed": u.beds_closed, "cost_per_day": u.cost_per_day, "lat": u.lat,
-            "lon": u.lon, "postcode": u.postcode, "extra": _extra(u.extra),
-            "position": position}
+            "lon": u.lon, "postcode": u.postcode, "specialist_only": u.specialist_only,
+            "accepts_referrals": u.accepts_referrals, "function": u.function,
+            "extra": _extra(u.extra), "position": position}
 
 
 def patient_row(p: Patient, position: int = 0) -> dict[str, Any]:
@@ -71,7 +74,9 @@ def patient_row(p: Patient, position: int = 0) -> dict[str, Any]:
             "home_network_id": p.home_network_id, "current_unit_id": p.current_unit_id,
             "movable": p.movable, "priority": p.priority,
             "excluded_units": _tags(p.excluded_units), "admitted_on": p.admitted_on,
-            "home_postcode": p.home_postcode, "extra": _extra(p.extra), "position": position}
+            "home_postcode": p.home_postcode, "legal_status": p.legal_status,
+            "expected_discharge": p.expected_discharge, "arrives_on": p.arrives_on,
+            "extra": _extra(p.extra), "position": position}
 
 
 def to_unit(r: Any) -> Unit:
@@ -80,6 +85,8 @@ def to_unit(r: Any) -> Unit:
                 provider_type=r.provider_type, sex=r.sex, age_min=r.age_min,
                 age_max=r.age_max, specialisms=_untags(r.specialisms),
                 beds_closed=r.beds_closed, cost_per_day=r.cost_per_day, postcode=r.postcode,
+                specialist_only=bool(r.specialist_only),
+                accepts_referrals=bool(r.accepts_referrals), function=r.function,
                 extra=_unextra(r.extra))
 
 
@@ -90,17 +97,28 @@ def to_patient(r: Any) -> Patient:
                    current_unit_id=r.current_unit_id, movable=bool(r.movable),
                    priority=r.priority, excluded_units=_untags(r.excluded_units),
                    admitted_on=r.admitted_on, home_postcode=r.home_postcode,
-                   extra=_unextra(r.extra))
+                   legal_status=r.legal_status, expected_discharge=r.expected_discharge,
+                   arrives_on=r.arrives_on, extra=_unextra(r.extra))
 
 
 def policy_json(policy: Policy) -> str:
-    return json.dumps(dataclasses.asdict(policy))
+    return json.dumps(dataclasses.asdict(policy), default=_iso)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a policy")
 
 
 def policy_from_json(text: str) -> Policy:
     d = json.loads(text)
+    plan = d.get("plan") or {}  # policies stored before contract 1.2 have none
+    start = plan.get("start")
     return Policy(distance=d["distance"], weights=Weights(**d["weights"]),
-                  limits=Limits(**d["limits"]), solver=SolverSettings(**d["solver"]))
+                  limits=Limits(**d["limits"]), solver=SolverSettings(**d["solver"]),
+                  plan=PlanSettings(start=dt.date.fromisoformat(start) if start else None,
+                                    nights=int(plan.get("nights", PlanSettings().nights))))
 
 
 def geography_json(geo: Geography | None) -> str:

@@ -10,9 +10,9 @@ In this order:
    only (403 here, body unread); a declared ``Content-Length`` over the limit is answered 413
    at once. A body without one (chunked) is counted as it arrives by FastAPI's own
    ``max_body_size`` (set to the same limits on the routers and routes, inside this guard)
-   and refused at the limit. Limits: :data:`IMPORT_LIMIT` for imports, :data:`API_LIMIT` for every other API
-   request (JSON), :data:`FORM_LIMIT` for everything else (the login form, the token
-   request).
+   and refused at the limit. Limits: :data:`IMPORT_LIMIT` for imports, :data:`API_LIMIT`
+   for every other API request (JSON), :data:`FORM_LIMIT` for everything else (the login
+   form, the token request).
 3. **Headers on every answer**: a strict Content-Security-Policy (scripts, styles and fonts
    from the service itself only, images also from the map tile server, no framing) and the
    other security headers; a route may set its own policy (``/docs``).

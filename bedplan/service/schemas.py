@@ -1,7 +1,7 @@
 """Request bodies of the API (pydantic); responses are plain JSON documented in docs/service.md.
 
-Every number has a range, so an out-of-range value (2^63 and beyond included) is a 422 naming
-the field, never a database overflow.
+Every number has a range, so an out-of-range value (2^31, 2^63 and beyond included) is a 422
+naming the field, never a database overflow.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from models.validation import MAX_BEDS, MAX_PRIORITY
 
 _ID = r"^[A-Za-z0-9_.:@/-]{1,128}$"
-#: The largest id a database integer holds (ids of audit events, ``since_id``, ``limit``).
-MAX_ID = 2**63 - 1
+#: The largest id the audit table holds (a 32-bit integer on PostgreSQL): the ceiling of
+#: ``suggestion_id``, ``since_id`` and ``limit``; anything larger is a 422.
+MAX_ID = 2**31 - 1
 #: Ceiling of a job's count limits (moves, admissions per unit).
 MAX_COUNT = 1_000_000
 _NEW_ID = ("leave it out: the service gives a new referral its pseudonymous id (the "

@@ -58,6 +58,9 @@ class UnitRow(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     postcode: Mapped[str] = mapped_column(String(16), default="")
+    specialist_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_referrals: Mapped[bool] = mapped_column(Boolean, default=True)
+    function: Mapped[str] = mapped_column(Text, default="")
     extra: Mapped[str] = mapped_column(Text, default="[]")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -82,6 +85,9 @@ class PatientRow(Base):
     excluded_units: Mapped[str] = mapped_column(Text, default="")
     admitted_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     home_postcode: Mapped[str] = mapped_column(String(16), default="")
+    legal_status: Mapped[str] = mapped_column(String(32), default="")
+    expected_discharge: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    arrives_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     extra: Mapped[str] = mapped_column(Text, default="[]")
     position: Mapped[int] = mapped_column(Integer, default=0)
 

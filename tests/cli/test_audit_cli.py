@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 pytest.importorskip("sqlalchemy")
 
-from bedplan.cli import cli  # noqa: E402
+from bedplan.cli import cli
 
 
 def run(*args: str, stdin: str | None = None):

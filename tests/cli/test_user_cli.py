@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 pytest.importorskip("fastapi")
 
-from bedplan.cli import cli  # noqa: E402
+from bedplan.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 TWO_WARDS = ROOT / "instances" / "examples" / "two-wards"  # networks north and south

@@ -63,6 +63,18 @@ def census_dir(tmp_path: Path) -> Path:
     return write_census(tmp_path / "instance")
 
 
+#: A unit name that runs script if any page or tooltip renders it as HTML.
+EVIL_NAME = "<img src=x onerror=window.__xss=1>"
+
+
+@pytest.fixture
+def evil_app(tmp_path: Path):
+    """The census with YORK named like an attack."""
+    d = write_census(tmp_path / "instance")
+    (d / "units.csv").write_text((d / "units.csv").read_text().replace("York ward", EVIL_NAME))
+    return make_app(tmp_path, d)
+
+
 @functools.cache
 def cheap_hash() -> str:
     """An argon2id hash of PASSWORD with small parameters (verification reads them from the

@@ -35,7 +35,7 @@ def test_migration_creates_exactly_the_models(app):
 
     with app.state.bedplan.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
 
 
 @pytest.mark.parametrize("path", ["instances/england", "instances/examples/two-wards"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PASSWORD
+from .conftest import EVIL_NAME, PASSWORD
 
 CHROMIUM = os.environ.get("BEDPLAN_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -148,3 +148,46 @@ def test_map_marks_home_options_and_rejected_units(app, browser):
         assert markers[1][0] == [53.8, -1.55]
         assert page.locator("#map").is_visible()
         assert not page.locator("#mapnote").is_visible()
+
+
+def _log_in(page, url: str, username: str) -> None:
+    page.goto(url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("header nav")
+
+
+def test_unit_names_stay_text_in_the_map_and_no_page_breaks_its_policy(evil_app, browser):
+    """The real Leaflet (served by the service): hovering each marker shows the unit's name
+    as text; nothing the name holds runs; no page logs a Content-Security-Policy violation
+    (the page, the census, the planner, the API docs)."""
+    from bedplan.service.server import running
+
+    with running(evil_app) as url:
+        page = browser.new_page()
+        page.route("**/*", _offline)
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if "Content Security Policy"
+                in m.text else None)
+        _log_in(page, url, "admin")
+        page.select_option("#patient", "R1")
+        page.click("#suggest")
+        page.wait_for_selector("#options tbody tr")
+        assert EVIL_NAME in page.inner_text("#options")  # as text in the list
+        markers = page.locator("#map path.leaflet-interactive")
+        assert markers.count() == 4
+        tips = []
+        for i in range(markers.count()):
+            markers.nth(i).hover(force=True)
+            tip = page.locator(".leaflet-tooltip").last
+            tip.wait_for(state="attached")
+            tips.append(tip.inner_text())
+        assert any(EVIL_NAME in t for t in tips), tips
+        assert page.locator(".leaflet-tooltip img, #map img:not(.leaflet-tile)").count() == 0
+        assert page.evaluate("() => window.__xss") is None
+        for path in ("/census", "/census/YORK", "/planner", "/docs"):
+            page.goto(url + path)
+            page.wait_for_load_state("networkidle")
+        page.wait_for_selector("#swagger-ui .info")  # the API docs drew themselves
+        assert problems == []

@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import select
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
-
-from .conftest import PASSWORD
 
 MIB = 2**20
 
@@ -74,7 +69,7 @@ def big_json(size: int) -> bytes:
 
 
 def test_unauthenticated_body_is_not_read(app):
-    status, headers, body, read = call(app, "POST", "/api/suggestions",
+    status, headers, _body, read = call(app, "POST", "/api/suggestions",
                                        {"content-type": "application/json"}, big_json(8 * MIB))
     assert status == 401 and read == 0
     assert headers["www-authenticate"] == "Bearer"

@@ -26,7 +26,6 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,23 +57,54 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def year(world: World, runs: int, seed: int) -> None:
+def year(world: World, runs: int, seed: int, partial: Path) -> None:
+    """The reallocate runs first (the long ones), each row appended as its run finishes and
+    every finished run kept in ``partial`` (pickle), so a run cut short still leaves the
+    runs it finished; ``--write-partial`` writes the outputs from them."""
+    import pickle
+
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from optimiser.planning.simulate import _task_remote
+
+    order = ([("reallocate", r) for r in range(1, min(runs, 2) + 1)]
+             + [("nearest", r) for r in range(1, runs + 1)]
+             + [("reallocate", r) for r in range(3, runs + 1)])
     t0 = time.perf_counter()
-    results = simulate(world, ["nearest", "reallocate"], runs, seed, workers=2, progress=True)
-    wall = time.perf_counter() - t0
+    done: list[Any] = []
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        world_f = client.scatter(world, broadcast=True)
+        futures = [client.submit(_task_remote, world_f, p, r, seed, key=f"year-{p}-{r}")
+                   for p, r in order]
+        for fut in as_completed(futures):
+            res = fut.result()
+            done.append(res)
+            partial.write_bytes(pickle.dumps(done))
+            row = {**_base(world, "year"), "policy": res.policy, "days": world.days,
+                   "runs": runs, "workers": 2, "run": res.run,
+                   "wall_s": round(time.perf_counter() - t0, 1),
+                   "run_s": round(res.seconds, 1), "runs_per_min": "",
+                   "identical_to_in_process": "", **res.figures,
+                   "failed_nights": res.failed_nights, "loadavg_1m": _load()}
+            append_rows(RESULTS, COLUMNS, [lambda row=row: row])
+    write_year(world, done, seed)
+
+
+def write_year(world: World, results: list[Any], seed: int) -> None:
+    """The comparison's runs.csv, summary.json and report.html from the runs finished under
+    every policy (runs 1..k)."""
     from optimiser.report.simulate import write_outputs
 
-    write_outputs(OUTPUTS, runs_csv(results), summary(results, days=world.days, runs=runs,
-                                                       seed=seed), results, world)
-    rows: list[Callable[[], Mapping[str, Any]]] = []
-    for res in results:
-        row = {**_base(world, "year"), "policy": res.policy, "days": world.days,
-               "runs": runs, "workers": 2, "run": res.run, "wall_s": round(wall, 1),
-               "run_s": round(res.seconds, 1), "runs_per_min": "",
-               "identical_to_in_process": "", **res.figures,
-               "failed_nights": res.failed_nights, "loadavg_1m": _load()}
-        rows.append(lambda row=row: row)
-    append_rows(RESULTS, COLUMNS, rows)
+    policies = ("nearest", "reallocate")
+    runs = {p: {r.run for r in results if r.policy == p} for p in policies}
+    common = set.intersection(*runs.values())
+    k = max((n for n in range(1, len(common) + 1) if set(range(1, n + 1)) <= common),
+            default=0)
+    kept = sorted((r for r in results if r.run <= k),
+                  key=lambda r: (policies.index(r.policy), r.run))
+    write_outputs(OUTPUTS, runs_csv(kept), summary(kept, days=world.days, runs=k, seed=seed),
+                  kept, world)
 
 
 def dask(world: World, policy: str, runs: int, seed: int) -> None:
@@ -106,10 +136,20 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--realloc-days", type=int, default=7,
                         help="nights of the reallocate runs of the dask case")
+    parser.add_argument("--partial", type=Path, default=Path("/tmp/bench_simulate_year.pkl"),
+                        help="where the year case keeps the runs it finished")
+    parser.add_argument("--write-partial", action="store_true",
+                        help="write the year's outputs from the runs kept in --partial")
     args = parser.parse_args()
     inst = read_instance(args.instance)
-    if args.case == "year":
-        year(build_world(inst, days=args.days, start=START), args.runs, args.seed)
+    if args.write_partial:
+        import pickle
+
+        write_year(build_world(inst, days=args.days, start=START),
+                   pickle.loads(args.partial.read_bytes()), args.seed)
+    elif args.case == "year":
+        year(build_world(inst, days=args.days, start=START), args.runs, args.seed,
+             args.partial)
     else:
         dask(build_world(inst, days=args.days, start=START), "nearest", args.runs, args.seed)
         dask(build_world(inst, days=args.realloc_days, start=START), "reallocate", 2,

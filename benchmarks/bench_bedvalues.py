@@ -1,42 +1,39 @@
-"""Benchmark ``bedplan bed-values --how resolve``: one shared cost table against one per solve.
+"""Benchmark ``bedplan bed-values`` on an instance with its own limits against one
+``bedplan reallocate`` of the same instance, measured in the same run.
 
-``--how resolve`` re-solves the instance once per unit with one more bed (and once with one
-fewer where the unit is full). The cost table (compatibility, km, costs of every allowed
-option) does not depend on the beds, so :func:`optimiser.planning.bedvalues.bed_values` builds it
-once and changes only the capacities. The reference, measured in the same run on the same
-distance matrix, is what it did before: one :func:`optimiser.core.solve.solve` of the changed
-instance per re-solve (cost table rebuilt each time). Both give the same values (checked
-exactly, column ``identical``).
+Both commands run as a planner runs them: a fresh ``bedplan`` process each, end to end
+(imports, reading the instance, road distances, solving, printing / writing), alternating
+which goes first, medians of ``--repeat``. ``ratio`` = bed values / reallocate (issue 17's
+target: within 15×). Each row also records what the bed values needed: ``resolves`` (solves
+beyond tonight's), how many values the dual bounds proved without a solve, and the method.
 
-Cases: generated instances (``models.generate``, seed 1, one ward per 20 patients, geodesic
-km) and ``instances/england`` (road km), each with ``max_moves = 50`` /
-``max_admissions_per_unit = 2`` (the pricing path: why ``--how resolve`` exists) and
-without limits (the min-cost-flow path, where the table is a larger share of a solve).
-``--units K`` values K units spread over the instance (all when K ≥ the number of units;
-England with limits: K / 2, its solves take ~2 s). Timings are medians of ``--repeat``
-runs, old and new alternating.
+``--check K`` also computes the values of K units spread over the instance (0: every unit)
+by brute force in this process (one full re-solve per unit and direction:
+``bed_values(method="resolve")``; every England unit takes hours on a shared machine) and
+compares them with the shortcut's, value by value (``identical``: all within 1e-6;
+``max_diff``; ``checked``: how many units).
 
-    /tmp/venv/bin/python benchmarks/bench_bedvalues.py
-    /tmp/venv/bin/python benchmarks/bench_bedvalues.py --no-england --units 10
+    .venv/bin/python benchmarks/bench_bedvalues.py                       # England, 3 runs
+    .venv/bin/python benchmarks/bench_bedvalues.py --check 40 --repeat 1
+    .venv/bin/python benchmarks/bench_bedvalues.py --instance out/gen --repeat 5
 
-Appends to ``benchmarks/results/bedvalues.csv``.
+Appends to ``benchmarks/results/bedvalues_limits.csv`` (``bedvalues.csv`` holds the earlier
+benchmark: a shared cost table against one per re-solve).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import math
+import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -44,144 +41,111 @@ if str(ROOT) not in sys.path:
 
 from _results import append_rows  # noqa: E402
 
-from models.domain import Instance, Limits  # noqa: E402
-
-COLUMNS = ("instance", "patients", "units", "units_valued", "limits", "path", "resolves",
-           "table_s", "one_solve_s", "old_s", "new_s", "speedup", "old_per_resolve_s",
-           "new_per_resolve_s", "identical", "repeats", "cpu_count", "loadavg_1m")
-
-
-def _with_limits(instance: Instance, limited: bool) -> Instance:
-    limits = Limits(max_moves=50, max_admissions_per_unit=2) if limited else Limits()
-    return replace(instance, policy=replace(instance.policy, limits=limits))
+COLUMNS = ("instance", "patients", "units", "max_moves", "max_admissions_per_unit", "method",
+           "units_valued", "exact_from_bounds", "resolves", "reallocate_s", "bed_values_s",
+           "ratio", "reallocate_runs", "bed_values_runs", "checked", "check_s", "identical",
+           "max_diff",
+           "repeats", "cpu_count", "loadavg_1m")
 
 
-def _spread(instance: Instance, k: int) -> list[str]:
-    ids = [u.unit_id for u in instance.units]
-    if k >= len(ids):
-        return ids
-    return [ids[int(i)] for i in np.linspace(0, len(ids) - 1, k).round()]
+def bedplan() -> list[str]:
+    """The installed console script next to this Python, else ``python -m bedplan``."""
+    script = Path(sys.executable).with_name("bedplan")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bedplan"]
 
 
-def old_values(instance: Instance, km: np.ndarray, wanted: list[str]
-               ) -> dict[str, tuple[float, float | None]]:
-    """The previous implementation: one full ``solve`` per re-solve (table rebuilt)."""
-    from optimiser.core.result import INFEASIBLE
-    from optimiser.core.solve import solve
-    from optimiser.planning.bedvalues import with_open_beds
-
-    base = solve(instance, distances=km)
-    assert base.objective is not None
-    used: dict[str | None, int] = {}
-    for a in base.assignments:
-        if a.action != "unplaced":
-            used[a.unit_id] = used.get(a.unit_id, 0) + 1
-    index = instance.unit_index()
-
-    def objective(j: int, delta: int) -> float:
-        units = list(instance.units)
-        units[j] = with_open_beds(units[j], delta)
-        r = solve(replace(instance, units=tuple(units)), distances=km)
-        if r.status == INFEASIBLE:
-            return math.inf
-        assert r.objective is not None
-        return r.objective
-
-    out: dict[str, tuple[float, float | None]] = {}
-    for uid in wanted:
-        j = index[uid]
-        u = instance.units[j]
-        more = max(0.0, base.objective - objective(j, +1))
-        fewer: float | None = 0.0
-        if u.open_beds <= 0:
-            fewer = None
-        elif used.get(uid, 0) >= u.open_beds:
-            after = objective(j, -1)
-            fewer = None if math.isinf(after) else max(0.0, after - base.objective)
-        out[uid] = (more, fewer)
-    return out
+def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter()
+    done = subprocess.run([*bedplan(), *args], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"bedplan {' '.join(args)} exited {done.returncode}: "
+                           f"{done.stderr[-2000:]}")
+    return seconds, done
 
 
-def bench_case(name: str, instance: Instance, km: np.ndarray, k: int, repeats: int
-               ) -> dict[str, Any]:
-    from optimiser.core.costs import build_cost_table
-    from optimiser.core.solve import solve
+def check(instance: Path, shortcut: dict[str, Any], k: int) -> tuple[int, float, bool, float]:
+    """Brute force on k units spread over the instance (0: all), in this process: units,
+    seconds, identical (1e-6), largest difference."""
+    import numpy as np
+
+    from models.io import read_instance
     from optimiser.planning.bedvalues import bed_values
 
-    wanted = _spread(instance, k)
-    one = solve(instance, distances=km)  # also warms the solver libraries
-    t = time.perf_counter()
-    solve(instance, distances=km)
-    one_s = time.perf_counter() - t
-    t = time.perf_counter()
-    build_cost_table(instance, km)
-    table_s = time.perf_counter() - t
-    olds, news = [], []
-    old: dict[str, tuple[float, float | None]] = {}
-    new: dict[str, tuple[float, float | None]] = {}
-    for r in range(repeats):  # alternate the order: neither side always runs first
-        for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
-            t = time.perf_counter()
-            if side == "old":
-                old = old_values(instance, km, wanted)
-                olds.append(time.perf_counter() - t)
-            else:
-                bv = bed_values(instance, distances=km, method="resolve", units=wanted)
-                news.append(time.perf_counter() - t)
-                new = {v.unit_id: (v.one_more, v.one_fewer) for v in bv.values}
-    used = Counter(a.unit_id for a in one.assignments if a.action != "unplaced")
-    index = instance.unit_index()  # +1 for every unit, −1 for the full ones
-    resolves = len(wanted) + sum(0 < instance.units[index[uid]].open_beds <= used[uid]
-                                 for uid in wanted)
-    old_s, new_s = statistics.median(olds), statistics.median(news)
-    limits = instance.policy.limits
+    inst = read_instance(instance)
+    ids = [u.unit_id for u in inst.units]
+    if 0 < k < len(ids):
+        ids = [ids[int(i)] for i in np.linspace(0, len(ids) - 1, k).round()]
+    start = time.perf_counter()
+    brute = bed_values(inst, method="resolve", units=ids)
+    seconds = time.perf_counter() - start
+    fast = {u["unit_id"]: u for u in shortcut["units"]}
+    worst, same = 0.0, len(brute.values) == len(set(ids))
+    for v in brute.values:
+        u = fast[v.unit_id]
+        worst = max(worst, abs(u["one_more"] - v.one_more))
+        if (u["one_fewer"] is None) != (v.one_fewer is None) or u["note"] != v.note:
+            same = False
+        elif v.one_fewer is not None:
+            worst = max(worst, abs(u["one_fewer"] - v.one_fewer))
+    return len(brute.values), seconds, same and worst <= 1e-6, worst
+
+
+def bench(instance: Path, repeats: int, checks: int | None) -> dict[str, Any]:
+    from models.io import read_instance
+
+    inst = read_instance(instance)
+    limits = inst.policy.limits
+    realloc, values = [], []
+    last: subprocess.CompletedProcess[str] | None = None
+    with tempfile.TemporaryDirectory(prefix="bench-bedvalues-") as tmp:
+        for r in range(repeats):
+            for side in (("reallocate", "bed-values") if r % 2 == 0 else
+                         ("bed-values", "reallocate")):
+                if side == "reallocate":
+                    s, _ = timed(["reallocate", str(instance), "--out", f"{tmp}/run{r}"])
+                    realloc.append(s)
+                else:
+                    s, last = timed(["bed-values", str(instance), "--json"])
+                    values.append(s)
+    assert last is not None
+    answer = json.loads(last.stdout)
+    # "bed values: 622 of 627 values exact from the bounds; 5 to re-solve"
+    proved = next(("/".join(line.split("bed values: ")[-1].split(" values")[0].split(" of "))
+                   for line in last.stderr.splitlines()
+                   if "values exact from the bounds" in line), "")
+    checked, check_s, identical, worst = (check(instance, answer, checks)
+                                          if checks is not None else (0, None, None, None))
+    r_s, v_s = statistics.median(realloc), statistics.median(values)
     return {
-        "instance": name, "patients": len(instance.patients), "units": len(instance.units),
-        "units_valued": len(wanted),
-        "limits": "none" if limits.max_moves is None else
-        f"{limits.max_moves}/{limits.max_admissions_per_unit}",
-        "path": one.method, "resolves": resolves, "table_s": round(table_s, 4),
-        "one_solve_s": round(one_s, 4), "old_s": round(old_s, 3), "new_s": round(new_s, 3),
-        "speedup": round(old_s / new_s, 2),
-        "old_per_resolve_s": round(old_s / (resolves + 1), 4),
-        "new_per_resolve_s": round(new_s / (resolves + 1), 4),
-        "identical": str(old == new).lower(), "repeats": repeats,
+        "instance": instance.name, "patients": len(inst.patients), "units": len(inst.units),
+        "max_moves": limits.max_moves, "max_admissions_per_unit":
+        limits.max_admissions_per_unit, "method": answer["method"],
+        "units_valued": len(answer["units"]), "exact_from_bounds": proved,
+        "resolves": answer["resolves"], "reallocate_s": round(r_s, 2),
+        "bed_values_s": round(v_s, 2), "ratio": round(v_s / r_s, 2),
+        "reallocate_runs": " ".join(f"{x:.2f}" for x in realloc),
+        "bed_values_runs": " ".join(f"{x:.2f}" for x in values),
+        "checked": checked, "check_s": "" if check_s is None else round(check_s, 1),
+        "identical": "" if identical is None else str(identical).lower(),
+        "max_diff": "" if worst is None else f"{worst:.2e}", "repeats": repeats,
         "cpu_count": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,3000", help="generated instance sizes")
-    parser.add_argument("--units", type=int, default=20, help="units valued per case")
+    parser.add_argument("--instance", type=Path, action="append",
+                        help="instance directory (repeatable; default instances/england)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-england", action="store_true")
-    parser.add_argument("--no-generated", action="store_true")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/bedvalues.csv")
+    parser.add_argument("--check", type=int, default=None, metavar="K",
+                        help="also compare K units (0: all) with brute-force re-solves")
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "benchmarks/results/bedvalues_limits.csv")
     args = parser.parse_args(argv)
-
-    from models.generate import generate_instance
-    from optimiser.geography.distances import distance_matrix
-
-    cases: list[tuple[str, Instance, np.ndarray, int, int]] = []
-    sizes = [] if args.no_generated else [int(s) for s in args.sizes.split(",") if s]
-    for n in sizes:
-        inst = generate_instance(1, n, max(1, n // 20), distance="geodesic")
-        km = distance_matrix(inst, "geodesic")
-        for limited in (False, True):
-            cases.append((f"generated-{n}", _with_limits(inst, limited), km, args.units,
-                          args.repeat))
-    england = ROOT / "instances" / "england"
-    if not args.no_england and (england / "units.csv").is_file():
-        from models.io import read_instance
-
-        inst = read_instance(england)
-        km = distance_matrix(inst, inst.policy.distance)
-        for limited in (False, True):
-            cases.append(("england", _with_limits(inst, limited), km,
-                          args.units if not limited else max(1, args.units // 2),
-                          args.repeat))
-    append_rows(args.out, COLUMNS, [functools.partial(bench_case, *case) for case in cases])
+    instances = args.instance or [ROOT / "instances" / "england"]
+    append_rows(args.out, COLUMNS, [functools.partial(bench, inst, args.repeat, args.check)
+                                    for inst in instances])
     return 0
 
 

@@ -67,7 +67,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -241,7 +241,8 @@ def bed_values(instance: Instance, *, distances: np.ndarray | None = None,
         (plus if task.delta > 0 else minus)[task.j] = found
     values = [_value(instance.units[j], int(used[j]), v0, plus[j], minus[j]) for j in wanted]
     if any(not v.exact for v in values):
-        notes.append(STOPPED.replace("the value", "some values") + " (see their bounds)")
+        notes.append("some re-solves stopped at their time limit: those values are the best "
+                     "plans found, with the proven bound beside them (*)")
     return BedValues(base.status, v0, method, tuple(sorted(values, key=_rank)), base,
                      tuple(notes), resolves=sum(t.solves for t in done))
 
@@ -690,12 +691,6 @@ def _resolve(instance: Instance, distances: np.ndarray, costs: CostTable,
         threshold = z - floor
 
 
-def _resolve_remote(instance: Instance, distances: np.ndarray, costs: CostTable,
-                    sides: Sequence[_Side], task: _Task, solve_method: str) -> _Found:
-    """What a Dask worker runs (module level: pickled by reference)."""
-    return _resolve(instance, distances, costs, sides, task, solve_method)
-
-
 def _run_tasks(instance: Instance, distances: np.ndarray, costs: CostTable,
                sides: Sequence[_Side], tasks: Sequence[_Task], solve_method: str,
                say: Callable[[str], None], workers: int | None, scheduler: str | None
@@ -706,36 +701,32 @@ def _run_tasks(instance: Instance, distances: np.ndarray, costs: CostTable,
     if workers is None:
         workers = 2 if len(tasks) >= DASK_MIN_TASKS else 0
     clock = _Eta(len(tasks), say)
+
+    def what(task: _Task) -> str:
+        return f"{instance.units[task.j].unit_id} {'+1' if task.delta > 0 else '−1'} bed"
+
     if scheduler is None and workers == 0:
         out = []
         for task in tasks:
             out.append(_resolve(instance, distances, costs, sides, task, solve_method))
-            clock.tick(_describe(instance, task))
+            clock.tick(what(task))
         return out
-    from optimiser.planning.sweep import dask_client
-
-    with dask_client(workers, scheduler) as client:
-        say(f"re-solving on Dask ({scheduler or f'{workers} local workers'})")
-        shared = client.scatter([instance, distances, costs, list(sides)], broadcast=True)
-        futures = [client.submit(_resolve_remote, *shared, task, solve_method, pure=False)
-                   for task in tasks]
-        results: dict[int, _Found] = {}
-        for k, fut in _completed(client, futures):
-            results[k] = fut.result()
-            clock.tick(_describe(instance, tasks[k]))
-        return [results[k] for k in range(len(tasks))]
-
-
-def _completed(client: Any, futures: list[Any]) -> Iterator[tuple[int, Any]]:
     from dask.distributed import as_completed
 
-    position = {f.key: k for k, f in enumerate(futures)}
-    for fut in as_completed(futures):
-        yield position[fut.key], fut
+    from optimiser.planning.sweep import dask_client
 
-
-def _describe(instance: Instance, task: _Task) -> str:
-    return f"{instance.units[task.j].unit_id} {'+1' if task.delta > 0 else '−1'} bed"
+    with dask_client(workers, scheduler) as client:  # _resolve pickles by reference
+        say(f"re-solving on Dask ({scheduler or f'{workers} local workers'})")
+        shared = client.scatter([instance, distances, costs, list(sides)], broadcast=True)
+        futures = [client.submit(_resolve, *shared, task, solve_method, pure=False)
+                   for task in tasks]
+        position = {f.key: k for k, f in enumerate(futures)}
+        results: dict[int, _Found] = {}
+        for fut in as_completed(futures):
+            k = position[fut.key]
+            results[k] = fut.result()
+            clock.tick(what(tasks[k]))
+        return [results[k] for k in range(len(tasks))]
 
 
 @dataclass

@@ -175,7 +175,7 @@ def test_a_resolve_that_stops_early_is_labelled_with_its_bound(b, monkeypatch):
         assert v.one_more_bound == pytest.approx(v.one_more + 7.0, abs=1e-9)
         if v.one_fewer_bound is not None:
             assert v.one_fewer_bound == pytest.approx(max(0.0, v.one_fewer - 7.0), abs=1e-9)
-    assert any(n.startswith("a re-solve stopped") for n in bv.notes)
+    assert any(n.startswith("some re-solves stopped") for n in bv.notes)
 
 
 def test_re_solving_on_dask_gives_the_same_values(b):

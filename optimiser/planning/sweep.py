@@ -350,15 +350,17 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
 
     cluster = None
     quiet = not log.isEnabledFor(logging.DEBUG)
-    if quiet:  # Dask logs every worker start and stop at INFO: noise on a CLI's stderr
-        for name in ("distributed", "distributed.scheduler", "distributed.nanny",
-                     "distributed.core", "distributed.http.proxy", "distributed.worker"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+    # Dask logs every worker start and stop at INFO, and a heartbeat that races the
+    # shutdown of a busy cluster as an ERROR with a traceback: noise on a CLI's stderr (a
+    # task's own failure comes back through its future). -vv shows everything.
+    level = logging.CRITICAL if quiet else logging.INFO
+    for name in ("distributed", "distributed.scheduler", "distributed.nanny",
+                 "distributed.core", "distributed.http.proxy", "distributed.worker"):
+        logging.getLogger(name).setLevel(level)
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=":0", scheduler_kwargs={"dashboard": False},
-                               worker_dashboard_address=None,
-                               silence_logs=logging.ERROR if quiet else logging.INFO)
+                               worker_dashboard_address=None, silence_logs=level)
         client = Client(cluster)
     else:
         try:

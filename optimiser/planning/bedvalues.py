@@ -28,7 +28,7 @@ It is tight at tonight's plan, L_μ(b) = V(b), when x is an optimal flow for c_�
 μ·(M − moves(x)) = 0. Each residual cycle C asks c(C) + μ·Δmoves(C) ≥ 0, so these μ form an
 interval [μ_lo, μ_hi], found exactly by Dinkelbach's iteration (a negative cycle at μ with
 Δmoves > 0 moves μ up to −c(C)/Δmoves(C); from above likewise); it exists exactly when the
-LP relaxation is tight at x (England: μ ≈ 324–329, the worth of a 41st move). Without it
+LP relaxation is tight at x (England: μ from 614 to 810, the worth of a 41st move). Without it
 every unit is re-solved. With it, for μ ∈ {μ_lo, the middle, μ_hi}:
 
 * *Lower bounds.* The shortest-path distances are node potentials, i.e. LP duals
@@ -380,7 +380,8 @@ def _graph(costs: CostTable, chosen: np.ndarray, limit: int | None) -> _Graph:
     flat = (cls * size + tail) * size + head
     order = np.lexsort((opts[keep], weight[keep], flat[keep]))
     f = flat[keep][order]
-    first = np.r_[True, f[1:] != f[:-1]]
+    first = np.ones(f.size, dtype=bool)  # the cheapest of each (class, tail, head)
+    first[1:] = f[1:] != f[:-1]
     w = np.full(3 * size * size, np.inf)
     o = np.full(3 * size * size, -1, dtype=np.int64)
     w[f[first]] = weight[keep][order][first]
@@ -566,6 +567,8 @@ def _dinkelbach(g: _Graph, start: float, sign: int) -> tuple[float, np.ndarray] 
             _shortest(w, None)
             return mu, last
         except _NotOptimal as exc:
+            if not exc.cycle:
+                return None
             nodes = [*exc.cycle, exc.cycle[0]]
         arcs = list(itertools.pairwise(nodes))
         moves = sum(int(dm[a, b]) for a, b in arcs)

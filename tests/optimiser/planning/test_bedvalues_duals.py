@@ -198,3 +198,17 @@ def test_values_are_finite_numbers_in_json(b):
     assert d["method"] == "duals" and all(
         u["exact"] and (u["one_fewer"] is None or math.isfinite(u["one_fewer"]))
         for u in d["units"])
+
+
+@pytest.mark.parametrize("moves", [None, 0, 2])
+def test_no_patients_and_a_single_stuck_ward(b, moves):
+    """Edge cases: nobody to place (every value 0); one ward holding a patient who may
+    not move, with a referral waiting (+1 places it: 1000 − 5; −1 is infeasible)."""
+    empty = b.make([b.unit("A", 2), b.unit("B", 0)], [], max_moves=moves, max_adm=1)
+    by = {v.unit_id: v for v in bed_values(empty, distances=np.zeros((0, 2))).values}
+    assert (by["A"].one_more, by["A"].one_fewer) == (0.0, 0.0)
+    assert by["B"].one_fewer is None and by["B"].note == "no open bed to lose"
+    stuck = b.make([b.unit("A", 1)], [b.referral("R1"), b.inpatient("P1", "A", movable=False)],
+                   max_moves=moves, max_adm=1)
+    (v,) = bed_values(stuck, distances=np.array([[5.0], [3.0]])).values
+    assert v.one_more == pytest.approx(995.0) and v.note == INFEASIBLE_WITHOUT

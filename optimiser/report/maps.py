@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,10 +29,21 @@ from optimiser.report.charts import (
     pyplot,
 )
 
-if TYPE_CHECKING:
-    from optimiser.report.html import Outcome
-
 log = logging.getLogger(__name__)
+
+
+class Move(Protocol):
+    """What the interactive map needs of a move (``optimiser.report.html.Outcome`` has it;
+    a protocol, so that this module does not import the report that imports it)."""
+
+    @property
+    def patient_id(self) -> str: ...
+
+    @property
+    def before_unit(self) -> str | None: ...
+
+    @property
+    def after_unit(self) -> str | None: ...
 
 
 #: Map colours: sea, England's regions, the other nations, and the lines between them.
@@ -241,7 +252,7 @@ def map_png(units: Sequence[tuple[float, float, int, int]],
 
 
 def folium_map_html(instance: Instance, occ: Mapping[str, int],
-                    moves: Sequence[Outcome]) -> str | None:
+                    moves: Sequence[Move]) -> str | None:
     """The interactive map as a standalone HTML document that works offline (None when
     folium is missing): Leaflet inlined, England's regions as a GeoJSON layer (no tiles),
     the units by occupancy, and each move along its road route when distances are by road

@@ -341,7 +341,7 @@ class _Graph:
     load: np.ndarray  # per unit, in x
     arrivals: np.ndarray  # per unit: moves in and admissions, in x
     moves: int
-    value: float  # c(x), from the table
+    value: float  # c(x) as the solve reported it: plans are costed as changes to it
 
     @property
     def size(self) -> int:
@@ -361,7 +361,7 @@ class _Graph:
         return w, dm, opt
 
 
-def _graph(costs: CostTable, chosen: np.ndarray, limit: int | None) -> _Graph:
+def _graph(costs: CostTable, chosen: np.ndarray, limit: int | None, value: float) -> _Graph:
     m = costs.n_units
     arrive = np.arange(m) + (m if limit is not None else 0)
     sink = 2 * m if limit is not None else m
@@ -398,7 +398,7 @@ def _graph(costs: CostTable, chosen: np.ndarray, limit: int | None) -> _Graph:
         slack[units[arrivals > 0], arrive[arrivals > 0]] = True
     return _Graph(costs, chosen, limit, sink, node, w.reshape(3, size, size),
                   o.reshape(3, size, size), slack, load, arrivals,
-                  int(np.sum(kind[chosen] == MOVE)), math.fsum(costs.cost[chosen].tolist()))
+                  int(np.sum(kind[chosen] == MOVE)), value)
 
 
 def _scale(w: np.ndarray) -> float:
@@ -586,7 +586,7 @@ def _bounds(costs: CostTable, base: Result, limit: int | None, budget: int | Non
     """Fill ``plus``/``minus`` from the dual sides; returns them, or why they cannot be had."""
     assert base.objective is not None
     v0 = base.objective
-    g = _graph(costs, _chosen_options(costs, base), limit)
+    g = _graph(costs, _chosen_options(costs, base), limit, v0)
     moves = int(np.sum(costs.kind[g.chosen] == MOVE))
     cycles: list[np.ndarray] = []
     if budget is None or moves < budget:

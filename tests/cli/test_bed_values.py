@@ -126,24 +126,21 @@ ENGLAND = __import__("pathlib").Path(__file__).resolve().parents[2] / "instances
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (ENGLAND / "units.csv").is_file(), reason="no England instance")
-def test_england_bed_values_flow_and_resolve_agree_on_a_few_units(tmp_path):
-    import shutil
-
-    copy = tmp_path / "england"
-    shutil.copytree(ENGLAND, copy)
-    policy = (copy / "policy.toml").read_text(encoding="utf-8")
-    (copy / "policy.toml").write_text(  # no move limit: the model is a flow
-        "\n".join(line for line in policy.splitlines()
-                  if not line.strip().startswith("max_moves")) + "\n", encoding="utf-8")
-    flow = run(str(copy), "--json", "--top", "3")
-    assert flow.exit_code == 0, flow.output
-    d = json.loads(flow.stdout)
-    assert d["method"] == "flow" and d["units"][0]["one_more"] > 0
-    units = [u["unit_id"] for u in d["units"]]
-    again = run(str(copy), "--json", "--how", "resolve",
-                *[arg for u in units for arg in ("--unit", u)])
+@pytest.mark.parametrize("limits", [["--no-limits"], []])
+def test_england_values_agree_with_re_solving_a_few_units(limits):
+    """England without limits (flow) and with its own (duals): the top 3 units and 3 with
+    nothing to gain, re-solved one by one with --how resolve, give the same values."""
+    fast = run(str(ENGLAND), "--json", *limits)
+    assert fast.exit_code == 0, fast.output
+    d = json.loads(fast.stdout)
+    assert d["method"] == ("flow" if limits else "duals") and d["units"][0]["one_more"] > 0
+    picked = d["units"][:3] + [u for u in d["units"] if u["one_more"] == 0][:3]
+    again = run(str(ENGLAND), "--json", "--how", "resolve", *limits,
+                *[arg for u in picked for arg in ("--unit", u["unit_id"])])
     assert again.exit_code == 0, again.output
     by = {u["unit_id"]: u for u in json.loads(again.stdout)["units"]}
-    for u in d["units"]:
+    for u in picked:
         assert u["one_more"] == pytest.approx(by[u["unit_id"]]["one_more"], abs=1e-6)
-        assert u["one_fewer"] == pytest.approx(by[u["unit_id"]]["one_fewer"], abs=1e-6)
+        assert (u["one_fewer"] is None) == (by[u["unit_id"]]["one_fewer"] is None)
+        if u["one_fewer"] is not None:
+            assert u["one_fewer"] == pytest.approx(by[u["unit_id"]]["one_fewer"], abs=1e-6)

@@ -47,7 +47,7 @@ def grid_for(instance: Instance, seeds: int, referrals: int | None) -> SweepGrid
     occupied = {p.current_unit_id for p in instance.patients}
     empty = [u for u in instance.units if u.unit_id not in occupied and u.beds > 0]
     close = (empty or sorted(instance.units, key=lambda u: (u.beds, u.unit_id)))[0]
-    lines = [f"[demand]\nseeds = {seeds}"]
+    lines = [f"[demand]\nseeds = {seeds}\nmode = \"replace\""]  # draws instead of the own
     if referrals is not None:
         lines.append(f"referrals = {referrals}")
     for u in units[:2]:

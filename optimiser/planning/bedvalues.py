@@ -767,8 +767,8 @@ def render_bed_values(values: BedValues, instance: Instance, top: int | None = N
     rows = values.values if top is None else values.values[:top]
     w = max([4, *(len(v.unit_id) for v in rows)])
     lines = [f"Objective tonight {values.objective:,.2f} ({values.status}; {values.method}, "
-             f"{values.resolves} re-solves). Values in objective units (1 = 1 km with the "
-             "default weights).",
+             f"{values.resolves} re-solve{'' if values.resolves == 1 else 's'}). Values in "
+             "objective units (1 = 1 km with the default weights).",
              *(f"note: {n}" for n in values.notes), "",
              f"{'rank':>4}  {'unit':<{w}} {'name':<30} {'network':<14} {'open':>5} {'used':>5}"
              f" {'one more':>10} {'one fewer':>11}"]

@@ -348,3 +348,72 @@ def test_a_policy_deciding_the_impossible_is_stopped():
 
     with pytest.raises(PolicyError, match="LONDON holds 3 patients in 2 open beds"):
         simulate_run(world, draws, "overfill", Overfill())
+
+
+# ----------------------------------------------------------------- the plan policy
+
+def test_plan_policy_carries_out_the_first_night_only(monkeypatch):
+    """Against a stand-in for optimiser.planning.plan (issue 13) with its interface: the
+    simulation tells it tonight's patients with their true leaving dates, the date and the
+    lookahead, and carries out the rows of night 1 only."""
+    import sys
+    import types
+    from typing import NamedTuple
+
+    class Row(NamedTuple):
+        patient_id: str
+        action: str
+        night: int | None
+        unit_id: str | None
+
+    class PlanResult(NamedTuple):
+        status: str
+        rows: list[Row]
+
+    calls = []
+
+    def plan(instance, policy=None, *, start, nights, progress=None):
+        calls.append((start, nights, {p.patient_id: p.expected_discharge
+                                      for p in instance.patients}))
+        rows = []
+        for p in instance.patients:
+            if p.patient_id == "P1" and p.current_unit_id == "LONDON":
+                rows.append(Row("P1", "move", 1, "LEEDS"))
+            elif p.patient_id == "R1" and p.is_referral:
+                rows.append(Row("R1", "admit", 1, "LONDON"))
+            elif p.patient_id == "P3":
+                rows.append(Row("P3", "move", 2, "LEEDS"))  # a later night: not carried out
+            else:
+                rows.append(Row(p.patient_id, "stay", None, p.current_unit_id))
+        return PlanResult("optimal", rows)
+
+    fake = types.ModuleType("optimiser.planning.plan")
+    fake.plan = plan  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "optimiser.planning.plan", fake)
+    world = dataclasses.replace(example_world(days=3), lookahead=5)
+    res = run_task(world, "plan", 1, 1, events=True)
+    assert [(e.night, e.kind, e.patient_id, e.to_unit) for e in res.events
+            if e.kind in ("move", "admit")] == [(1, "move", "P1", "LEEDS"),
+                                                (1, "admit", "R1", "LONDON")]
+    assert res.figures["moves"] == 1 and res.figures["brought_home"] == 1
+    start, nights, leaving = calls[0]
+    assert (start, nights) == (START, 5)
+    assert leaving == {"P1": dt.date(2027, 1, 10), "P2": dt.date(2027, 1, 2),
+                       "P3": dt.date(2027, 1, 20), "R1": None}
+    assert calls[1][0] == START + dt.timedelta(days=1) and "P2" not in calls[1][2]
+
+
+def test_plan_policy_counts_a_night_without_a_plan(monkeypatch):
+    import sys
+    import types
+    from typing import NamedTuple
+
+    class PlanResult(NamedTuple):
+        status: str
+        rows: list
+
+    fake = types.ModuleType("optimiser.planning.plan")
+    fake.plan = lambda instance, policy=None, **kw: PlanResult("infeasible", [])  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "optimiser.planning.plan", fake)
+    res = run_task(example_world(days=2), "plan", 1, 1)
+    assert res.failed_nights == 2 and res.figures["admissions"] == 0

@@ -38,10 +38,35 @@ else
     fi
 fi
 
+# What tests/service/test_postgres.py does, tried once here so that a broken set-up shows as
+# a clear line in CI rather than as skipped tests: a throw-away cluster started as the
+# postgres user on a free 127.0.0.1 port, where a superuser creates the schema owner and the
+# application role the owner/role test uses, then everything is removed again.
+smoke_postgres() {
+    local bindir root port ok=1
+    bindir=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)")
+    [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 || { say "postgresql smoke test skipped (needs root and the postgres user)"; return; }
+    root=$(mktemp -d /tmp/bedplan-pg-smoke.XXXXXX) && chown postgres "$root"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    as_pg() { runuser -u postgres -- "$@"; }
+    if as_pg "$bindir/initdb" -D "$root/data" -A trust -U postgres --no-sync -E UTF8 >"$root/initdb.log" 2>&1 \
+        && as_pg "$bindir/pg_ctl" -D "$root/data" -w -l "$root/log" \
+            -o "-p $port -k $root -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null 2>&1; then
+        as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAt \
+            -c "CREATE ROLE smoke_owner LOGIN" -c "CREATE ROLE smoke_app LOGIN" \
+            -c "CREATE DATABASE smoke OWNER smoke_owner" >/dev/null 2>&1 && ok=0
+        as_pg "$bindir/pg_ctl" -D "$root/data" -m immediate stop >/dev/null 2>&1
+    fi
+    rm -rf "$root"
+    if [ $ok -eq 0 ]; then say "postgresql: a throw-away cluster starts and takes an owner and an application role"
+    else say "warning: a throw-away PostgreSQL cluster did not start; test_postgres.py will skip"; fi
+}
+
 if have_postgres; then
     initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)
     say "postgresql: $("${initdb:-initdb}" --version 2>/dev/null)"
     id postgres >/dev/null 2>&1 || say "warning: no postgres system user (the test runs the server as it when root)"
+    smoke_postgres
 fi
 have_chromium && say "chromium: $(chromium --version 2>/dev/null | head -n 1)"
 exit 0

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from .auth import SESSION_COOKIE, AuthError, User, same_token, to_user
@@ -67,11 +68,16 @@ def optional_user(request: Request) -> User | None:
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/token")
 
 
-def current_user(request: Request,
-                 _credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                         Depends(_bearer)]) -> User:
-    """The API's dependency: 401 without credentials; 403 on a cookie request without CSRF."""
-    user = optional_user(request)
+async def current_user(request: Request,
+                       _credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                               Depends(_bearer)]) -> User:
+    """The API's dependency: 401 without credentials; 403 on a cookie request without CSRF.
+
+    Async: the guard has already authenticated every API request, so this only reads its
+    answer (no thread hop); outside the guard it asks the database in a worker thread.
+    """
+    found = request.scope.get(SCOPE_USER)
+    user = found if isinstance(found, User) else await run_in_threadpool(user_from, request)
     if user is None:
         raise AuthError(401, LOG_IN_FIRST)
     check_csrf(user, request, request.method)

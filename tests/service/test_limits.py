@@ -111,9 +111,10 @@ def test_imports_are_for_admins_before_the_body_is_read(app):
 
 
 def test_an_admins_import_may_be_larger_than_a_json_request(client, as_user, census_dir):
-    padding = b"\n" * (2 * MIB)  # blank lines: the instance stays the same
-    files = [("files", ("units.csv", (census_dir / "units.csv").read_bytes() + padding)),
-             ("files", ("patients.csv", (census_dir / "patients.csv").read_bytes()))]
+    comment = b"# " + b"x" * (2 * MIB) + b"\n"  # a 2 MiB TOML comment: the same instance
+    files = [("files", ("units.csv", (census_dir / "units.csv").read_bytes())),
+             ("files", ("patients.csv", (census_dir / "patients.csv").read_bytes())),
+             ("files", ("policy.toml", comment + (census_dir / "policy.toml").read_bytes()))]
     r = client.post("/api/import", files=files, headers=as_user("admin"))
     assert r.status_code == 200, r.text
 

@@ -1,8 +1,9 @@
 """The JSON API under ``/api`` (OpenAPI at ``/docs``).
 
 Routes parse, check access, call the engine or the repository, and answer; the engine
-functions are the command line's own (:func:`optimiser.planning.suggest.suggest`, the reallocate and
-scenario runs), so the service and ``bedplan suggest`` always agree.
+functions are the command line's own (:func:`optimiser.planning.suggest.suggest`, the
+reallocate and scenario runs), so the service and ``bedplan suggest`` always agree. Every
+request here was authenticated by :mod:`bedplan.service.guard` before its body was read.
 """
 
 from __future__ import annotations
@@ -77,11 +78,12 @@ def referral_digest(referral: Referral) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def inline_referral(instance: Instance, user: User, body: Referral,
-                    patient_id: str | None = None) -> Patient:
+def inline_referral(instance: Instance, user: User, body: Referral) -> Patient:
+    """The referral checked as a row of patients.csv, under a fresh id; 403 when its
+    collaborative is not the user's."""
     from optimiser.planning.suggest import UNKNOWN_NETWORK, parse_referral
 
-    p = parse_referral(body.spec(patient_id or new_referral_id(instance)), instance)
+    p = parse_referral(body.spec(new_referral_id(instance)), instance)
     # No unit offers the referral's service, so its collaborative could not be inferred: the
     # answer is an empty suggestion with its reason, which shows nobody's patients.
     if p.home_network_id != UNKNOWN_NETWORK and not user.can_see_network(p.home_network_id):

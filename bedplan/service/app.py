@@ -146,9 +146,11 @@ def create_app(settings: Settings) -> FastAPI:
     cache = CensusCache(factory)
     jobs = JobRunner(factory, cache, settings.data_dir)
     jobs.recover()
-    signer = Signer(settings.secret or load_secret(settings.data_dir))
+    secret = settings.secret or load_secret(settings.data_dir)
+    signer = Signer(secret)
     throttle = LoginThrottle(settings.login_failures_per_account,
-                             settings.login_failures_per_address, settings.login_window)
+                             settings.login_failures_per_address, settings.login_window,
+                             key=secret)
     state = State(settings, engine, factory, cache, signer, jobs, throttle)
 
     @asynccontextmanager

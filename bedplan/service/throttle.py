@@ -9,12 +9,16 @@ password* — even the right one — until the oldest failure leaves the window,
 learns nothing more. A successful login clears its account's count (not the address's).
 
 The counts live in the server process: a restart clears them, and N servers behind one proxy
-allow N times as many attempts. Failed and refused logins are logged with the username and
-address, never the password.
+allow N times as many attempts. Failed and refused logins are logged with the username tried
+and a pseudonym of the client address (a keyed hash: repeated attempts from one address show
+as one ``client-…`` name, and whoever holds the signing key can check a suspected address
+with :meth:`LoginThrottle.pseudonym`), never the password.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import math
 import time
@@ -31,10 +35,16 @@ class LoginThrottle:
     """Counts failed logins; says how long a login must wait (None: it may try now)."""
 
     def __init__(self, per_account: int = 5, per_address: int = 30,
-                 window_seconds: int = 15 * 60) -> None:
+                 window_seconds: int = 15 * 60, key: str = "") -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._account = RateLimitItemPerSecond(per_account, window_seconds)
         self._address = RateLimitItemPerSecond(per_address, window_seconds)
+        self._key = key.encode()
+
+    def pseudonym(self, address: str) -> str:
+        """How the logs name a client address (the house rule: no addresses in logs)."""
+        digest = hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()
+        return "client-" + digest[:10]
 
     def wait_seconds(self, username: str, address: str) -> int | None:
         """Seconds until ``username`` from ``address`` may try again; None when it may now."""
@@ -47,7 +57,7 @@ class LoginThrottle:
         if not waits:
             return None
         log.warning("login refused (throttled) for username %r from %s: retry in %d s",
-                    username[:_NAME_CHARS], address, max(waits))
+                    username[:_NAME_CHARS], self.pseudonym(address), max(waits))
         return max(waits)
 
     def failed(self, username: str, address: str, where: str) -> None:
@@ -55,7 +65,7 @@ class LoginThrottle:
         self._limiter.hit(self._account, "account", username[:_NAME_CHARS])
         self._limiter.hit(self._address, "address", address)
         log.warning("failed login for username %r from %s (%s)", username[:_NAME_CHARS],
-                    address, where)
+                    self.pseudonym(address), where)
 
     def succeeded(self, username: str) -> None:
         """A right password: the account starts afresh (the address does not)."""

@@ -75,10 +75,24 @@ def test_failed_logins_are_logged_without_the_password(client, caplog):
     login_form(client, "plan", secret)
     token(client, "north", secret)
     text = caplog.text
-    assert "failed login for username 'north' from testclient (api token)" in text
-    assert "failed login for username 'plan' from testclient (login form)" in text
+    client = app_throttle(client).pseudonym("testclient")
+    assert f"failed login for username 'north' from {client} (api token)" in text
+    assert f"failed login for username 'plan' from {client} (login form)" in text
     assert "login refused (throttled) for username 'north'" in text
-    assert secret not in text
+    assert secret not in text and "testclient" not in text  # nor the address itself
+
+
+def app_throttle(client):
+    return client.app.state.bedplan.throttle
+
+
+def test_addresses_are_logged_as_keyed_pseudonyms():
+    from bedplan.service.throttle import LoginThrottle
+
+    a, b = LoginThrottle(key="one"), LoginThrottle(key="two")
+    assert a.pseudonym("10.1.2.3") == a.pseudonym("10.1.2.3") != a.pseudonym("10.1.2.4")
+    assert a.pseudonym("10.1.2.3") != b.pseudonym("10.1.2.3")
+    assert "10.1.2.3" not in a.pseudonym("10.1.2.3")
 
 
 @pytest.mark.parametrize("per_account", [1, 3])

@@ -61,6 +61,7 @@ class World:
     distances: np.ndarray  # census patients × units, km (np.inf: unreachable)
     rates: tuple[DemandRate, ...]
     templates: tuple[np.ndarray, ...]  # per rate: census patients its referrals copy
+    template_cdf: tuple[np.ndarray, ...]  # per rate: cumulative probabilities of templates
     census_arrive: np.ndarray  # per census patient: first night (inpatients 1); > days: later
     census_gone: np.ndarray  # per census inpatient: night gone from its expected_discharge, 0
     drawn_from: int  # the first night drawn referrals may arrive
@@ -124,17 +125,46 @@ def build_world(instance: Instance, *, days: int, start: dt.date,
     if problems:
         raise InputError(problems)
     rates = estimate_rates(instance) if rates is None else rates
-    by_key: dict[tuple[str, str, str], list[int]] = {}
-    for i, p in enumerate(instance.patients):
-        by_key.setdefault((p.service, p.level, p.home_network_id), []).append(i)
-    templates = tuple(np.asarray(by_key.get((r.service, r.level, r.home_network_id), []),
-                                 dtype=np.int64) for r in rates)
+    templates, cdfs = _templates(instance, rates)
     pipeline = [int(a) for a, p in zip(arrive, instance.patients, strict=True)
                 if p.is_referral and p.arrives_on is not None and p.arrives_on > start]
     return World(instance=instance, start=start, days=days,
                  distances=np.asarray(distances, dtype=float), rates=rates,
-                 templates=templates, census_arrive=arrive, census_gone=gone,
+                 templates=templates, template_cdf=cdfs, census_arrive=arrive,
+                 census_gone=gone,
                  drawn_from=max(pipeline, default=0) + 1, lookahead=lookahead)
+
+
+def _templates(instance: Instance, rates: tuple[DemandRate, ...]
+               ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Per stream, the census patients its referrals copy and their cumulative probabilities.
+
+    Arrivals are a flow, the census a stock: a kind of patient who stays long is common in
+    beds but rare among arrivals. So an inpatient is drawn with weight 1 / (their mean stay),
+    their share of the stream's admissions by Little's law (a CAMHS eating-disorder patient,
+    125 days, weighs 35/125 of another CAMHS general patient). A stream with no inpatient
+    copies its census referrals, equally likely.
+    """
+    inpatients: dict[tuple[str, str, str], list[int]] = {}
+    referrals: dict[tuple[str, str, str], list[int]] = {}
+    for i, p in enumerate(instance.patients):
+        key = (p.service, p.level, p.home_network_id)
+        (referrals if p.is_referral else inpatients).setdefault(key, []).append(i)
+    templates, cdfs = [], []
+    for r in rates:
+        key = (r.service, r.level, r.home_network_id)
+        rows = inpatients.get(key) or referrals.get(key) or []
+        if key in inpatients:
+            weights = np.array([1.0 / mean_stay_days(instance.patients[i].service,
+                                                     instance.patients[i].level,
+                                                     instance.patients[i].needs)
+                                for i in rows])
+        else:
+            weights = np.ones(len(rows))
+        cdf = np.cumsum(weights)
+        templates.append(np.asarray(rows, dtype=np.int64))
+        cdfs.append(cdf / cdf[-1] if cdf.size else cdf)
+    return tuple(templates), tuple(cdfs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,8 +207,8 @@ def draw_run(world: World, run: int, seed: int) -> RunDraws:
     Census inpatients leave at their ``expected_discharge``, else after a drawn stay; a
     referral (listed or drawn) stays a drawn number of nights once admitted. Drawn referrals
     arrive by a Poisson process per stream (rate per year / 365 a night) from
-    ``world.drawn_from``; each copies a census patient of its stream drawn uniformly
-    (sex, age, needs, home, priority), without excluded wards.
+    ``world.drawn_from``; each copies a census patient of its stream (sex, age, needs, home,
+    priority; not excluded wards), drawn with the stream's flow weights (:func:`_templates`).
     """
     census_ss, count_ss, pick_ss, stay_ss = np.random.SeedSequence(seed).spawn(4)
     inst = world.instance
@@ -197,12 +227,12 @@ def draw_run(world: World, run: int, seed: int) -> RunDraws:
     a_night = np.repeat(nights + 1, reps).astype(np.int64)
     a_stream = np.repeat(streams, reps)
     u = np.random.default_rng(pick_ss).random(a_night.size)
-    sizes = np.array([t.size for t in world.templates], dtype=np.int64)
-    pick = np.minimum((u * sizes[a_stream]).astype(np.int64), sizes[a_stream] - 1) \
-        if a_night.size else np.zeros(0, dtype=np.int64)
-    template = np.array([world.templates[s][k] for s, k in zip(a_stream.tolist(),
-                                                                 pick.tolist(), strict=True)],
-                        dtype=np.int64)
+    template = np.zeros(a_night.size, dtype=np.int64)
+    for s in np.unique(a_stream).tolist():
+        at = np.flatnonzero(a_stream == s)
+        cdf = world.template_cdf[s]
+        pick = np.minimum(np.searchsorted(cdf, u[at], side="right"), cdf.size - 1)
+        template[at] = world.templates[s][pick]
     means = np.array([_stream_stay(world, s, int(t)) for s, t in
                       zip(a_stream.tolist(), template.tolist(), strict=True)], dtype=float)
     a_stay = _stays(np.random.default_rng(stay_ss), means)

@@ -12,7 +12,7 @@ import pytest
 
 from models.calibration import mean_stay_days
 from models.demand import DemandRate
-from models.domain import Limits
+from models.domain import Limits, Patient
 from models.errors import InputError
 from models.io import read_instance
 from optimiser.planning.simulate import differences, run_task, runs_csv, simulate, summary
@@ -417,3 +417,34 @@ def test_plan_policy_counts_a_night_without_a_plan(monkeypatch):
     monkeypatch.setitem(sys.modules, "optimiser.planning.plan", fake)
     res = run_task(example_world(days=2), "plan", 1, 1)
     assert res.failed_nights == 2 and res.figures["admissions"] == 0
+
+
+def _camhs(pid: str, status: str, needs: frozenset[str]) -> Patient:
+    return Patient(patient_id=pid, status=status, service="camhs", level="general",
+                   sex="female", age=15, home_lat=53.7, home_lon=-1.45,
+                   home_network_id="north", needs=needs,
+                   current_unit_id="north-cyp" if status == "inpatient" else None)
+
+
+def test_arrivals_copy_inpatients_by_flow_not_by_stock():
+    # One eating-disorder inpatient (125 days) and one other (35 days): in beds they are
+    # half and half, but among admissions the ED share is (1/125) / (1/125 + 1/35) = 0.21875.
+    base = small_instance(inpatients=0, referrals=0)
+    eds = frozenset({"ed"})
+    inst = dataclasses.replace(base, patients=(_camhs("E", "inpatient", eds),
+                                               _camhs("G", "inpatient", frozenset())))
+    rates = (DemandRate("camhs", "general", "north", 365.0 * 10),)  # 10 a night
+    world = build_world(inst, days=400, start=START, rates=rates)
+    draws = draw_run(world, 1, 3)
+    share = float(np.mean(draws.template[2:] == 0))
+    assert draws.template.size > 3900
+    assert share == pytest.approx(0.21875, abs=0.025)  # 4,000 draws: sd 0.0065
+
+
+def test_a_stream_without_inpatients_copies_its_referrals_equally():
+    base = small_instance(inpatients=0, referrals=0)
+    inst = dataclasses.replace(base, patients=(_camhs("R1", "referral", frozenset({"ed"})),
+                                               _camhs("R2", "referral", frozenset())))
+    rates = (DemandRate("camhs", "general", "north", 365.0 * 10),)
+    draws = draw_run(build_world(inst, days=400, start=START, rates=rates), 1, 3)
+    assert float(np.mean(draws.template[2:] == 0)) == pytest.approx(0.5, abs=0.03)

@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks._results import append_rows  # noqa: E402
 from models.io import read_instance  # noqa: E402
-from optimiser.planning.simulate import runs_csv, simulate, summary  # noqa: E402
+from optimiser.planning.simulate import run_task, runs_csv, simulate, summary  # noqa: E402
 from optimiser.planning.simulate_draws import World, build_world  # noqa: E402
 from optimiser.planning.simulate_run import FIGURES  # noqa: E402
 
@@ -65,8 +65,6 @@ def year(world: World, runs: int, seed: int, partial: Path) -> None:
 
     from dask.distributed import Client, LocalCluster, as_completed
 
-    from optimiser.planning.simulate import _task_remote
-
     order = ([("reallocate", r) for r in range(1, min(runs, 2) + 1)]
              + [("nearest", r) for r in range(1, runs + 1)]
              + [("reallocate", r) for r in range(3, runs + 1)])
@@ -75,7 +73,7 @@ def year(world: World, runs: int, seed: int, partial: Path) -> None:
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         world_f = client.scatter(world, broadcast=True)
-        futures = [client.submit(_task_remote, world_f, p, r, seed, key=f"year-{p}-{r}")
+        futures = [client.submit(run_task, world_f, p, r, seed, key=f"year-{p}-{r}")
                    for p, r in order]
         for fut in as_completed(futures):
             res = fut.result()

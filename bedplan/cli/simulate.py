@@ -63,6 +63,7 @@ def simulate(instance: Path, days: int, runs: int, seed: int, out_dir: Path,
     from optimiser.planning.simulate import check_request, runs_csv, summary
     from optimiser.planning.simulate import simulate as run_all
     from optimiser.planning.simulate_draws import build_world
+    from optimiser.report.simulate import write_outputs
 
     names = policies or ("nearest", "reallocate")
     check_request(names, days=days, runs=runs, lookahead=lookahead, workers=workers)
@@ -79,8 +80,6 @@ def simulate(instance: Path, days: int, runs: int, seed: int, out_dir: Path,
     results = run_all(world, names, runs, seed, workers=workers, scheduler=scheduler,
                       progress=progress)
     summ = summary(results, days=days, runs=runs, seed=seed)
-    from optimiser.report.simulate import write_outputs
-
     paths = write_outputs(out_dir, runs_csv(results), summ, results, world)
     for name, figs in summ["policies"].items():
         line = ", ".join(f"{f} {_show(figs[f])}" for f in

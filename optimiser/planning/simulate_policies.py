@@ -19,6 +19,7 @@ patient's ward changes.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -214,7 +215,11 @@ class PlanAhead:
         if not patients:
             return []
         inst = dataclasses.replace(self.world.instance, patients=tuple(patients))
-        result = plan(inst, self.policy, start=night.date, nights=self.world.lookahead)
+        extra = {}
+        if "distances" in inspect.signature(plan).parameters:  # reuse the census rows
+            extra["distances"] = self.world.distances[self.draws.template[idx]]
+        result = plan(inst, self.policy, start=night.date, nights=self.world.lookahead,
+                      **extra)
         if result.status not in ("optimal", "feasible"):
             self.failed_nights += 1
             return []

@@ -448,3 +448,38 @@ def test_a_stream_without_inpatients_copies_its_referrals_equally():
     rates = (DemandRate("camhs", "general", "north", 365.0 * 10),)
     draws = draw_run(build_world(inst, days=400, start=START, rates=rates), 1, 3)
     assert float(np.mean(draws.template[2:] == 0)) == pytest.approx(0.5, abs=0.03)
+
+
+def test_plan_waits_for_the_home_bed_where_reallocate_moves_twice():
+    """P (home York, north) is in London. Leeds (north) is full until Q leaves on night 3;
+    Birmingham (mid) has a bed now. Geodesic km from York: Leeds 35.5083, Birmingham
+    172.5908, London 284.9705. Night by night, reallocate moves P to Birmingham at once
+    (staying costs 334.97 a night, moving 222.59 + 25) and again to Leeds on night 3. A plan
+    over 5 nights sees the Leeds bed coming: wait and move on night 3 = 2 × 334.97 + 3 ×
+    35.51 + 25 = 801.47 against Birmingham now = 5 × 222.59 + 25 = 1,137.95; it moves P
+    once, on night 3."""
+    pytest.importorskip("optimiser.planning.plan")
+    from models.domain import Instance, Network, Policy, Unit
+
+    units = (Unit("LEEDS", "north", "adult_secure", "medium", 1, 53.7997, -1.5492),
+             Unit("BHAM", "mid", "adult_secure", "medium", 1, 52.4862, -1.8904),
+             Unit("LONDON", "south", "adult_secure", "medium", 1, 51.47, -0.09))
+    far = dt.date(2029, 1, 1)
+    patients = (
+        Patient("P", "inpatient", "adult_secure", "medium", "male", 30, 53.9591, -1.0815,
+                "north", current_unit_id="LONDON", expected_discharge=far),
+        Patient("Q", "inpatient", "adult_secure", "medium", "male", 30, 53.795, -1.7594,
+                "north", current_unit_id="LEEDS", movable=False,
+                expected_discharge=START + dt.timedelta(days=2)))
+    inst = Instance(units=units, patients=patients,
+                    networks=tuple(Network(n) for n in ("north", "mid", "south")),
+                    policy=Policy(distance="geodesic"))
+    world = build_world(inst, days=5, start=START, rates=(), lookahead=5)
+    moves = {}
+    for name in ("reallocate", "plan"):
+        res = run_task(world, name, 1, 0, events=True)
+        moves[name] = [(e.night, e.from_unit, e.to_unit) for e in res.events
+                       if e.kind == "move"]
+        assert res.figures["brought_home"] == 1
+    assert moves["reallocate"] == [(1, "LONDON", "BHAM"), (3, "BHAM", "LEEDS")]
+    assert moves["plan"] == [(3, "LONDON", "LEEDS")]

@@ -1,6 +1,13 @@
-"""Build ``instances/england/`` from the shared unit list, the research files and the model.
+"""Build ``instances/england/`` and ``instances/england-12-weeks/`` from the England data.
 
     python scripts/build_england.py [--data DIR] [--out DIR] [--seed N]
+
+One run writes both: ``england/`` is tonight's census (inpatients and the referrals waiting
+tonight), what ``reallocate``, ``suggest`` and the service read; ``england-12-weeks/`` holds
+the same units.csv, networks.csv and policy.toml, byte for byte, and the same patients plus
+the referrals expected over the next 12 weeks (``arrives_on``), for ``bedplan plan`` and
+simulations. Contract 1.2 reads ``arrives_on`` in ``plan`` only: every other command would
+take those referrals as tonight's, so they must not be in tonight's census.
 
 Inputs (all in ``scripts/data/england/``, so a clone of the repository rebuilds it):
 ``shared/`` (a copy of the shared England data set), the research files
@@ -14,7 +21,7 @@ and what was imputed in extra columns. Each unit belongs to the collaborative wh
 holds its site (:mod:`models.footprints`). Patients: synthetic and pseudonymous, from
 :func:`models.generate.populate_patients` with a fixed seed (homes by population, home
 collaborative by footprint, dates around ``[plan] start``), so rerunning the script gives
-byte-identical files. The README of the instance is written from the same run.
+byte-identical files. The READMEs of both instances are written from the same run.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -470,7 +477,7 @@ def _imputed(site: Unit, net: str, service: str, level: str, k: int, sex: str, b
                ("source", "imputed (no real ward): see instances/england/README.md")))
 
 
-def build_units(data: Path) -> tuple[list[Unit], list[Row]]:
+def build_units(data: Path) -> list[Unit]:
     rows = load_rows(data)
     apply_ward_functions(rows, data)
     impute_beds(rows)
@@ -478,7 +485,7 @@ def build_units(data: Path) -> tuple[list[Unit], list[Row]]:
         impute_sex(r)
     prices = read_prices(data)
     units = [make_unit(r, prices) for r in rows]
-    return units + impute_wards(units, prices), rows
+    return units + impute_wards(units, prices)
 
 
 # ----------------------------------------------------------------------------- networks
@@ -517,9 +524,10 @@ def _largest_nhs(units: Sequence[Unit], net: str, service: str) -> str:
     return max(sorted(beds), key=lambda k: beds[k]) if beds else ""
 
 
-def build(data: Path = DATA, seed: int = SEED) -> tuple[Instance, list[Row]]:
-    """The England instance (pure apart from reading the data files)."""
-    units, rows = build_units(data)
+def build(data: Path = DATA, seed: int = SEED) -> Instance:
+    """The England instance over 12 weeks (pure apart from reading the data files);
+    :func:`tonight` cuts tonight's census from it."""
+    units = build_units(data)
     networks = build_networks(data, units)
     open_beds = sum(u.open_beds for u in units)
     rng = np.random.default_rng(seed)
@@ -527,41 +535,22 @@ def build(data: Path = DATA, seed: int = SEED) -> tuple[Instance, list[Row]]:
                                  n_referrals=round(cal.REFERRAL_SHARE_OF_BEDS * open_beds),
                                  start=cal.PLAN_START, future_days=cal.REFERRAL_HORIZON_DAYS)
     return Instance(units=tuple(units), patients=patients, networks=tuple(networks),
-                    policy=Policy(distance="road"), source="instances/england"), rows
+                    policy=Policy(distance="road"), source="instances/england-12-weeks")
 
 
-POLICY = """\
-# England instance: the contract's defaults, written out so that they can be edited.
-distance = "road"            # built-in England travel network
-
-[weights]
-km = 1.0                     # per km from home
-out_of_area = 50.0           # placed outside the home collaborative
-cost = 0.0                   # per GBP of cost_per_day (0: cost does not steer placements)
-move = 25.0                  # per inpatient moved tonight
-delayed = 200.0              # per inpatient staying in a ward that no longer fits
-unplaced = 1000.0            # per unit of priority of an unplaced referral
-
-[limits]
-max_moves = 40               # a night's transfers across England (assumption)
-max_admissions_per_unit = 2  # a receiving ward takes at most two new patients a night
-
-[solver]
-name = "highs"
-time_limit = 120
-mip_gap = 0.0
-"""
-PLAN = f"""
-[plan]                       # read by `bedplan plan` only
-start = {cal.PLAN_START.isoformat()}           # census night: admitted_on before, discharge after
-nights = {cal.PLAN_NIGHTS}
-"""
+def policy_text(data: Path) -> str:
+    """policy.toml: the contract's defaults written out, the instance's limits and ``[plan]``
+    (contract 1.2: the census night the dates are drawn around); the same for both."""
+    return (data / "policy.template.toml").read_text(encoding="utf-8").format(
+        start=cal.PLAN_START.isoformat(), nights=cal.PLAN_NIGHTS)
 
 
-def policy_text() -> str:
-    """policy.toml: the contract's defaults written out, the instance's limits and
-    ``[plan]`` (contract 1.2: the census night the dates are drawn around)."""
-    return POLICY + PLAN
+def tonight(inst: Instance) -> Instance:
+    """Tonight's census: ``inst`` without the referrals arriving after ``[plan] start``,
+    in the same order (every command but ``plan`` would take them as tonight's)."""
+    keep = tuple(p for p in inst.patients if p.arrives_on is None
+                 or p.arrives_on <= cal.PLAN_START)
+    return replace(inst, patients=keep)
 
 
 # ----------------------------------------------------------------------------- README
@@ -577,14 +566,13 @@ def _table(rows: Sequence[Sequence[object]]) -> str:
 
 @dataclass(frozen=True)
 class Measures:
-    """Calibration figures of a built instance, for the README and the build's own check."""
+    """Calibration figures of tonight's census, for the README and the build's own check."""
 
     units: int
     beds: int
     open_beds: int
     inpatients: int
     referrals: int
-    future_referrals: int
     occupancy: float
     secure_women_share: float
     ooa_share: float
@@ -626,11 +614,9 @@ def measure(inst: Instance) -> Measures:
                      and dict(p.extra).get("note", "").startswith(prefix))
 
     open_beds = sum(u.open_beds for u in inst.units)
-    refs = [p for p in inst.patients if p.status == "referral"]
     return Measures(
         units=len(inst.units), beds=sum(u.beds for u in inst.units), open_beds=open_beds,
-        inpatients=len(inp), referrals=sum(p.arrives_on is None for p in refs),
-        future_referrals=sum(p.arrives_on is not None for p in refs),
+        inpatients=len(inp), referrals=len(inst.patients) - len(inp),
         occupancy=len(inp) / open_beds,
         secure_women_share=sum(p.sex == "female" for p in secure) / len(secure),
         ooa_share=len(away) / len(regional), ooa_share_men=away_share("male"),
@@ -681,7 +667,8 @@ def _networks_table(inst: Instance) -> str:
     return _table(rows)
 
 
-def readme(inst: Instance, rows: list[Row], data: Path) -> str:
+def readme(inst: Instance, data: Path, future: int) -> str:
+    """README of tonight's census ``inst``; ``future``: the referrals england-12-weeks adds."""
     m = measure(inst)
     prices = read_csv(data / "prices.csv")
     by_id = {p.patient_id: p for p in inst.patients}
@@ -719,24 +706,9 @@ def readme(inst: Instance, rows: list[Row], data: Path) -> str:
          "legal-status mix (models/calibration.py)"),
         ("patients with excluded wards", m.excluded, "3% (assumption)"),
         ("patients needing a pathway", m.with_needs, "most of a specialist ward's patients"),
-        ("referrals tonight / over the next 12 weeks", f"{m.referrals} / {m.future_referrals:,}",
+        ("referrals tonight / over the next 12 weeks", f"{m.referrals} / {future:,}",
          "3% of open beds (assumption) / Little's law"),
     ])
-    files = _table([
-        ("units.csv", m.units, "real wards (shared list, split site rows, units found) and "
-         "imputed wards; contract 1.2 columns `specialist_only`, `accepts_referrals` and "
-         "`function`; extra columns `site`, `origin`, `beds_imputed`, `sex_imputed`, "
-         "`imputation`, `ward_rule`, `source`"),
-        ("patients.csv", m.inpatients + m.referrals + m.future_referrals,
-         f"{m.inpatients:,} inpatients (with `admitted_on`, `expected_discharge`, "
-         f"`legal_status`), {m.referrals} referrals for tonight and {m.future_referrals:,} "
-         "expected over the next 12 weeks (`arrives_on`); extra column `note`"),
-        ("networks.csv", len(inst.networks), "every collaborative with its lead provider; "
-         "extra columns `service`, `region`, `footprint`, `lead_basis`, `new_care_model`, "
-         "`source`, `note`"),
-        ("policy.toml", "", "contract defaults, road distances, `max_moves = 40`, "
-         f"`max_admissions_per_unit = 2`, `[plan] start = {cal.PLAN_START}`, "
-         f"`nights = {cal.PLAN_NIGHTS}`")])
     fields = dict(
         seed=SEED, adult_secure_beds=f"{cal.ADULT_SECURE_BEDS:,}",
         camhs_beds=f"{cal.CAMHS_BEDS:,}", ed_beds=cal.EATING_DISORDER_BEDS,
@@ -745,36 +717,69 @@ def readme(inst: Instance, rows: list[Row], data: Path) -> str:
         restricted_stuck=_pct(1 - cal.RESTRICTED_TRANSFER_AGREED_SHARE), start=cal.PLAN_START,
         cap=f"{cal.STAY_CAP_MEANS:.0f}", camhs_ed_stay=f"{cal.CAMHS_ED_MEAN_STAY_DAYS:.0f}",
         horizon=cal.REFERRAL_HORIZON_DAYS, n_delayed=len(m.delayed), n_wrong=len(m.wrong_ward),
-        site_wards=cal.SITE_WARDS_DEFAULT, files_table=files, ncm=ncm, price_rows=price_rows,
+        site_wards=cal.SITE_WARDS_DEFAULT, ncm=ncm, price_rows=price_rows,
         legal_line=legal_line, stays=stays, delayed=delayed, calibration=calibration,
-        imputations=imputations)
+        imputations=imputations, future=f"{future:,}", census=f"{len(inst.patients):,}",
+        n_units=m.units, inpatients=f"{m.inpatients:,}", referrals=m.referrals,
+        n_networks=len(inst.networks), nights=cal.PLAN_NIGHTS)
     return (data / "README.template.md").read_text(encoding="utf-8").format(**fields)
+
+
+def readme_12_weeks(full: Instance, data: Path) -> str:
+    """README of england-12-weeks: what it adds to tonight's census, counted on its patients."""
+    start, weeks = cal.PLAN_START, cal.REFERRAL_HORIZON_DAYS // 7
+    later = [p for p in full.patients if p.arrives_on is not None and p.arrives_on > start]
+    dates = sorted(p.arrives_on for p in later if p.arrives_on is not None)
+    by_week = Counter(((d - start).days - 1) // 7 + 1 for d in dates)
+    by_level = Counter((p.service, p.level) for p in later)
+    levels = _table([(s, lvl, f"{n:,}", f"{n / weeks:.1f}", f"{cal.MEAN_STAY_DAYS[(s, lvl)]:.0f}")
+                     for (s, lvl), n in sorted(by_level.items())])
+    week_table = _table([["week", *range(1, weeks + 1)], ["---"] * (weeks + 1),
+                         ["referrals", *(by_week[k] for k in range(1, weeks + 1))]])
+    inpatients = sum(p.status == "inpatient" for p in full.patients)
+    return (data / "README-12-weeks.template.md").read_text(encoding="utf-8").format(
+        seed=SEED, start=start, nights=cal.PLAN_NIGHTS, horizon=cal.REFERRAL_HORIZON_DAYS,
+        weeks=weeks, inpatients=f"{inpatients:,}", future=f"{len(later):,}",
+        tonight=f"{len(full.patients) - inpatients - len(later):,}",
+        census=f"{len(full.patients) - len(later):,}", patients=f"{len(full.patients):,}",
+        first=dates[0], last=dates[-1], levels=levels, week_table=week_table)
+
+
+def write(inst: Instance, out: Path, policy: str, text: str) -> Instance | None:
+    """Write one instance and read it back through the contract's validation (None and
+    every problem printed when it fails)."""
+    write_instance(inst, out)
+    atomic_write(out / "policy.toml", policy)
+    atomic_write(out / "README.md", text)
+    back, problems = validate(out)
+    for p in problems:
+        print(f"problem: {out.name}: {p}", file=sys.stderr)
+    return None if problems else back
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--out", type=Path, default=ROOT / "instances" / "england")
+    parser.add_argument("--out", type=Path, default=ROOT / "instances",
+                        help="folder that receives england/ and england-12-weeks/")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
-    inst, rows = build(args.data, args.seed)
-    write_instance(inst, args.out)
-    atomic_write(args.out / "policy.toml", policy_text())
-    atomic_write(args.out / "README.md", readme(inst, rows, args.data))
-    back, problems = validate(args.out)
-    for p in problems:
-        print(f"problem: {p}", file=sys.stderr)
-    if problems or back is None:
+    full = build(args.data, args.seed)
+    census, policy = tonight(full), policy_text(args.data)
+    future = len(full.patients) - len(census.patients)
+    back = write(census, args.out / "england", policy, readme(census, args.data, future))
+    if back is None or write(full, args.out / "england-12-weeks", policy,
+                             readme_12_weeks(full, args.data)) is None:
         return 1
     load = Counter(p.current_unit_id for p in back.patients if p.status == "inpatient")
     over = [u.unit_id for u in back.units if load[u.unit_id] > u.open_beds]
-    if over:
+    if over:  # both instances hold the same inpatients
         print(f"over capacity: {over}", file=sys.stderr)
         return 1
     m = measure(back)
     print(", ".join(f"{k}={round(v, 3) if isinstance(v, float) else v}"
                     for k, v in vars(m).items() if k not in ("delayed", "wrong_ward")),
-          f"delayed={len(m.delayed)} wrong_ward={len(m.wrong_ward)}")
+          f"delayed={len(m.delayed)} wrong_ward={len(m.wrong_ward)} future_12_weeks={future}")
     return 0
 
 

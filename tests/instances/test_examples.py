@@ -1,4 +1,4 @@
-"""The bundled instances: hand-checked examples and the England instance.
+"""The bundled hand-checked examples (England: ``test_england.py``).
 
 Each example's optimum (``expected.json``, derived by hand in its README) is checked three
 ways: against an exhaustive search written here from the contract's objective alone, against
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +22,6 @@ from models.io import read_instance, validate
 
 ROOT = Path(__file__).resolve().parents[2] / "instances"
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
-ENGLAND = ROOT / "england"
 
 
 def _expected(path: Path) -> dict:  # type: ignore[type-arg]
@@ -140,102 +137,3 @@ def test_infeasible_example_exits_3(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "infeasible"
     assert any("LEEDS" in line for line in summary["diagnosis"])
-
-
-# ------------------------------------------------------------------------ England
-
-@pytest.fixture(scope="module")
-def england() -> Instance:
-    inst, problems = validate(ENGLAND)
-    assert problems == []
-    assert inst is not None
-    return inst
-
-
-def test_england_holds_every_shared_unit(england: Instance) -> None:
-    assert len(england.units) == 314
-    assert len({u.network_id for u in england.units}) == 41  # 43 listed, 2 without units
-    extra = dict(england.units[0].extra)
-    assert {"site", "beds_imputed", "sex_imputed", "imputation", "source"} <= set(extra)
-    imputed = [u for u in england.units if dict(u.extra)["beds_imputed"] == "true"]
-    assert len(imputed) == 118
-    assert all(dict(u.extra)["imputation"] for u in imputed)
-
-
-def test_england_is_feasible_as_it_stands(england: Instance) -> None:
-    units = {u.unit_id: u for u in england.units}
-    load = Counter(p.current_unit_id for p in england.patients if p.status == "inpatient")
-    assert all(load[uid] <= units[uid].open_beds for uid in load)
-    for p in england.patients:
-        if p.status == "inpatient" and not is_compatible(p, units[p.current_unit_id or ""]):
-            assert dict(p.extra)["note"].startswith("awaiting step-down"), p.patient_id
-
-
-def test_england_is_calibrated(england: Instance) -> None:
-    units = {u.unit_id: u for u in england.units}
-    inpatients = [p for p in england.patients if p.status == "inpatient"]
-    referrals = [p for p in england.patients if p.status == "referral"]
-    open_beds = sum(u.open_beds for u in england.units)
-    assert len(inpatients) / open_beds == pytest.approx(0.9, abs=0.005)
-    assert len(referrals) == pytest.approx(0.03 * open_beds, abs=1)
-    secure = [p for p in inpatients if p.service == "adult_secure"]
-    assert 0.15 <= sum(p.sex == "female" for p in secure) / len(secure) <= 0.25
-    national = {"high-secure-national", "nhse-camhs-medium-secure"}
-    regional = [p for p in inpatients if units[p.current_unit_id or ""].network_id not in national]
-    away = sum(p.home_network_id != units[p.current_unit_id or ""].network_id for p in regional)
-    assert 0.06 <= away / len(regional) <= 0.35
-    assert 0.05 <= sum(not p.movable for p in inpatients) / len(inpatients) <= 0.15
-
-
-@pytest.mark.slow
-def test_england_rebuilds_byte_identical(tmp_path: Path) -> None:
-    script = ROOT.parent / "scripts" / "build_england.py"
-    done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    for name in ("units.csv", "patients.csv", "networks.csv", "policy.toml", "README.md"):
-        assert (tmp_path / name).read_bytes() == (ENGLAND / name).read_bytes(), name
-
-
-def test_england_imputations_follow_the_documented_rules(england: Instance) -> None:
-    u = {x.unit_id: x for x in england.units}
-
-    def site_beds(prefix: str) -> int:
-        return sum(x.beds for k, x in u.items() if k.startswith(prefix))
-
-    assert site_beds("bsmhft-tamarind-") == 89                 # "89 beds over 7 wards"
-    assert site_beds("hs-ashworth-") == 210                    # facts: 210 over 13 wards
-    assert sum(x.beds for k, x in u.items()
-               if k.startswith("awp-fromeside-")) == 80        # 80 over 8, Cary's 8 stated
-    assert u["nsft-hellesdon-whitlingham"].beds == 16          # 82 − 66 stated
-    assert u["bwc-parkview-heathlands"].beds == 14             # 34 − 12 − 8
-    assert u["ely-wellesley-quantock"].beds == 30              # 60 medium over 2 wards
-    assert u["ely-wellesley-mendip"].beds == 5                 # 15 low over 3 wards
-    assert u["gmmh-edenfield"].beds == 11 * 14                 # site row: 11 wards named
-    assert u["awp-wickham"].beds == 2 * 14                     # site row: 2 wards assumed
-    assert u["slam-rh-brook"].beds == 14                       # typical medium ward
-    assert dict(u["slam-rh-brook"].extra)["beds_imputed"] == "true"
-    assert dict(u["hs-broadmoor"].extra)["beds_imputed"] == "false"
-    closed = u["ely-sabp-emeraldplace"]
-    assert closed.beds_closed == closed.beds == 12
-
-
-def test_england_sex_ages_and_pathways_come_from_the_names(england: Instance) -> None:
-    u = {x.unit_id: x for x in england.units}
-    assert u["hs-rampton-ld"].sex == "male" and u["hs-rampton-ld"].specialisms == {"ld"}
-    assert u["hs-rampton-deaf"].specialisms == {"deaf"}
-    assert u["gmmh-edenfield"].sex == "mixed"                  # site of men's and women's wards
-    assert u["lscft-guild-whinfell"].sex == "male"             # secure ward, sex not stated
-    assert u["lscft-guild-whinfell"].specialisms == {"abi"}
-    assert u["awp-fromeside-teign"].sex == "male"              # site text "7 male and 1 female"
-    assert u["cntw-ferndene-medium"].sex == "mixed"            # CAMHS, sex not stated
-    assert u["nhc-arnold-coniston"].specialisms == {"wemss"}
-    assert u["ely-spinney-lever"].specialisms == {"asd", "ld"}
-    assert u["bwc-parkview-irwin"].specialisms == {"ed"}
-    assert (u["lscft-cove"].min_age, u["lscft-cove"].max_age) == (13, 17)
-    assert (u["alderhey-sunflower"].min_age, u["alderhey-sunflower"].max_age) == (5, 13)
-    assert (u["em-derby-1825"].min_age, u["em-derby-1825"].max_age) == (18, 25)
-    assert u["priory-kempleview-arkwright"].min_age == 50
-    assert (u["hs-broadmoor"].age_min, u["hs-broadmoor"].age_max) == (None, None)
-    assert u["hs-broadmoor"].cost_per_day == 822.0
-    assert u["slam-rh-brook"].cost_per_day == 452.0

@@ -28,7 +28,7 @@ import numpy as np
 
 from models import calibration as cal
 from models.compatibility import is_compatible
-from models.domain import LEVELS, SERVICES, Instance, Network, Patient, Policy, Unit
+from models.domain import LEVELS, SERVICES, Instance, Network, Patient, PlanSettings, Policy, Unit
 from models.footprints import NATIONAL_NETWORKS, home_network
 from models.postcodes import districts
 
@@ -604,7 +604,9 @@ def generate_instance(seed: int, n_patients: int, n_units: int, *,
     ``n_referrals`` of the patients (default: ``referral_share`` of the beds) are tonight's
     referrals, the rest inpatients filling the open beds to ``occupancy``; with
     ``future_days`` > 0 the referrals expected over those days (``arrives_on``) come on top.
-    Same arguments → the same Instance.
+    The policy's ``[plan] start`` is the census night the dates are drawn around, so that
+    ``bedplan plan`` and ``simulate`` read them as meant whatever today's date. Same
+    arguments → the same Instance.
     """
     _check(seed, n_patients, n_units, services, occupancy, referral_share, n_referrals)
     services = [s for s in SERVICES if s in set(services)]
@@ -626,7 +628,9 @@ def generate_instance(seed: int, n_patients: int, n_units: int, *,
                                  future_days=future_days)
     return Instance(units=units, patients=patients,
                     networks=generated_networks(units, patients, k),
-                    policy=Policy(distance=distance), source=f"generated seed={seed}")
+                    policy=Policy(distance=distance,
+                                  plan=PlanSettings(start=cal.REFERENCE_DATE)),
+                    source=f"generated seed={seed}")
 
 
 def generated_networks(units: Iterable[Unit], patients: Iterable[Patient],

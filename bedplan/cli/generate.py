@@ -22,12 +22,17 @@ def _non_empty(path: Path) -> bool:
 @click.option("--seed", type=click.IntRange(min=0), required=True,
               help="Random seed: the same seed and options give byte-identical files.")
 @click.option("--patients", "n_patients", type=click.IntRange(min=0), required=True,
-              help="Patients in patients.csv (inpatients plus referrals).")
+              help="Tonight's patients in patients.csv (inpatients plus referrals).")
 @click.option("--units", "n_units", type=click.IntRange(min=1), required=True,
               help="Wards in units.csv.")
 @click.option("--referrals", "n_referrals", type=click.IntRange(min=0), default=None,
               help="How many of the patients are tonight's referrals "
                    "[default: 3% of the beds].")
+@click.option("--future-days", "future_days", type=click.IntRange(min=0), default=0,
+              show_default=True, metavar="D",
+              help="Also write the referrals expected over the next D days, each with its "
+                   "arrives_on (for `bedplan plan` and `bedplan simulate`; every other "
+                   "command takes them as tonight's). They come on top of --patients.")
 @click.option("--services", default=",".join(SERVICES), show_default=True,
               help="Comma-separated services to include.")
 @click.option("--occupancy", type=click.FloatRange(min=0, max=1, min_open=True), default=0.9,
@@ -38,15 +43,18 @@ def _non_empty(path: Path) -> bool:
               show_default=True, help="Distance mode written to policy.toml.")
 @click.option("--force", is_flag=True, help="Write into OUTDIR even if it is not empty.")
 def generate(outdir: Path, seed: int, n_patients: int, n_units: int, n_referrals: int | None,
-             services: str, occupancy: float, n_regions: int | None, distance: str,
-             force: bool) -> None:
+             future_days: int, services: str, occupancy: float, n_regions: int | None,
+             distance: str, force: bool) -> None:
     """Write a realistic synthetic instance of any size to OUTDIR.
 
     \b
     Wards sit where England's population is, sized and mixed like England's secure, CAMHS
     and eating-disorder wards; patients live in postcode districts drawn by population,
     fill the beds to the occupancy, and a calibrated share is placed out of area.
-    See docs/instances.md for every assumption.
+    Dates (admitted_on, expected_discharge, arrives_on) lie around the census night,
+    written to policy.toml as [plan] start. With --future-days D the referrals of the
+    next D days follow tonight's census (Little's law: as many arrive as leave), for
+    `bedplan plan` and `bedplan simulate`. See docs/instances.md for every assumption.
 
     \b
     Exit codes: 0 written, 2 bad options or OUTDIR not empty (use --force).
@@ -68,12 +76,15 @@ def generate(outdir: Path, seed: int, n_patients: int, n_units: int, n_referrals
     try:
         instance = generate_instance(seed, n_patients, n_units, services=wanted,
                                      occupancy=occupancy, n_referrals=n_referrals,
-                                     n_regions=n_regions, distance=distance)
+                                     n_regions=n_regions, distance=distance,
+                                     future_days=future_days)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     write_instance(instance, outdir)
     inpatients = sum(1 for p in instance.patients if p.status == "inpatient")
+    later = sum(1 for p in instance.patients if p.arrives_on is not None)
     beds = sum(u.open_beds for u in instance.units)
+    coming = f" and {later} over the next {future_days} days" if future_days else ""
     click.echo(f"wrote {outdir}: {len(instance.units)} units ({beds} open beds), "
-               f"{inpatients} inpatients, {len(instance.patients) - inpatients} referrals, "
-               f"{len(instance.networks)} networks (seed {seed})")
+               f"{inpatients} inpatients, {len(instance.patients) - inpatients - later} "
+               f"referrals{coming}, {len(instance.networks)} networks (seed {seed})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,32 @@ def test_options_reach_the_instance(tmp_path: Path) -> None:
     assert inst.policy.distance == "geodesic"
 
 
+def test_future_days_add_the_referrals_to_come_on_top_of_tonights(tmp_path: Path) -> None:
+    args = ["--seed", "4", "--patients", "300", "--units", "20", "--referrals", "9"]
+    assert _run(str(tmp_path / "tonight"), *args).exit_code == 0
+    res = _run(str(tmp_path / "weeks"), *args, "--future-days", "28")
+    assert res.exit_code == 0, res.output
+    tonight, _ = validate(tmp_path / "tonight")
+    weeks, _ = validate(tmp_path / "weeks")
+    assert tonight is not None and weeks is not None
+    later = weeks.patients[len(tonight.patients):]
+    assert weeks.patients[:len(tonight.patients)] == tonight.patients
+    assert later and f"9 referrals and {len(later)} over the next 28 days" in res.output
+    start = date(2026, 12, 7)                                # [plan] start of both
+    assert weeks.policy.plan.start == tonight.policy.plan.start == start
+    assert all(p.status == "referral" and p.arrives_on is not None
+               and start < p.arrives_on <= start + timedelta(days=28) for p in later)
+
+
+def test_without_future_days_no_referral_arrives_later(tmp_path: Path) -> None:
+    res = _run(str(tmp_path), "--seed", "4", "--patients", "300", "--units", "20",
+               "--future-days", "0")
+    assert res.exit_code == 0, res.output
+    assert "over the next" not in res.output
+    header = (tmp_path / "patients.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "arrives_on" not in header.split(",")
+
+
 @pytest.mark.parametrize("args", [
     ["--patients", "10", "--units", "2"],                                   # no seed
     ["--seed", "1", "--patients", "-1", "--units", "2"],
@@ -84,6 +111,8 @@ def test_options_reach_the_instance(tmp_path: Path) -> None:
     ["--seed", "1", "--patients", "10", "--units", "2", "--services", "dentistry"],
     ["--seed", "1", "--patients", "10", "--units", "2", "--occupancy", "0"],
     ["--seed", "1", "--patients", "10", "--units", "2", "--distance", "crow"],
+    ["--seed", "1", "--patients", "10", "--units", "2", "--future-days", "-1"],
+    ["--seed", "1", "--patients", "10", "--units", "2", "--future-days", "week"],
 ])
 def test_bad_options_exit_2_and_write_nothing(tmp_path: Path, args: list[str]) -> None:
     out = tmp_path / "inst"

@@ -360,6 +360,17 @@ def test_generated_instances_can_carry_future_referrals() -> None:
     assert problems == []
 
 
+def test_the_policy_starts_the_plan_on_the_census_night_the_dates_are_drawn_around(
+        tmp_path: Path) -> None:
+    inst = generate_instance(9, 300, 25, future_days=28)
+    start = inst.policy.plan.start
+    assert start is not None and start == cal.REFERENCE_DATE
+    assert all(start < (p.expected_discharge or p.arrives_on or start) for p in inst.patients
+               if p.expected_discharge or p.arrives_on)
+    write_instance(inst, tmp_path)
+    assert f"[plan]\nstart = {start.isoformat()}" in (tmp_path / "policy.toml").read_text()
+
+
 def validate_instance_rows(inst: Instance) -> tuple[Instance | None, list[object]]:
     """Write and read back through the contract's validation."""
     import tempfile

@@ -22,7 +22,6 @@ infeasible too. The flow's solution doubles as a feasible starting plan for the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,67 +194,160 @@ def _overflow_messages(instance: Instance, costs: CostTable, beds_of: np.ndarray
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class UnitsTonight:
+    """Each unit after tonight's plan, as the unplaced referrals' diagnosis reads it.
+
+    ``before``: inpatients in the census (what ``suggest`` counts); ``after``: patients
+    placed there by the plan; ``arrivals``: moves in plus admissions. A unit is **full** when
+    ``after >= open_beds``; **capped** when it still has a free bed but took
+    ``max_admissions_per_unit`` new patients — the two binding causes, told apart because a
+    bed manager acts on them differently (a full ward needs a discharge or a move out; a
+    capped one takes the referral tomorrow night). A full unit is full whatever the limit,
+    so full wins when both hold.
+    """
+
+    open_beds: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    arrivals: np.ndarray
+    limit: int | None
+
+    @property
+    def full(self) -> np.ndarray:
+        return np.asarray(self.after >= self.open_beds)
+
+    @property
+    def capped(self) -> np.ndarray:
+        if self.limit is None:
+            return np.zeros(self.open_beds.size, dtype=bool)
+        return np.asarray(~self.full & (self.arrivals >= self.limit))
+
+    @property
+    def filled_tonight(self) -> np.ndarray:
+        """Full after the plan although the census left a bed free (so ``suggest``, which
+        reads the census, still offers it)."""
+        return np.asarray(self.full & (self.before < self.open_beds))
+
+
+def units_tonight(costs: CostTable, chosen: np.ndarray, limit: int | None) -> UnitsTonight:
+    """Occupancy before and after the plan ``chosen`` (one option per patient)."""
+    m = costs.n_units
+    kinds, units = costs.kind[chosen], costs.unit[chosen]
+    placed = (kinds == STAY) | (kinds == MOVE) | (kinds == ADMIT)
+    stay_k = np.flatnonzero(costs.kind == STAY)
+    return UnitsTonight(
+        open_beds=costs.open_beds,
+        before=np.bincount(costs.unit[stay_k], minlength=m),
+        after=np.bincount(units[placed], minlength=m),
+        arrivals=np.bincount(units[(kinds == MOVE) | (kinds == ADMIT)], minlength=m),
+        limit=limit)
+
+
+#: Units named one by one in a diagnosis; beyond this, counts and the nearest ones.
+NAMED_UNITS = 3
+
+
 def explain_unplaced(instance: Instance, costs: CostTable, chosen: np.ndarray,
-                     distances: np.ndarray, policy: Policy) -> list[str]:
+                     distances: np.ndarray | None, policy: Policy) -> list[str]:
     """One sentence per unplaced referral saying why it was left unplaced.
 
-    ``chosen``: the chosen option of each patient, in patient order.
+    ``chosen``: the chosen option of each patient, in patient order. The units a referral
+    could go to are its admit options in ``costs`` (compatible and reachable, by
+    construction), so ``distances`` is not read any more; it stays for the callers. When
+    every such unit is unavailable, the sentence says per unit which cause binds: full after
+    tonight's plan, or a free bed but ``max_admissions_per_unit`` new patients taken
+    (:class:`UnitsTonight`) — naming the units when there are few, counting them otherwise.
     """
     kinds = costs.kind[chosen]
     unplaced = np.flatnonzero(kinds == UNPLACED)
     if unplaced.size == 0:
         return []
-    m = costs.n_units
-    placed_units = costs.unit[chosen][kinds != UNPLACED]
-    occupancy = np.bincount(placed_units, minlength=m)
-    arrivals = np.bincount(costs.unit[chosen][(kinds == MOVE) | (kinds == ADMIT)], minlength=m)
-    limit = policy.limits.max_admissions_per_unit
-    full_u: np.ndarray = occupancy >= costs.open_beds
-    capped_u: np.ndarray = (arrivals >= limit) if limit is not None else np.zeros(m, dtype=bool)
-    free_u = ~full_u & ~capped_u
-    w = policy.weights
+    state = units_tonight(costs, chosen, policy.limits.max_admissions_per_unit)
+    full, capped = state.full, state.capped
+    free_u = ~full & ~capped
+    profiles: dict = {}
     out: list[str] = []
-    for a in range(0, unplaced.size, 4096):  # vectorised per block of referrals
-        rows = unplaced[a:a + 4096]
-        pats: Sequence = [instance.patients[i] for i in rows]
-        compat = compatibility_matrix(pats, instance.units)
-        ok = compat & np.isfinite(distances[rows])
-        any_compat = np.asarray(compat.any(axis=1), dtype=bool)
-        n_ok = ok.sum(axis=1)
-        n_free = (ok & free_u).sum(axis=1)
-        some_capped = np.asarray((ok & capped_u & ~full_u).any(axis=1), dtype=bool)
-        for r, i in enumerate(rows):
-            out.append(_why_unplaced(instance, costs, int(i), bool(any_compat[r]), int(n_ok[r]),
-                                     int(n_free[r]), bool(some_capped[r]), free_u, limit,
-                                     w.unplaced))
+    for i in unplaced.tolist():
+        opts = np.arange(costs.start[i], costs.start[i + 1])
+        opts = opts[costs.kind[opts] == ADMIT]
+        p = instance.patients[i]
+        head = f"referral {p.patient_id} left unplaced"
+        if opts.size == 0:
+            compat = compatibility_matrix([p], instance.units, profiles)
+            out.append(f"{head}: every compatible unit is unreachable from home"
+                       if compat.any() else f"{head}: no compatible unit at all")
+            continue
+        ok = costs.unit[opts]
+        if not free_u[ok].any():
+            out.append(f"{head}: " + _unavailable(instance, state, ok, costs.km[opts]))
+            continue
+        out.append(_why_free_unused(instance, costs, i, opts[free_u[ok]], head,
+                                    policy.weights.unplaced))
     return out
 
 
-def _why_unplaced(instance: Instance, costs: CostTable, i: int, any_compat: bool, n_ok: int,
-                  n_free: int, some_capped: bool, free_u: np.ndarray, limit: int | None,
-                  w_unplaced: float) -> str:
+def _unavailable(instance: Instance, state: UnitsTonight, ok: np.ndarray,
+                 km: np.ndarray) -> str:
+    """Why none of the units ``ok`` (km from home ``km``) could take the referral."""
+    full, capped, filled = state.full[ok], state.capped[ok], state.filled_tonight[ok]
+    limit = state.limit
+    n = ok.size
+    if n == 1:
+        u = int(ok[0])
+        return f"the only compatible unit, {unit_label(instance.units[u])}, " + \
+            _one_unit(state, u)
+    n_full, n_capped, n_filled = int(full.sum()), int(capped.sum()), int(filled.sum())
+    tonight = (f" ({n_filled} of them only after tonight's admissions and moves)"
+               if n_filled else "")
+    if n_capped == 0:
+        return f"all {n} compatible units are full{tonight}"
+    if n <= NAMED_UNITS:
+        order = sorted(range(n), key=lambda k: (km[k], int(ok[k])))
+        return f"none of the {n} compatible units can take them tonight: " + "; ".join(
+            f"{unit_label(instance.units[int(ok[k])])} {_one_unit(state, int(ok[k]))}"
+            for k in order)
+    near = sorted(np.flatnonzero(capped).tolist(), key=lambda k: (km[k], int(ok[k])))
+    named = ", ".join(f"{unit_label(instance.units[int(ok[k])])} {km[k]:.1f} km with "
+                      f"{_plural(_free(state, int(ok[k])), 'free bed')}"
+                      for k in near[:NAMED_UNITS])
+    more = f" and {n_capped - NAMED_UNITS} more" if n_capped > NAMED_UNITS else ""
+    capped_words = (f"have free beds but have already taken max_admissions_per_unit = "
+                    f"{limit} new patients tonight: {named}{more}")
+    if n_full == 0:
+        return f"all {n} compatible units {capped_words}"
+    return (f"none of the {n} compatible units can take them tonight: {n_full} are "
+            f"full{tonight}, and {n_capped} {capped_words}")
+
+
+def _free(state: UnitsTonight, u: int) -> int:
+    return int(state.open_beds[u] - state.after[u])
+
+
+def _one_unit(state: UnitsTonight, u: int) -> str:
+    """``is full: ...`` or ``has 2 free beds but ...`` for one unit."""
+    beds = int(state.open_beds[u])
+    if state.full[u]:
+        if beds <= 0:
+            return "is full: it has no open beds"
+        tonight = ""
+        if state.filled_tonight[u]:
+            tonight = f", {int(state.arrivals[u])} of them by tonight's admissions and moves"
+        return f"is full: {int(state.after[u])} of {_plural(beds, 'open bed')} taken{tonight}"
+    return (f"has {_plural(_free(state, u), 'free bed')} but has already taken "
+            f"max_admissions_per_unit = {state.limit} new patients tonight")
+
+
+def _why_free_unused(instance: Instance, costs: CostTable, i: int, opts: np.ndarray,
+                     head: str, w_unplaced: float) -> str:
+    """A free compatible bed existed: either leaving the referral unplaced was cheaper, or
+    the solver stopped before placing them."""
     p = instance.patients[i]
-    head = f"referral {p.patient_id} left unplaced"
-    if not any_compat:
-        return f"{head}: no compatible unit at all"
-    if n_ok == 0:
-        return f"{head}: every compatible unit is unreachable from home"
-    if n_free == 0:
-        which = "the only compatible unit is" if n_ok == 1 else \
-            f"all {n_ok} compatible units are"
-        if some_capped:
-            has = "has" if n_ok == 1 else "have"
-            return (f"{head}: {which} full or {has} already taken "
-                    f"max_admissions_per_unit = {limit} new patients")
-        return f"{head}: {which} full"
-    opts = np.arange(costs.start[i], costs.start[i + 1])
-    opts = opts[(costs.kind[opts] == ADMIT) & free_u[costs.unit[opts]]]
     unplaced_cost = w_unplaced * p.priority
-    if opts.size:
-        best = opts[np.argmin(costs.cost[opts])]
-        if costs.cost[best] >= unplaced_cost:
-            u = instance.units[int(costs.unit[best])]
-            return (f"{head}: cheaper to leave unplaced ({unplaced_cost:g}) than the "
-                    f"cheapest free compatible bed (unit {u.unit_id}, "
-                    f"{costs.km[best]:.1f} km, cost {costs.cost[best]:.1f})")
+    best = opts[np.argmin(costs.cost[opts])]
+    if costs.cost[best] >= unplaced_cost:
+        u = instance.units[int(costs.unit[best])]
+        return (f"{head}: cheaper to leave unplaced ({unplaced_cost:g}) than the "
+                f"cheapest free compatible bed (unit {u.unit_id}, "
+                f"{costs.km[best]:.1f} km, cost {costs.cost[best]:.1f})")
     return f"{head}: a compatible bed was free but the solver stopped before placing them"

@@ -10,10 +10,20 @@ Definitions (contract, "Suggesting a bed"):
   (for an inpatient considered for a move, their own bed frees up when they leave, which only
   matters as the end of a chain of moves);
 * an **option** (``allow_moves=0``): a unit compatible with the patient
-  (:func:`models.compatibility.is_compatible`), reachable from home, with a free bed, and not
+  (:func:`models.compatibility.is_compatible`: every ward rule, including contract 1.2's
+  specialist-only and transfers-only wards), reachable from home, with a free bed, and not
   the inpatient's own current unit; ``cost`` is the patient's own placement term of the
   objective, ``w.km*d + w.out_of_area*[network differs] + w.cost*cost_per_day``; options are
-  ranked by cost, ties by unit_id;
+  ranked by cost;
+* **ties** (equal cost, to 1e-6; in practice the wards of one site, which share distance,
+  collaborative and price) are broken by a rule a clinician can check, never by ward name:
+  (1) fewer moves first (less disruption); (2) a specialist-only ward whose specialism the
+  patient needs before a general ward: that ward exists for this need, and the general bed
+  stays free for patients who can use no specialist ward; (3) more free beds tonight first:
+  a ward with room absorbs a new patient more easily, spreads the night's admissions
+  (``max_admissions_per_unit``), and keeps the last bed of a nearly full ward for an
+  emergency; (4) unit_id, only so the order never changes between runs. The informational
+  ward ``function`` never ranks (contract 1.2: it is words, not a rule);
 * with ``allow_moves=M > 0`` a full unit u (exactly no free bed) that would suit the patient
   better than every free bed (a lower own placement cost: nearer, or in area) is also an
   option when a **chain** of at most M moves frees a bed in it: q1 leaves u for u1, q2
@@ -30,38 +40,55 @@ Definitions (contract, "Suggesting a bed"):
   branch-and-bound on hop-bounded shortest paths (see :func:`_best_chains`). A tiny MIP
   would also be exact but costs a solver start per unit, whereas the search runs in
   milliseconds for the small M a bed manager asks about;
+* **tonight's admission limit** (a bedplan extension, only when ``tonight`` is given and the
+  policy sets ``max_admissions_per_unit`` = A): the inpatients whose ``admitted_on`` is
+  ``tonight`` are the new patients each ward has taken tonight (the service records an
+  accepted admission that way); a ward that has taken A of them is not an option, nor the
+  destination of a move in a chain, and is listed with the reason "already took 2 new
+  patients tonight (max_admissions_per_unit = 2)". Without ``tonight`` options are exactly
+  the contract's, whatever the policy says;
 * **rejected**: every unit strictly nearer (by d(p,u)) than the first option that is not an
   option, nearest first, with every reason in plain words; when there is no option at all,
   every unit of the patient's service, nearest first (unreachable ones last);
 * **notes** (not in the contract's JSON; the CLI prints them, on stderr with ``--json``):
   plain words for what the lists cannot say, e.g. that no unit of the instance offers the
-  patient's service and level at all (then ``rejected`` may well be empty), or that an
-  inline referral's home network is unknown.
+  patient's service and level at all (then ``rejected`` may well be empty), that an
+  inline referral's home network is a stand-in, or that an option's chain needs more moves
+  than the policy's ``max_moves`` allows in one night.
+
+The JSON (:meth:`Suggestion.to_json_dict`) is exactly the contract's. The text for people
+(:func:`render_suggestion`) shows what a bed manager needs at 2 a.m.: every ward name in
+full, the provider type, the collaborative's name, free beds, the ward's function and the
+patient's legal status.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
 
-from models.compatibility import compatibility_matrix, incompatibility_reasons
+from models.compatibility import (
+    compatibility_matrix,
+    incompatibility_reasons,
+    ward_function_words,
+)
 from models.domain import Instance, Patient, Unit
 from models.errors import InputError, Problem
+from models.referral import UNKNOWN_NETWORK, parse_referral
 from optimiser.core.costs import placement_costs
 
-log = logging.getLogger(__name__)
+__all__ = ["UNKNOWN_NETWORK", "Move", "Option", "Rejection", "Suggestion", "parse_referral",
+           "render_suggestion", "suggest"]  # parse_referral/UNKNOWN_NETWORK: see models.referral
 
 #: Digits kept in JSON for km and cost (1 m; well below anything a bed manager reads).
 _DIGITS = 3
-
-#: home_network_id of an inline referral whose collaborative is not given and cannot be
-#: inferred (no unit of its service): every unit counts as out of area for it.
-UNKNOWN_NETWORK = ""
+#: Costs within this of each other are a tie (far below the 1 m of JSON's km).
+_TIE = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +105,8 @@ class Move:
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """A unit the patient can go to tonight (after ``moves``, if any)."""
+    """A unit the patient can go to tonight (after ``moves``, if any); ``free_beds`` tonight
+    (0 for a full unit freed by moves) is for the text and the tie rule, not the JSON."""
 
     rank: int
     unit_id: str
@@ -86,8 +114,10 @@ class Option:
     out_of_area: bool
     cost: float
     moves: tuple[Move, ...] = ()
+    free_beds: int = 0
 
     def to_json_dict(self) -> dict[str, Any]:
+        """The contract's keys, exactly."""
         return {"rank": self.rank, "unit_id": self.unit_id,
                 "distance_km": round(self.distance_km, _DIGITS),
                 "out_of_area": self.out_of_area, "cost": round(self.cost, _DIGITS),
@@ -118,7 +148,7 @@ class Suggestion:
     notes: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Exactly the contract's shape."""
+        """Exactly the contract's shape (what a reader written against it expects)."""
         return {"patient_id": self.patient_id,
                 "options": [o.to_json_dict() for o in self.options],
                 "rejected": [r.to_json_dict() for r in self.rejected]}
@@ -151,6 +181,10 @@ def placement_rows(instance: Instance, patients: Sequence[Patient],
 # --------------------------------------------------------------------------- reasons
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def capacity_reason(unit: Unit, occupied: int) -> str:
     """Plain words for a unit with no free bed tonight."""
     open_beds = unit.open_beds
@@ -163,13 +197,24 @@ def capacity_reason(unit: Unit, occupied: int) -> str:
     return f"no free bed: {occupied} of {open_beds} open beds taken{closed}"
 
 
+def limit_reason(arrived: int, limit: int) -> str:
+    """Plain words for a ward stopped by tonight's admission limit."""
+    if limit == 0:
+        return "no new patients tonight: max_admissions_per_unit = 0"
+    return (f"already took {_plural(arrived, 'new patient')} tonight "
+            f"(max_admissions_per_unit = {limit})")
+
+
 def _reasons(patient: Patient, unit: Unit, km: float, occupied: int, *, is_current: bool,
-             mode: str) -> tuple[str, ...]:
+             mode: str, arrived: int | None, limit: int | None) -> tuple[str, ...]:
     reasons = list(incompatibility_reasons(patient, unit))
     if is_current:
         reasons.insert(0, "already in this unit")
-    elif occupied >= unit.open_beds:
-        reasons.append(capacity_reason(unit, occupied))
+    else:
+        if occupied >= unit.open_beds:
+            reasons.append(capacity_reason(unit, occupied))
+        if arrived is not None and limit is not None and arrived >= limit:
+            reasons.append(limit_reason(arrived, limit))
     if not math.isfinite(km):
         reasons.append("unreachable by road" if mode == "road" else "unreachable")
     return tuple(reasons)
@@ -198,14 +243,35 @@ def occupancy(instance: Instance) -> np.ndarray:
     return np.array([counts[u.unit_id] for u in instance.units], dtype=np.int64)
 
 
+def arrivals_on(instance: Instance, night: date) -> np.ndarray:
+    """Inpatients per unit whose ``admitted_on`` is ``night``: the ward's new patients
+    tonight, as the service records an accepted admission."""
+    index = instance.unit_index()
+    out = np.zeros(len(instance.units), dtype=np.int64)
+    for p in instance.patients:
+        if not p.is_referral and p.admitted_on == night and p.current_unit_id in index:
+            out[index[p.current_unit_id]] += 1
+    return out
+
+
+def specialist_match(patient: Patient, units: Sequence[Unit]) -> np.ndarray:
+    """True where a unit is specialist-only and offers one of the patient's needs (the tie
+    rule's "ward that exists for this need")."""
+    return np.array([u.specialist_only and bool(patient.needs & u.specialisms) for u in units],
+                    dtype=bool)
+
+
 def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_moves: int = 0,
-            distances: np.ndarray | None = None) -> Suggestion:
+            distances: np.ndarray | None = None, tonight: date | None = None,
+            notes: Sequence[str] = ()) -> Suggestion:
     """Rank the units ``patient`` can go to tonight and explain the nearer ones that are not.
 
     ``patient`` is a patient_id of the instance or a :class:`Patient` (e.g. an inline
     referral not in patients.csv). ``distances`` is the instance's full km matrix (patients ×
     units) when the caller has it (a long-lived service); otherwise only the rows needed are
-    computed. Unknown patient_id → :class:`InputError`.
+    computed. ``tonight``: apply ``max_admissions_per_unit`` to the wards' admissions of that
+    date (module docstring). ``notes`` are the caller's own (e.g. how an inline referral's
+    collaborative was found), listed first. Unknown patient_id → :class:`InputError`.
     """
     if top < 0 or allow_moves < 0:
         raise InputError("--top and --allow-moves must be >= 0")
@@ -222,21 +288,27 @@ def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_m
     occ = occupancy(instance)
     open_beds = np.array([u.open_beds for u in units], dtype=np.int64)
     free = open_beds - occ
+    limit = instance.policy.limits.max_admissions_per_unit if tonight is not None else None
+    arrived = arrivals_on(instance, tonight) if limit is not None and tonight else None
+    capped = (arrived >= limit) if arrived is not None and limit is not None \
+        else np.zeros(m, dtype=bool)
     current = np.array([u.unit_id == p.current_unit_id for u in units], dtype=bool)
     if p.status != "inpatient":
         current[:] = False
     reachable = np.isfinite(km)
-    base = compat & reachable & ~current
+    base = compat & reachable & ~current & ~capped
     options: list[tuple[float, str, int, tuple[Move, ...]]] = [
         (float(own[j]), units[j].unit_id, int(j), ()) for j in np.flatnonzero(base & (free > 0))]
     better = np.zeros(m, dtype=bool)  # full units worth freeing by a chain of moves
     if allow_moves > 0:
         best_free = min((o[0] for o in options), default=math.inf)
         better = base & (free == 0) & (own < best_free)
-        chains = _best_chains(instance, p, better, free, allow_moves, distances)
+        chains = _best_chains(instance, p, better, free, allow_moves, distances, capped)
         options += [(float(own[j]) + extra, units[j].unit_id, j, moves)
                     for j, (extra, moves) in chains.items()]
-    options.sort(key=lambda o: (o[0], o[1]))
+    fits = specialist_match(p, units)
+    options.sort(key=lambda o: (round(o[0] / _TIE), len(o[3]), not fits[o[2]], -free[o[2]],
+                                o[1]))
     option_units = {o[2] for o in options}
     no_chain = set(np.flatnonzero(better).tolist()) - option_units
 
@@ -249,18 +321,24 @@ def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_m
     rejected = tuple(
         Rejection(units[j].unit_id, float(km[j]) if reachable[j] else None,
                   _reasons(p, units[j], float(km[j]), int(occ[j]), is_current=bool(current[j]),
-                           mode=mode)
+                           mode=mode, arrived=None if arrived is None else int(arrived[j]),
+                           limit=limit)
                   + ((f"no chain of up to {allow_moves} moves frees a bed",)
                      if j in no_chain else ()))
         for j in listed)
     chosen = tuple(
         Option(rank=r, unit_id=uid, distance_km=float(km[j]),
-               out_of_area=units[j].network_id != p.home_network_id, cost=cost, moves=moves)
+               out_of_area=units[j].network_id != p.home_network_id, cost=cost, moves=moves,
+               free_beds=max(int(free[j]), 0))
         for r, (cost, uid, j, moves) in enumerate(options[:top], start=1))
-    notes = list(offer_notes(p, units))
+    all_notes = [*notes, *offer_notes(p, units)]
     if p.status == "inpatient" and not p.movable:
-        notes.append(f"{p.patient_id} is marked not movable tonight")
-    return Suggestion(p.patient_id, chosen, rejected, allow_moves, tuple(notes))
+        all_notes.append(f"{p.patient_id} is marked not movable tonight")
+    if tonight is None and instance.policy.limits.max_admissions_per_unit == 0:
+        all_notes.append("max_admissions_per_unit = 0: tonight's plan takes no new patient "
+                         "into any ward")
+    all_notes += budget_notes(p, chosen, instance.policy.limits.max_moves)
+    return Suggestion(p.patient_id, chosen, rejected, allow_moves, tuple(all_notes))
 
 
 def offer_notes(p: Patient, units: Sequence[Unit]) -> tuple[str, ...]:
@@ -277,6 +355,20 @@ def offer_notes(p: Patient, units: Sequence[Unit]) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def budget_notes(p: Patient, options: Sequence[Option], max_moves: int | None
+                 ) -> tuple[str, ...]:
+    """A note for each option whose moves (and the patient's own, for an inpatient) exceed
+    the policy's nightly ``max_moves``: the contract lets ``--allow-moves`` ask for them, but
+    a bed manager should know tonight's plan could not carry them out."""
+    if max_moves is None:
+        return ()
+    own = 1 if p.status == "inpatient" else 0
+    return tuple(
+        f"option {o.rank} ({o.unit_id}) needs {_plural(len(o.moves) + own, 'move')} tonight, "
+        f"more than max_moves = {max_moves}"
+        for o in options if o.moves and len(o.moves) + own > max_moves)
+
+
 # --------------------------------------------------------------------------- chains
 
 
@@ -289,9 +381,10 @@ class _Hop:
 
 
 def _hops(instance: Instance, units: list[int], p_id: str,
-          distances: np.ndarray | None) -> dict[int, _Hop]:
+          distances: np.ndarray | None, closed: np.ndarray) -> dict[int, _Hop]:
     """For each unit in ``units``: the cheapest move of one of its movable inpatients to
-    every other unit (vectorised over the inpatients of all these units at once)."""
+    every other unit (vectorised over the inpatients of all these units at once); none into
+    a ``closed`` unit (tonight's admission limit reached)."""
     uid = {u.unit_id: j for j, u in enumerate(instance.units)}
     wanted = set(units)
     movers = [i for i, q in enumerate(instance.patients)
@@ -315,6 +408,7 @@ def _hops(instance: Instance, units: list[int], p_id: str,
     delta = cost + w.move - before[:, None]
     delta[~compat | ~np.isfinite(cost)] = np.inf
     delta[rows, home] = np.inf
+    delta[:, closed] = np.inf
     delta[~np.isfinite(before)] = np.inf  # an inpatient whose own unit is unreachable
     for j in units:
         sel = np.flatnonzero(home == j)
@@ -326,7 +420,7 @@ def _hops(instance: Instance, units: list[int], p_id: str,
 
 def _best_chains(instance: Instance, p: Patient, starts: np.ndarray,
                  free: np.ndarray, max_moves: int, distances: np.ndarray | None,
-                 ) -> dict[int, tuple[float, tuple[Move, ...]]]:
+                 closed: np.ndarray) -> dict[int, tuple[float, tuple[Move, ...]]]:
     """Cheapest chain of ≤ ``max_moves`` moves freeing a bed in each start unit (exact).
 
     Search: for the units reachable in fewer than ``max_moves`` hops, the best single move
@@ -334,7 +428,8 @@ def _best_chains(instance: Instance, p: Patient, starts: np.ndarray,
     cheapest *walk* of ≤ h hops from v to a free bed (a relaxation of a chain: walks may
     revisit units), and a depth-first search over chains with distinct units that drops any
     branch whose cost so far plus this bound cannot beat the best chain found. Each unit is
-    left at most once in a chain, so its moved patients are distinct.
+    left at most once in a chain, so its moved patients are distinct. No move goes into a
+    ``closed`` unit (tonight's admission limit reached).
     """
     units = instance.units
     m = len(units)
@@ -352,7 +447,7 @@ def _best_chains(instance: Instance, p: Patient, starts: np.ndarray,
     frontier = start_units
     for depth in range(max_moves):
         new = [j for j in frontier if j not in hops]
-        hops.update(_hops(instance, new, p.patient_id, distances))
+        hops.update(_hops(instance, new, p.patient_id, distances, closed))
         if depth == max_moves - 1:
             break
         nxt: set[int] = set()
@@ -400,120 +495,72 @@ def _best_chains(instance: Instance, p: Patient, starts: np.ndarray,
     return result
 
 
-# --------------------------------------------------------------------------- inline referral
-
-#: Keys an inline referral may give (patients.csv columns that make sense for a referral).
-REFERRAL_KEYS: tuple[str, ...] = (
-    "patient_id", "service", "level", "sex", "age", "needs", "home_lat", "home_lon",
-    "home_postcode", "home_network_id", "priority", "excluded_units")
-DEFAULT_REFERRAL_ID = "REFERRAL"
-
-
-def parse_referral(spec: str, instance: Instance) -> Patient:
-    """A referral given inline: ``service=adult_secure,level=medium,sex=male,age=34,
-    home_postcode=LS9[,needs=ld;asd][,home_network_id=...][,patient_id=...]``.
-
-    Values are checked exactly as a row of patients.csv would be (status is referral).
-    Without ``home_network_id`` the collaborative is inferred as that of the unit of the same
-    service and level nearest to home (geodesic; of the same service when no unit has that
-    level) — give it explicitly when the patient's responsible collaborative is known. When
-    the instance has no unit of the service at all it stays :data:`UNKNOWN_NETWORK`: the
-    referral is still valid (the answer is "nothing here offers it", not an input error),
-    and the network cannot change that answer since only units of the service are listed.
-    Raises InputError naming ``--referral`` and the key, for malformed values only.
-    """
-    from models.readers import build_table
-    from models.validation import PATIENT_COLUMNS, check_patients
-    from optimiser.geography.geodesic import geodesic_km
-
-    where = "--referral"
-    problems: list[Problem] = []
-    cells: dict[str, str] = {}
-    for part in (s.strip() for s in spec.split(",")):
-        if not part:
-            continue
-        key, eq, value = part.partition("=")
-        key = key.strip().lower()
-        if not eq:
-            problems.append(Problem(where, None, None, f"{part!r} is not key=value"))
-        elif key not in REFERRAL_KEYS:
-            problems.append(Problem(where, None, key,
-                                    f"unknown key (known: {', '.join(REFERRAL_KEYS)})"))
-        elif key in cells:
-            problems.append(Problem(where, None, key, "given twice"))
-        else:
-            cells[key] = value.strip()
-    if problems:
-        raise InputError(problems)
-    pid = cells.setdefault("patient_id", DEFAULT_REFERRAL_ID) or DEFAULT_REFERRAL_ID
-    if pid in instance.patient_index():
-        raise InputError(Problem(where, None, "patient_id", f"{pid!r} is already in "
-                                 f"patients.csv: use --patient {pid}, or another id"))
-    unit_ids = frozenset(u.unit_id for u in instance.units)
-    network_ids = frozenset(n.network_id for n in instance.networks) or None
-    infer = not cells.get("home_network_id")
-    if infer:  # a placeholder that passes the check; replaced below
-        cells["home_network_id"] = min(network_ids) if network_ids else "unknown"
-    cells["status"] = "referral"
-    header = list(PATIENT_COLUMNS)
-    table = build_table(where, [header, [cells.get(c, "") for c in header]], PATIENT_COLUMNS,
-                        problems)
-    patients = check_patients(table, problems, unit_ids, network_ids) if table else []
-    if problems or not patients:
-        raise InputError([Problem(where, None, p.column, p.message) for p in problems]
-                         or [Problem(where, None, None, "cannot be read")])
-    p = patients[0]
-    if infer:
-        candidates = [u for u in instance.units if u.service == p.service and u.level == p.level]
-        candidates = candidates or [u for u in instance.units if u.service == p.service]
-        if not candidates:
-            log.info("referral %s: no %s unit to infer its home network from",
-                     p.patient_id, p.service)
-            return replace(p, home_network_id=UNKNOWN_NETWORK)
-        km = geodesic_km(np.full(len(candidates), p.home_lat),
-                         np.full(len(candidates), p.home_lon),
-                         np.array([u.lat for u in candidates]),
-                         np.array([u.lon for u in candidates]))
-        order = sorted(range(len(candidates)), key=lambda k: (km[k], candidates[k].unit_id))
-        p = replace(p, home_network_id=candidates[order[0]].network_id)
-    return p
-
-
 # --------------------------------------------------------------------------- text
+
+_PROVIDER_TYPES = {"nhs": "NHS", "independent": "independent sector"}
 
 
 def _km(x: float | None) -> str:
     return "unreachable" if x is None or not math.isfinite(x) else f"{x:,.1f} km"
 
 
+def _network(network_id: str, names: dict[str, str]) -> str:
+    if not network_id:
+        return "unknown"
+    name = names.get(network_id, "")
+    return f"{name} ({network_id})" if name else network_id
+
+
+def _patient_lines(p: Patient, names: dict[str, str]) -> list[str]:
+    needs = f", needs {';'.join(sorted(p.needs))}" if p.needs else ""
+    where = f", now in {p.current_unit_id}" if p.current_unit_id else ""
+    legal = p.legal_status or "not recorded"
+    return [f"{p.patient_id}: {p.status} for {p.service} {p.level}, {p.sex}, {p.age}{needs}"
+            f"{where}; legal status {legal}",
+            f"home collaborative: {_network(p.home_network_id, names)}"]
+
+
+def _ward_kind(u: Unit) -> str:
+    """``medium secure``, ``CAMHS PICU``, ``CAMHS low secure``, ``eating disorder``."""
+    if u.service == "adult_secure":
+        return f"{u.level} secure"
+    if u.service == "camhs":
+        return "CAMHS " + {"picu": "PICU", "general": "general"}.get(u.level,
+                                                                    f"{u.level} secure")
+    return "eating disorder"
+
+
+def _option_lines(o: Option, u: Unit, names: dict[str, str]) -> list[str]:
+    where = "out of area" if o.out_of_area else "the patient's own"
+    free = _plural(o.free_beds, "free bed") if not o.moves else "full tonight"
+    kind = f"{_ward_kind(u)}, {u.sex}"
+    function = ward_function_words(u)
+    provider = _PROVIDER_TYPES.get(u.provider_type, "provider type not recorded")
+    lines = [f"{o.rank:>3}. {o.unit_id}" + (f": {u.name}" if u.name else ""),
+             f"     {_km(o.distance_km)}, cost {o.cost:,.1f}, {free}; {kind}"
+             + (f"; {function}" if function else ""),
+             f"     {provider}" + (f": {u.provider}" if u.provider else "")
+             + f"; collaborative {_network(u.network_id, names)}, {where}"]
+    if o.moves:
+        lines.append("     moves first: " + "; ".join(
+            f"{m.patient_id} from {m.from_unit} to {m.to_unit}" for m in o.moves))
+    return lines
+
+
 def render_suggestion(s: Suggestion, instance: Instance, patient: Patient | None = None,
                       *, limit: int = 20) -> str:
-    """The table a bed manager reads: options best first, then why not the nearer units
-    (the first ``limit`` of them of the patient's service; the JSON lists every one)."""
+    """The text a bed manager reads: options best first, each with its full name, provider
+    type and collaborative; then why not the nearer units (the first ``limit`` of them of
+    the patient's service; the JSON lists every one). Nothing is cut to fit a column."""
     units = {u.unit_id: u for u in instance.units}
-    lines: list[str] = []
-    if patient is not None:
-        needs = f", needs {';'.join(sorted(patient.needs))}" if patient.needs else ""
-        where = f", now in {patient.current_unit_id}" if patient.current_unit_id else ""
-        home = patient.home_network_id or "unknown"
-        lines.append(f"{patient.patient_id}: {patient.status} for {patient.service} "
-                     f"{patient.level}, {patient.sex}, {patient.age}{needs}; home network "
-                     f"{home}{where}")
-    else:
-        lines.append(s.patient_id)
+    names = {n.network_id: n.name for n in instance.networks}
+    lines = _patient_lines(patient, names) if patient is not None else [s.patient_id]
     lines += [f"note: {n}" for n in s.notes]
-    w = max([4, *(len(o.unit_id) for o in s.options), *(len(r.unit_id) for r in s.rejected)])
     if s.options:
-        lines.append("")
-        lines.append(f"{'rank':>4}  {'unit':<{w}} {'name':<32} {'distance':>12}  "
-                     f"{'network':<8} {'cost':>10}  moves")
+        lines += ["", "Options, best first (cost = km + out-of-area penalty + bed cost; "
+                  "ties: fewer moves, specialist ward for the need, more free beds):"]
         for o in s.options:
-            u = units[o.unit_id]
-            moves = "; ".join(f"{m.patient_id} {m.from_unit} -> {m.to_unit}"
-                              for m in o.moves) or "-"
-            net = "other" if o.out_of_area else "home"
-            lines.append(f"{o.rank:>4}  {o.unit_id:<{w}} {u.name[:32]:<32} "
-                         f"{_km(o.distance_km):>12}  {net:<8} {o.cost:>10,.1f}  {moves}")
+            lines += _option_lines(o, units[o.unit_id], names)
     else:
         lines += ["", "No unit can take this patient tonight"
                   + (f" (even with up to {s.allow_moves} moves)." if s.allow_moves else ".")]
@@ -524,11 +571,13 @@ def render_suggestion(s: Suggestion, instance: Instance, patient: Patient | None
         hidden = len(s.rejected) - len(shown)
         shown = shown[:limit]
         lines.append("")
-        lines.append("Nearer units that are not possible:" if s.options
+        lines.append("Nearer units that are not possible, nearest first:" if s.options
                      else "Every unit of this service, nearest first:")
         for r in shown:
-            lines.append(f"  {r.unit_id:<{w}} {units[r.unit_id].name[:32]:<32} "
-                         f"{_km(r.distance_km):>12}  {'; '.join(r.reasons)}")
+            name = units[r.unit_id].name
+            lines.append(f"  - {r.unit_id}" + (f": {name}" if name else "")
+                         + f", {_km(r.distance_km)}")
+            lines.append(f"      {'; '.join(r.reasons)}")
         if more:
             lines.append(f"  (and {more} more of this service; --json lists them)")
         if hidden:

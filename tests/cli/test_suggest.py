@@ -35,14 +35,29 @@ def test_json_for_a_referral(tiny_instance):
     }
 
 
-def test_human_table(tiny_instance):
+def test_human_text(tiny_instance):
+    """Legal status, the collaborative's name, the provider type, every name in full."""
     res = run(str(tiny_instance), "--patient", "R1", "--distance", "geodesic")
     assert res.exit_code == 0
-    lines = res.output.splitlines()
-    assert lines[0] == ("R1: referral for adult_secure medium, male, 25, needs ld; "
-                        "home network N1")
-    assert lines[2].split() == ["rank", "unit", "name", "distance", "network", "cost", "moves"]
-    assert lines[3].split() == ["1", "U1", "Ward", "One", "7.4", "km", "home", "7.4", "-"]
+    assert res.output.splitlines() == [
+        "R1: referral for adult_secure medium, male, 25, needs ld; legal status not recorded",
+        "home collaborative: North (N1)",
+        "",
+        "Options, best first (cost = km + out-of-area penalty + bed cost; ties: fewer moves, "
+        "specialist ward for the need, more free beds):",
+        "  1. U1: Ward One",
+        "     7.4 km, cost 7.4, 1 free bed; medium secure, male",
+        "     NHS: Trust A; collaborative North (N1), the patient's own"]
+
+
+def test_human_text_never_cuts_a_name_and_shows_legal_status(make_instance, tiny_tables):
+    long = "Ward One (medium secure; men with a learning disability; site of 4 wards)"
+    tiny_tables["units"][0]["name"] = long
+    tiny_tables["patients"][4]["legal_status"] = "s37/41"
+    res = run(str(make_instance(**tiny_tables)), "--patient", "R1", "--distance", "geodesic")
+    assert res.exit_code == 0
+    assert f"  1. U1: {long}" in res.output.splitlines()
+    assert res.output.splitlines()[0].endswith("; legal status s37/41")
 
 
 def test_no_option_lists_every_unit_of_the_service(make_instance, tiny_tables):
@@ -75,21 +90,26 @@ def test_allow_moves_frees_the_ld_ward(make_instance, tiny_tables):
     # R1 at U1 + P1: U2 (N2: out of area) + move − P1's stay at U1
     want = km(R1_HOME, U1) + (km(P1_HOME, U2) + 50 + 25 - km(P1_HOME, U1))
     assert opt["cost"] == pytest.approx(want, abs=1e-3)
-    assert "P1 U1 -> U2" in run(str(path), "--patient", "R1", "--distance", "geodesic",
-                                "--allow-moves", "1").output
+    assert "     moves first: P1 from U1 to U2" in run(
+        str(path), "--patient", "R1", "--distance", "geodesic", "--allow-moves", "1"
+    ).output.splitlines()
 
 
 def test_inline_referral(tiny_instance):
     spec = "service=adult_secure,level=medium,sex=female,age=30,home_lat=52.4,home_lon=-1.8"
     res = run(str(tiny_instance), "--referral", spec, "--json", "--distance", "geodesic")
     assert res.exit_code == 0, res.output
-    d = json.loads(res.output)
+    d = json.loads(res.stdout)
     assert d["patient_id"] == "REFERRAL"
-    # home network inferred from the nearest medium unit (U2, N2): U2 is in area
+    # no postcode: home network from the nearest medium unit (U2, N2), noted; U2 in area
     assert [(o["unit_id"], o["out_of_area"]) for o in d["options"]] == [("U2", False)]
+    assert res.stderr == (
+        "note: home collaborative N2 is that of the nearest adult_secure medium unit (U2): "
+        "no home_postcode to look it up in the collaboratives' footprints; give "
+        "home_network_id if it is another\n")
     spec += ",home_network_id=N1,patient_id=NEW7,needs=ld"
     d = json.loads(run(str(tiny_instance), "--referral", spec, "--json", "--distance",
-                       "geodesic").output)
+                       "geodesic").stdout)
     assert d["patient_id"] == "NEW7" and d["options"] == []
     assert d["rejected"][0]["reasons"] == ["no learning-disability pathway"]
 
@@ -118,19 +138,22 @@ def test_inline_referral_for_a_service_nobody_offers_is_an_empty_answer(tiny_ins
     human = run(str(tiny_instance), "--referral", EATING, "--distance", "geodesic")
     assert human.exit_code == 0
     assert human.stdout.splitlines() == [
-        "REFERRAL: referral for eating_disorder general, female, 19; home network unknown",
+        "REFERRAL: referral for eating_disorder general, female, 19; legal status not "
+        "recorded",
+        "home collaborative: unknown",
         "note: no unit in this instance offers eating_disorder at all",
         "note: home network unknown: no eating_disorder unit to infer it from",
         "",
         "No unit can take this patient tonight."]
 
 
-def test_inline_referral_with_a_unit_of_its_service_is_unchanged(tiny_instance):
-    """camhs general: U4 (N2) exists, so the network is inferred and nothing is noted."""
+def test_inline_referral_with_a_unit_of_its_service(tiny_instance):
+    """camhs general: U4 (N2) exists, so the network is inferred from it (noted)."""
     spec = "service=camhs,level=general,sex=male,age=15,home_lat=51.5,home_lon=-0.1"
     res = run(str(tiny_instance), "--referral", spec, "--json", "--distance", "geodesic")
     assert res.exit_code == 0, res.output
-    assert res.stderr == ""
+    assert res.stderr.startswith("note: home collaborative N2 is that of the nearest camhs "
+                                 "general unit (U4)")
     d = json.loads(res.stdout)
     assert [(o["unit_id"], o["out_of_area"], o["distance_km"]) for o in d["options"]] == [
         ("U4", False, pytest.approx(km((51.5, -0.1), (51.45, -2.58)), abs=1e-3))]
@@ -144,7 +167,26 @@ def test_inline_referral_for_a_level_nobody_offers(tiny_instance):
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
     assert d["options"] == [] and [r["unit_id"] for r in d["rejected"]] == ["U4"]
-    assert res.stderr == "note: no unit in this instance offers camhs/picu\n"
+    assert res.stderr.splitlines()[1:] == ["note: no unit in this instance offers camhs/picu"]
+
+
+def test_inline_referral_collaborative_by_footprint(make_instance, tiny_tables):
+    """LS9 is West Yorkshire's by footprint: with that collaborative in the instance, the
+    referral's home is wy-secure (no note), so U1 (London, now wy-secure) is in area and
+    U2 (Birmingham, N2: the nearest-unit rule would have made it home) is out of area."""
+    tiny_tables["units"][0]["network_id"] = "wy-secure"
+    tiny_tables["networks"].append({"network_id": "wy-secure", "name": "West Yorkshire",
+                                    "lead_provider": "Trust A"})
+    path = make_instance(**tiny_tables)
+    spec = "service=adult_secure,level=medium,sex=male,age=30,home_postcode=LS9"
+    res = run(str(path), "--referral", spec, "--json", "--distance", "geodesic")
+    assert res.exit_code == 0, res.output
+    assert res.stderr == ""
+    d = json.loads(res.stdout)
+    assert [(o["unit_id"], o["out_of_area"]) for o in d["options"]] == [("U2", True),
+                                                                         ("U1", False)]
+    human = run(str(path), "--referral", spec, "--distance", "geodesic").stdout
+    assert "home collaborative: West Yorkshire (wy-secure)" in human.splitlines()
 
 
 @pytest.mark.parametrize(("args", "message"), [

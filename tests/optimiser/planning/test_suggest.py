@@ -97,13 +97,16 @@ def test_nearest_option_first_leaves_nothing_rejected():
     assert s.options[0].unit_id == "U5" and s.rejected == ()
 
 
-def test_ties_broken_by_unit_id():
+def test_equal_costs_go_to_the_ward_with_more_free_beds():
+    """U4 10 + 50 = 60 = U5 60: the tie rule (not unit_id) puts U5, 3 free beds, before U4,
+    2 free (the rule's pairs are in test_suggest_rules.py)."""
     inst, km = ward_instance()
     km = km.copy()
     km[1, 3] = 10.0
-    km[1, 4] = 60.0  # U4 10 + 50 = 60 = U5 60
+    km[1, 4] = 60.0
     s = suggest(inst, "R1", distances=km)
-    assert [(o.unit_id, o.cost) for o in s.options] == [("U4", 60.0), ("U5", 60.0)]
+    assert [(o.unit_id, o.cost, o.free_beds) for o in s.options] == [("U5", 60.0, 3),
+                                                                     ("U4", 60.0, 2)]
 
 
 def test_free_bed_counts_inpatients_only_and_closed_beds():

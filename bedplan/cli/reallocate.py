@@ -8,17 +8,9 @@ from pathlib import Path
 import click
 
 from bedplan.cli._common import EXIT_OK, emit, policy_options
-from optimiser.planning.run import PhaseEvent
+from bedplan.cli._progress import ProgressPrinter
 from optimiser.planning.run import reallocate as run_reallocate
 from optimiser.planning.runsummary import render
-
-
-def _print_progress(event: PhaseEvent) -> None:
-    """One stderr line per finished phase (with its time) and per solver update."""
-    if event.seconds is None:
-        click.echo(f"           {event.phase:<10} {event.message}", err=True)
-    else:
-        click.echo(f"[{event.seconds:7.2f} s] {event.phase:<10} {event.message}", err=True)
 
 
 @click.command()
@@ -45,7 +37,7 @@ def reallocate(instance: Path, out_dir: Path, network: str | None, with_report: 
     (summary.json names the conflicting units), 4 no solution in time or solver failure.
     """
     outcome = run_reallocate(instance, out_dir, overrides=overrides, network=network,
-                             method=method, progress=_print_progress)
+                             method=method, progress=ProgressPrinter())
     click.echo(render(outcome.summary, out_dir=str(out_dir)))
     if with_report and outcome.result.has_plan:
         from optimiser.report.html import write_report

@@ -30,9 +30,12 @@ from models.domain import Instance, Policy, Weights
 from models.errors import InputError
 from models.io import record_problems
 
-#: Option kinds (``CostTable.kind``).
-STAY, MOVE, ADMIT, UNPLACED = 0, 1, 2, 3
-KIND_NAMES: tuple[str, ...] = ("stay", "move", "admit", "unplaced")
+#: Option kinds (``CostTable.kind``). ``LATER`` only in a plan over nights: a referral that
+#: arrives after the last night (no placement, no cost).
+STAY, MOVE, ADMIT, UNPLACED, LATER = 0, 1, 2, 3, 4
+KIND_NAMES: tuple[str, ...] = ("stay", "move", "admit", "unplaced", "later")
+#: Kinds that keep every patient's plan feasible on their own (no move, no admission).
+STILL = (STAY, UNPLACED, LATER)
 
 #: Patients per chunk when building the table (bounds the dense temporaries).
 _CHUNK = 2048

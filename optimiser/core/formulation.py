@@ -35,6 +35,9 @@ from optimiser.core.rows import (
     ASSIGN,
     CAPACITY,
     MOVES,
+    NIGHTLY_ADMISSIONS,
+    NIGHTLY_CAPACITY,
+    NIGHTLY_MOVES,
     ModelRows,
     RowFamily,
     build_rows,
@@ -66,6 +69,21 @@ def build_model(costs: CostTable, policy: Policy, rows: ModelRows | None = None)
     add_capacity(problem, x, rows[CAPACITY])
     add_move_budget(problem, x, rows.get(MOVES))
     add_admission_limit(problem, x, rows.get(ADMISSIONS))
+    set_objective(problem, x, costs)
+    return Model(problem, x)
+
+
+def build_plan_model(costs: CostTable, rows: ModelRows) -> Model:
+    """The plan over several nights (contract 1.2), over the options of a plan table
+    (:mod:`optimiser.core.plantable`: one option per patient per change, its cost its whole
+    part of the objective) and the plan's families (:func:`optimiser.core.rows.build_plan_rows`).
+    """
+    problem = pulp.LpProblem("bedplan_plan", pulp.LpMinimize)
+    x = add_variables(problem, costs)
+    add_assignment(problem, x, rows[ASSIGN])
+    add_nightly_capacity(problem, x, rows[NIGHTLY_CAPACITY])
+    add_nightly_move_budget(problem, x, rows.get(NIGHTLY_MOVES))
+    add_nightly_admission_limit(problem, x, rows.get(NIGHTLY_ADMISSIONS))
     set_objective(problem, x, costs)
     return Model(problem, x)
 
@@ -190,6 +208,37 @@ def add_admission_limit(problem: pulp.LpProblem, x: np.ndarray,
     in + admissions); a row that cannot bind (``|N_u| ≤ A``) is left out.
 
     ``Σ_{k ∈ N_u} x_k ≤ A   ∀ u``
+    """
+    if family is not None:
+        _add_family(problem, x, family, "admissions", skip_slack=True)
+
+
+def add_nightly_capacity(problem: pulp.LpProblem, x: np.ndarray, family: RowFamily) -> None:
+    """Patients present in u on night t fit its open beds (``P_{u,t}``: the options that put
+    their patient in u on night t — a stay before discharge, a move before or after its
+    night, an admission from its night on).
+
+    ``Σ_{k ∈ P_{u,t}} x_k ≤ b_u   ∀ u, t``
+    """
+    _add_family(problem, x, family, "capacity")
+
+
+def add_nightly_move_budget(problem: pulp.LpProblem, x: np.ndarray,
+                            family: RowFamily | None) -> None:
+    """At most ``max_moves`` inpatients move on each night (``M_t``: moves on night t).
+
+    ``Σ_{k ∈ M_t} x_k ≤ max_moves   ∀ t``
+    """
+    if family is not None:
+        _add_family(problem, x, family, "move_budget")
+
+
+def add_nightly_admission_limit(problem: pulp.LpProblem, x: np.ndarray,
+                                family: RowFamily | None) -> None:
+    """Each unit receives at most ``A`` new patients on each night (``N_{u,t}``: moves into u
+    and admissions to u on night t); rows that cannot bind are left out.
+
+    ``Σ_{k ∈ N_{u,t}} x_k ≤ A   ∀ u, t``
     """
     if family is not None:
         _add_family(problem, x, family, "admissions", skip_slack=True)

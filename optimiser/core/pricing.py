@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from models.domain import Policy
-from optimiser.core.costs import STAY, UNPLACED, CostTable, cheapest_per_patient
+from optimiser.core.costs import STILL, CostTable, cheapest_per_patient
 from optimiser.core.rows import ModelRows, build_rows
 from optimiser.core.solvers import highs_options, prepare_highs, read_highs
 from optimiser.core.verdict import RawOutcome, SolveOutcome
@@ -84,6 +84,10 @@ class _Master:
     rhs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cols: list[np.ndarray] = field(default_factory=list)
     in_set: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: Slack columns of differenced families, first in the model (before any option).
+    aux: int = 0
+    #: (global row offset, rows, block) of every differenced family.
+    blocks: list[tuple[int, int, int]] = field(default_factory=list)
 
     @property
     def options(self) -> np.ndarray:
@@ -92,11 +96,13 @@ class _Master:
 
 def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = None,
                progress: Callable[[str], None] | None = None,
-               log_solver: bool = False, rows: ModelRows | None = None) -> SolveOutcome:
+               log_solver: bool = False, rows: ModelRows | None = None,
+               ipm_first: bool = True) -> SolveOutcome:
     """Solve the full model exactly by pricing (see the module docstring).
 
     ``rows``: the model's families when the caller built them already (by default built
-    from ``policy.limits``)."""
+    from ``policy.limits``). ``ipm_first``: solve a large first LP by interior point (best
+    for one night; a plan over nights, whose master is differenced, is faster by simplex)."""
     import highspy
 
     say = progress or (lambda _m: None)
@@ -112,7 +118,7 @@ def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = N
         h.setOptionValue(name, value)
     try:
         master = _new_master(h, costs, rows)
-        outcome = _run(master, costs, start, deadline, say)
+        outcome = _run(master, costs, start, deadline, say, ipm_first)
     finally:
         if log_path is not None and os.path.exists(log_path):
             with open(log_path, encoding="utf-8", errors="replace") as f:
@@ -122,16 +128,90 @@ def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = N
 
 
 def _new_master(h: Any, costs: CostTable, rows: ModelRows) -> _Master:
-    """Every row of every family, no columns yet (``==`` rows fixed, ``≤`` rows capped)."""
+    """Every row of every family, no option columns yet (``==`` rows fixed, ``≤`` rows
+    capped); differenced families as equalities with their slack columns (module docstring).
+    """
     import highspy
 
     inf = highspy.kHighsInf
-    rhs = rows.rhs()
-    lower = np.concatenate([f.rhs if f.sense == "==" else np.full(f.n_rows, -inf)
-                            for f in rows.families])
+    lower, upper, blocks = [], [], []
+    for f, at in zip(rows.families, rows.offsets.values(), strict=True):
+        if f.block:
+            d = _difference(f.rhs, f.block)
+            lower.append(d)
+            upper.append(d)
+            blocks.append((at, f.n_rows, f.block))
+        else:
+            lower.append(f.rhs if f.sense == "==" else np.full(f.n_rows, -inf))
+            upper.append(f.rhs)
     n = rows.n_rows
-    h.addRows(n, lower, rhs, 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
-    return _Master(h, costs, rows, rhs, [], np.zeros(costs.n_options, bool))
+    lo, up = np.concatenate(lower), np.concatenate(upper)
+    h.addRows(n, lo, up, 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
+    aux = 0
+    for at, count, block in blocks:  # slack s_r: +1 at row r, -1 at row r + 1 in its block
+        r = np.arange(count, dtype=np.int64)
+        nxt = (r % block) != block - 1
+        per = 1 + nxt.astype(np.int64)
+        starts = np.zeros(count, np.int32)
+        np.cumsum(per[:-1], out=starts[1:])
+        index = np.empty(int(per.sum()), np.int64)
+        value = np.empty(index.size)
+        index[starts] = at + r
+        value[starts] = 1.0
+        index[starts[nxt] + 1] = at + r[nxt] + 1
+        value[starts[nxt] + 1] = -1.0
+        h.addCols(count, np.zeros(count), np.zeros(count), np.full(count, inf), index.size,
+                  starts, index.astype(np.int32), value)
+        aux += count
+    return _Master(h, costs, rows, rows.rhs(), [], np.zeros(costs.n_options, bool), aux,
+                   blocks)
+
+
+def _difference(values: np.ndarray, block: int) -> np.ndarray:
+    """``D·values``: each row minus the row before it inside its block."""
+    out = np.asarray(values, dtype=float).copy()
+    inner = (np.arange(out.size) % block) != 0
+    out[inner] -= np.asarray(values, dtype=float)[np.flatnonzero(inner) - 1]
+    return out
+
+
+def _master_columns(master: _Master, opts: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSC ``starts``, row ``index`` and ``value`` of options ``opts`` (sorted, unique) in the
+    master: the families' rows, differenced families' runs as +1 at the first row and -1
+    after the last (when that is still in the block)."""
+    rows, cols, vals = [], [], []
+    for f, at in zip(master.rows.families, master.rows.offsets.values(), strict=True):
+        if not f.block or f.opt is None:
+            r, o = f.restricted(opts)
+            rows.append(r + at)
+            cols.append(np.searchsorted(opts, o))
+            vals.append(np.ones(r.size))
+            continue
+        lo, o, hi_or_none = f.entries(opts)
+        hi = lo + 1 if hi_or_none is None else hi_or_none
+        tail = (hi % f.block) != 0
+        rows += [lo + at, hi[tail] + at]
+        cols += [np.searchsorted(opts, o), np.searchsorted(opts, o[tail])]
+        vals += [np.ones(o.size), -np.ones(int(tail.sum()))]
+    row, col, val = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    order = np.lexsort((row, col))
+    counts = np.bincount(col, minlength=opts.size)
+    starts = np.zeros(opts.size, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return starts, row[order], val[order]
+
+
+def _family_duals(master: _Master, z: np.ndarray) -> np.ndarray:
+    """The families' own duals ``y`` from the master's row duals (``y = Dᵀz`` in blocks)."""
+    y = np.asarray(z, dtype=np.float64).copy()
+    for at, count, block in master.blocks:
+        part = y[at:at + count]
+        inner = (np.arange(count) % block) != block - 1
+        shifted = np.zeros(count)
+        shifted[inner] = part[np.flatnonzero(inner) + 1]
+        y[at:at + count] = part - shifted
+    return y
 
 
 def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> int:
@@ -144,12 +224,11 @@ def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> in
     opts = np.unique(opts[~master.in_set[opts]])
     if opts.size == 0:
         return 0
-    starts, index = master.rows.columns(opts)
+    starts, index, value = _master_columns(master, opts)
     h = master.h
     first = h.getNumCol()
     h.addCols(opts.size, master.costs.cost[opts], np.zeros(opts.size), np.ones(opts.size),
-              int(index.size), starts.astype(np.int32), index.astype(np.int32),
-              np.ones(index.size))
+              int(index.size), starts.astype(np.int32), index.astype(np.int32), value)
     if integer:
         h.changeColsIntegrality(
             opts.size, np.arange(first, first + opts.size, dtype=np.int32),
@@ -224,12 +303,12 @@ def _solve(master: _Master, deadline: float) -> float:
 
 
 def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: float,
-         say: Callable[[str], None]) -> SolveOutcome:
+         say: Callable[[str], None], ipm_first: bool = True) -> SolveOutcome:
     import highspy
 
     h = master.h
     ms = highspy.HighsModelStatus
-    base = np.flatnonzero((costs.kind == UNPLACED) | (costs.kind == STAY))
+    base = np.flatnonzero(np.isin(costs.kind, STILL))
     init = [base]
     if start is not None:
         init.append(start)
@@ -245,7 +324,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         # The first LP by interior point (with crossover to a vertex), then dual simplex
         # warm-started from the previous basis. Measured at 30k × 2k: first LP 5 s (IPM)
         # vs 27 s (dual simplex); second round 7 s (warm dual) vs 37 s (IPM), 76 s (primal).
-        big = rounds == 1 and added > IPM_MIN_COLUMNS
+        big = ipm_first and rounds == 1 and added > IPM_MIN_COLUMNS
         h.setOptionValue("solver", "ipm" if big else "simplex")
         t_lp = time.perf_counter()
         _solve(master, deadline)
@@ -256,8 +335,8 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
                             h.modelStatusToString(status))
         lp_value = float(h.getInfo().objective_function_value)
         solution = h.getSolution()
-        duals = np.asarray(solution.row_dual, dtype=np.float64)
-        x = np.asarray(solution.col_value, dtype=np.float64)
+        duals = _family_duals(master, np.asarray(solution.row_dual, dtype=np.float64))
+        x = np.asarray(solution.col_value, dtype=np.float64)[master.aux:]
         if np.all(np.abs(x - np.round(x)) <= 1e-6):  # an integral LP vertex is a plan
             incumbent = master.options[x > 0.5]
         t_price = time.perf_counter()
@@ -283,7 +362,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         f"{opts.size} columns")
     h.setOptionValue("solver", "choose")
     h.changeColsIntegrality(
-        opts.size, np.arange(opts.size, dtype=np.int32),
+        opts.size, np.arange(master.aux, master.aux + opts.size, dtype=np.int32),
         np.full(opts.size, highspy.HighsVarType.kInteger, dtype=np.uint8))
     if start is not None:
         _warm(master, start)
@@ -292,7 +371,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     if not raw.has_solution or raw.objective is None:
         return _timeout(master, costs, incumbent, lp_value, say, raw.solver_status)
     z_r = raw.objective
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64)[master.aux:]
     chosen = master.options[x > 0.5]
     tol = 1e-9 * max(1.0, abs(z_r)) + 1e-7
     if raw.proven_optimal and z_r <= lp_value + tol:
@@ -319,7 +398,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     if not raw.has_solution or raw.objective is None:
         return SolveOutcome(RawOutcome("highs", raw.solver_status, False, False, True, z_r,
                                        lp_value), chosen)
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64)[master.aux:]
     chosen = master.options[x > 0.5]
     bound = max(lp_value, raw.bound) if raw.bound is not None else lp_value
     if raw.proven_optimal:
@@ -336,9 +415,14 @@ def _warm(master: _Master, chosen: np.ndarray) -> None:
     at = np.minimum(at, opts.size - 1)
     hit = opts[order][at] == chosen
     cols = order[at[hit]]
-    values = np.zeros(opts.size)
-    values[cols] = 1.0
-    master.h.setSolution(opts.size, np.arange(opts.size, dtype=np.int32), values)
+    values = np.zeros(master.aux + opts.size)
+    values[master.aux + cols] = 1.0
+    at_slack = 0
+    for f in master.rows.families:  # slacks of differenced families: b - Ax, row by row
+        if f.block:
+            values[at_slack:at_slack + f.n_rows] = f.rhs - f.activity(chosen)
+            at_slack += f.n_rows
+    master.h.setSolution(values.size, np.arange(values.size, dtype=np.int32), values)
 
 
 def _timeout(master: _Master, costs: CostTable, start: np.ndarray | None, bound: float,

@@ -23,12 +23,15 @@ from typing import Literal
 import numpy as np
 
 from models.domain import Limits
-from optimiser.core.costs import ADMIT, MOVE, CostTable
+from optimiser.core.costs import ADMIT, MOVE, STAY, CostTable
 
 Sense = Literal["==", "<="]
 
 #: Names of the single-night families, in the order every method lays them out.
 ASSIGN, CAPACITY, ADMISSIONS, MOVES = "assign", "capacity", "admissions", "moves"
+#: The per-night families of a plan over nights (row ``u·N + t − 1`` is unit u on night t).
+NIGHTLY_CAPACITY, NIGHTLY_ADMISSIONS, NIGHTLY_MOVES = \
+    "nightly_capacity", "nightly_admissions", "nightly_moves"
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +55,10 @@ class RowFamily:
     lo: np.ndarray
     opt: np.ndarray | None = None
     hi: np.ndarray | None = None
+    #: Rows come in blocks of this many consecutive rows (a unit's nights) that no run
+    #: crosses; 0 when there are none. A solver may then difference the rows of a block
+    #: (row t minus row t − 1), which turns every run into two nonzeros.
+    block: int = 0
 
     @property
     def n_rows(self) -> int:
@@ -116,10 +123,18 @@ class RowFamily:
             rows = self.lo[options]
             keep = rows >= 0
             return rows[keep].astype(np.int64), options[keep]
-        take = np.isin(self.opt, options)
-        sub = RowFamily(self.name, self.sense, self.rhs, self.key, self.lo[take],
-                        self.opt[take], None if self.hi is None else self.hi[take])
+        sub = RowFamily(self.name, self.sense, self.rhs, self.key, *self.entries(options))
         return sub.pairs()
+
+    def entries(self, options: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(lo, opt, hi)`` of the runs of ``options`` (sorted unique), found by binary search
+        in the option-sorted entries (never a pass over all of them)."""
+        assert self.opt is not None
+        a = np.searchsorted(self.opt, options, side="left")
+        b = np.searchsorted(self.opt, options, side="right")
+        count = b - a
+        pos = np.repeat(a - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+        return self.lo[pos], self.opt[pos], None if self.hi is None else self.hi[pos]
 
     def activity(self, chosen: np.ndarray) -> np.ndarray:
         """Left-hand side of every row when exactly the options ``chosen`` are 1."""
@@ -244,4 +259,88 @@ def build_rows(costs: CostTable, limits: Limits) -> ModelRows:
     families = [assignment_rows(costs), capacity_rows(costs),
                 admission_rows(costs, limits.max_admissions_per_unit),
                 move_budget_rows(costs, limits.max_moves)]
+    return ModelRows(tuple(f for f in families if f is not None), costs.n_options)
+
+
+# --------------------------------------------------------------------------- several nights
+
+
+def _interleave(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray],
+                has_second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entries (opt, lo, hi) in option order from each option's first run and, where
+    ``has_second``, its second run — placed directly, no sort (tens of millions of entries)."""
+    n = has_second.size
+    count = 1 + has_second.astype(np.int64)
+    at = np.zeros(n, dtype=np.int64)
+    np.cumsum(count[:-1], out=at[1:])
+    total = int(count.sum())
+    opt = np.empty(total, dtype=np.int64)
+    lo = np.empty(total, dtype=np.int64)
+    hi = np.empty(total, dtype=np.int64)
+    k = np.arange(n, dtype=np.int64)
+    opt[at], lo[at], hi[at] = k, first[0], first[1]
+    two = at[has_second] + 1
+    opt[two], lo[two], hi[two] = k[has_second], second[0][has_second], second[1][has_second]
+    return opt, lo, hi
+
+
+def nightly_capacity_rows(costs: CostTable, night: np.ndarray, current: np.ndarray,
+                          last: np.ndarray, nights: int) -> RowFamily:
+    """Patients present in u on night t fit its open beds:
+    ``Σ_k [k puts its patient in u on night t]·x_k ≤ b_u   ∀ u, t``.
+
+    A stay occupies the current unit on nights ``1..L_p``; a move on night s the current
+    unit on ``1..s−1`` and the new one on ``s..L_p``; an admission on night s its unit on
+    ``s..N``: each a run of consecutive rows ``u·N + t − 1``. Unplaced and later options
+    occupy nothing (an empty run, dropped)."""
+    p = costs.patient.astype(np.int64)
+    u = costs.unit.astype(np.int64)
+    cur, end, s = current[p], last[p], night.astype(np.int64)
+    kind = costs.kind
+    move, admit, stay = kind == MOVE, kind == ADMIT, kind == STAY
+    early = move & (s > 1)  # a move after night 1: the current unit first, then the new one
+    new_lo, new_hi = u * nights + s - 1, u * nights + np.where(admit, nights, end)
+    cur_lo, cur_hi = cur * nights, cur * nights + np.where(move, s - 1, end)
+    first_lo = np.where(stay | early, cur_lo, new_lo)
+    first_hi = np.where(stay | early, cur_hi, new_hi)
+    opt, lo, hi = _interleave((first_lo, first_hi), (new_lo, new_hi), early)
+    keep = (kind[opt] == STAY) | (kind[opt] == MOVE) | (kind[opt] == ADMIT)
+    opt, lo, hi = opt[keep], lo[keep], hi[keep]
+    m = costs.n_units
+    return RowFamily(NIGHTLY_CAPACITY, "<=", np.repeat(costs.open_beds.astype(float), nights),
+                     np.arange(m * nights, dtype=np.int64), lo, opt, hi, block=nights)
+
+
+def nightly_admission_rows(costs: CostTable, night: np.ndarray, nights: int,
+                           limit: int | None) -> RowFamily | None:
+    """Moves into u plus referrals admitted to u on night t stay within the limit:
+    ``Σ_{k ∈ N_{u,t}} x_k ≤ max_admissions_per_unit   ∀ u, t``."""
+    if limit is None:
+        return None
+    new = np.flatnonzero((costs.kind == MOVE) | (costs.kind == ADMIT))
+    rows = costs.unit[new].astype(np.int64) * nights + night[new].astype(np.int64) - 1
+    m = costs.n_units
+    return RowFamily(NIGHTLY_ADMISSIONS, "<=", np.full(m * nights, float(limit)),
+                     np.arange(m * nights, dtype=np.int64), rows, new.astype(np.int64))
+
+
+def nightly_move_rows(costs: CostTable, night: np.ndarray, nights: int,
+                      max_moves: int | None) -> RowFamily | None:
+    """At most ``max_moves`` inpatients move on night t: ``Σ_{k ∈ M_t} x_k ≤ max_moves  ∀ t``."""
+    if max_moves is None:
+        return None
+    moves = np.flatnonzero(costs.kind == MOVE)
+    return RowFamily(NIGHTLY_MOVES, "<=", np.full(nights, float(max_moves)),
+                     np.arange(nights, dtype=np.int64),
+                     night[moves].astype(np.int64) - 1, moves.astype(np.int64))
+
+
+def build_plan_rows(costs: CostTable, night: np.ndarray, current: np.ndarray,
+                    last: np.ndarray, nights: int, limits: Limits) -> ModelRows:
+    """Every family of the plan over ``nights``: assignment (one change per patient at most:
+    one option), capacity, admission limit and move budget per night."""
+    families = [assignment_rows(costs),
+                nightly_capacity_rows(costs, night, current, last, nights),
+                nightly_admission_rows(costs, night, nights, limits.max_admissions_per_unit),
+                nightly_move_rows(costs, night, nights, limits.max_moves)]
     return ModelRows(tuple(f for f in families if f is not None), costs.n_options)

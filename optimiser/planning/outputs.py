@@ -76,20 +76,20 @@ def render_assignments(instance: Instance, result: Result) -> str:
     return buf.getvalue()
 
 
-def _finite(value: float | None, digits: int | None = None) -> float | None:
+def finite(value: float | None, digits: int | None = None) -> float | None:
     """JSON has no inf/NaN: those become null."""
     if value is None or not math.isfinite(value):
         return None
     return round(value, digits) if digits is not None else float(value)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, float):
-        return _finite(value)
+        return finite(value)
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -101,13 +101,13 @@ def summary_dict(instance: Instance, result: Result,
     if not plan:  # no plan: nothing is placed, the counts describe the empty assignments.csv
         metrics = {k: (0.0 if isinstance(v, float) else 0) for k, v in metrics.items()}
     metrics["patients"] = len(instance.patients)
-    metrics["total_km"] = _finite(metrics["total_km"], KM_DECIMALS)
-    metrics["median_km"] = _finite(metrics["median_km"], KM_DECIMALS)
+    metrics["total_km"] = finite(metrics["total_km"], KM_DECIMALS)
+    metrics["median_km"] = finite(metrics["median_km"], KM_DECIMALS)
     out: dict[str, Any] = {
         "status": result.status,
-        "objective": _finite(result.objective, 6) if plan else None,
-        "bound": _finite(result.bound, 6) if plan else None,
-        "gap": _finite(result.gap) if plan else None,
+        "objective": finite(result.objective, 6) if plan else None,
+        "bound": finite(result.bound, 6) if plan else None,
+        "gap": finite(result.gap) if plan else None,
         "solver": result.solver,
         "seconds": round(result.seconds, 3),
         "metrics": metrics,
@@ -118,7 +118,7 @@ def summary_dict(instance: Instance, result: Result,
     for key, value in (extra or {}).items():
         if key in SUMMARY_KEYS:
             raise ValueError(f"extra summary key {key!r} would replace a contract key")
-        out[key] = _jsonable(value)
+        out[key] = jsonable(value)
     return out
 
 

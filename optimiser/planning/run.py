@@ -72,7 +72,7 @@ def exit_code(status: str) -> int:
     return EXIT_INFEASIBLE if status == INFEASIBLE else EXIT_NO_SOLUTION
 
 
-class _Clock:
+class PhaseClock:
     """Times phases and reports each one as it ends."""
 
     def __init__(self, progress: Progress | None) -> None:
@@ -110,7 +110,7 @@ def reallocate(instance_path: str | os.PathLike[str], out_dir: str | os.PathLike
     from models.io import read_instance
 
     out = check_out_dir(out_dir)
-    clock = _Clock(progress)
+    clock = PhaseClock(progress)
     with clock.phase("read") as note:
         instance = read_instance(instance_path, policy_overrides=dict(overrides or {}))
         note.append(f"{_count(len(instance.patients), 'patient')}, "
@@ -123,11 +123,11 @@ def run_instance(instance: Instance, out_dir: str | os.PathLike[str], *,
                  progress: Progress | None = None, distances: np.ndarray | None = None,
                  solve_fn: SolveFn | None = None) -> RunOutcome:
     """Run on an instance already in memory (``distances`` may be given to skip computing)."""
-    return _run(instance, check_out_dir(out_dir), _Clock(progress), network=network,
+    return _run(instance, check_out_dir(out_dir), PhaseClock(progress), network=network,
                 method=method, distances=distances, solve_fn=solve_fn)
 
 
-def _run(instance: Instance, out: Path, clock: _Clock, *, network: str | None, method: str,
+def _run(instance: Instance, out: Path, clock: PhaseClock, *, network: str | None, method: str,
          distances: np.ndarray | None = None, solve_fn: SolveFn | None = None) -> RunOutcome:
     if network is not None:
         with clock.phase("subset") as note:
@@ -178,7 +178,7 @@ def _run(instance: Instance, out: Path, clock: _Clock, *, network: str | None, m
                       tuple(clock.timings), tuple(paths), distances)
 
 
-def _solve(instance: Instance, distances: np.ndarray, method: str, clock: _Clock,
+def _solve(instance: Instance, distances: np.ndarray, method: str, clock: PhaseClock,
            solve_fn: SolveFn | None) -> Result:
     """Call the solver; an exception inside it becomes an honest ``error`` result."""
     if solve_fn is None:

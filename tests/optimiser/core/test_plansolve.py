@@ -1,0 +1,296 @@
+"""The plan over several nights (contract 1.2): rules, known optima and cross-checks.
+
+The exhaustive search below is written from the contract's words, not from the plan table:
+every schedule of every patient (stay / move on a present night / admit on or after arrival
+/ unplaced / later), every night's capacity and limits checked directly, the objective summed
+night by night. The fast path and the model of record must both reach its optimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+
+import numpy as np
+import pytest
+
+from models.compatibility import is_compatible
+from models.domain import Instance, Limits, Patient, Policy, SolverSettings, Unit, Weights
+from models.errors import InputError
+from optimiser.core.plansolve import solve_plan
+from optimiser.core.solve import solve
+from optimiser.geography.distances import distance_matrix
+
+START = dt.date(2026, 12, 7)
+
+
+def day(k: int) -> dt.date:
+    """The date of night k."""
+    return START + dt.timedelta(days=k - 1)
+
+
+def ward(uid: str, beds: int, lat: float, network: str = "N1", **kw: object) -> Unit:
+    return Unit(uid, network, "adult_secure", "medium", beds, lat, -1.0, **kw)  # type: ignore[arg-type]
+
+
+def person(pid: str, lat: float, *, current: str | None = None, network: str = "N1",
+           leaves: int | None = None, arrives: int | None = None, **kw: object) -> Patient:
+    status = "inpatient" if current else "referral"
+    return Patient(pid, status, "adult_secure", "medium", "male", 30, lat, -1.0, network,
+                   current_unit_id=current,
+                   expected_discharge=day(leaves) if leaves else None,
+                   arrives_on=day(arrives) if arrives else None, **kw)  # type: ignore[arg-type]
+
+
+def instance(units: list[Unit], patients: list[Patient], *, max_moves: int | None = None,
+             max_adm: int | None = None, solver: str = "highs",
+             weights: Weights | None = None) -> Instance:
+    return Instance(tuple(units), tuple(patients), policy=Policy(
+        distance="geodesic", weights=weights or Weights(),
+        limits=Limits(max_moves=max_moves, max_admissions_per_unit=max_adm),
+        solver=SolverSettings(name=solver, time_limit=60)))
+
+
+def run(inst: Instance, nights: int, method: str = "fast"):
+    return solve_plan(inst, start=START, nights=nights, method=method)
+
+
+def actions(result) -> dict[str, tuple[str, int | None, str | None]]:
+    return {r.patient_id: (r.action, r.night, r.unit_id) for r in result.rows}
+
+
+# --------------------------------------------------------------------------- brute force
+
+
+def brute_force(inst: Instance, nights: int) -> float:
+    """The contract's optimum by trying every schedule (tiny instances only)."""
+    w, lim = inst.policy.weights, inst.policy.limits
+    d = distance_matrix(inst)
+    units = {u.unit_id: j for j, u in enumerate(inst.units)}
+    choices = []
+    for i, p in enumerate(inst.patients):
+        if not p.is_referral:
+            last = nights if p.expected_discharge is None else \
+                min((p.expected_discharge - START).days, nights)
+            mine = [("stay", None, p.current_unit_id, last)]
+            if p.movable:
+                mine += [("move", s, u.unit_id, last) for u in inst.units
+                         if u.unit_id != p.current_unit_id and is_compatible(p, u)
+                         and np.isfinite(d[i, units[u.unit_id]]) for s in range(1, last + 1)]
+        else:
+            first = 1 if p.arrives_on is None or p.arrives_on <= START else \
+                (p.arrives_on - START).days + 1
+            if first > nights:
+                mine = [("later", None, None, 0)]
+            else:
+                mine = [("unplaced", None, None, first)]
+                mine += [("admit", s, u.unit_id, first) for u in inst.units
+                         if is_compatible(p, u) and np.isfinite(d[i, units[u.unit_id]])
+                         for s in range(first, nights + 1)]
+        choices.append(mine)
+    best = np.inf
+    for combo in itertools.product(*choices):
+        occ = np.zeros((len(inst.units), nights + 1), int)
+        moves = np.zeros(nights + 1, int)
+        arrivals = np.zeros((len(inst.units), nights + 1), int)
+        cost = 0.0
+        for (kind, s, uid, n), p, i in zip(combo, inst.patients, range(len(combo)),
+                                            strict=True):
+            for t in range(1, nights + 1):
+                here = None
+                if kind == "stay" and t <= n:
+                    here = p.current_unit_id
+                elif kind == "move" and t <= n:
+                    here = p.current_unit_id if t < s else uid
+                elif kind == "admit" and t >= s:
+                    here = uid
+                if here is not None:
+                    j = units[here]
+                    u = inst.units[j]
+                    occ[j, t] += 1
+                    cost += (w.km * d[i, j] + w.out_of_area * (u.network_id != p.home_network_id)
+                             + w.cost * u.cost_per_day + w.delayed * (not is_compatible(p, u)))
+            if kind == "move":
+                moves[s] += 1
+                arrivals[units[uid], s] += 1
+                cost += w.move
+            if kind == "admit":
+                arrivals[units[uid], s] += 1
+                cost += w.unplaced * p.priority * (s - n)
+            if kind == "unplaced":
+                cost += w.unplaced * p.priority * (nights - n + 1)
+        beds = np.array([u.open_beds for u in inst.units])[:, None]
+        if np.any(occ[:, 1:] > beds):
+            continue
+        if lim.max_moves is not None and np.any(moves > lim.max_moves):
+            continue
+        if lim.max_admissions_per_unit is not None and \
+                np.any(arrivals > lim.max_admissions_per_unit):
+            continue
+        best = min(best, cost)
+    return best
+
+
+def tiny(seed: int) -> tuple[Instance, int]:
+    """A seeded tiny instance with dates, limits and both ward rules."""
+    rng = np.random.default_rng(seed)
+    nights = int(rng.integers(2, 4))
+    units = [ward(f"U{j}", int(rng.integers(1, 3)), 52.0 + float(rng.uniform(0, 2)),
+                  network=f"N{int(rng.integers(1, 3))}",
+                  specialisms=frozenset({"ld"}) if rng.random() < 0.3 else frozenset(),
+                  specialist_only=bool(rng.random() < 0.2),
+                  accepts_referrals=bool(rng.random() < 0.8))
+             for j in range(int(rng.integers(2, 4)))]
+    beds = {u.unit_id: u.beds for u in units}
+    patients = []
+    for k in range(int(rng.integers(2, 5))):
+        lat = 52.0 + float(rng.uniform(0, 2))
+        net = f"N{int(rng.integers(1, 3))}"
+        free = [u for u, b in beds.items() if b > 0]
+        if free and rng.random() < 0.55:
+            cur = free[int(rng.integers(0, len(free)))]
+            beds[cur] -= 1
+            leaves = int(rng.integers(2, nights + 3)) if rng.random() < 0.5 else None
+            patients.append(person(f"P{k}", lat, current=cur, network=net, leaves=leaves,
+                                   movable=bool(rng.random() < 0.8)))
+        else:
+            arrives = int(rng.integers(1, nights + 2)) if rng.random() < 0.6 else None
+            patients.append(person(f"R{k}", lat, network=net, arrives=arrives,
+                                   priority=int(rng.integers(1, 3))))
+    limits = {"max_moves": 1 if rng.random() < 0.4 else None,
+              "max_adm": 1 if rng.random() < 0.4 else None}
+    return instance(units, patients, **limits), nights
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_and_model_of_record_reach_the_exhaustive_optimum(seed):
+    inst, nights = tiny(seed)
+    best = brute_force(inst, nights)
+    fast, mip = run(inst, nights, "fast"), run(inst, nights, "mip")
+    assert fast.status == mip.status == "optimal"
+    assert fast.objective == pytest.approx(best, rel=1e-9)
+    assert mip.objective == pytest.approx(best, rel=1e-9)
+    assert fast.bound == pytest.approx(best, rel=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(12, 112))
+def test_exhaustive_optimum_many_seeds(seed):
+    inst, nights = tiny(seed)
+    assert run(inst, nights).objective == pytest.approx(brute_force(inst, nights), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_highs_and_cbc_agree(seed):
+    inst, nights = tiny(100 + seed)
+    cbc = dataclasses.replace(inst, policy=dataclasses.replace(
+        inst.policy, solver=SolverSettings(name="cbc", time_limit=60)))
+    a, b = run(inst, nights, "mip"), run(cbc, nights, "mip")
+    assert a.status == b.status == "optimal" and b.solver == "cbc"
+    assert a.objective == pytest.approx(b.objective, rel=1e-9)
+
+
+def test_one_night_without_dates_is_reallocate(b):
+    for seed in range(6):
+        inst, d = b.random_instance(seed, 14, 5, max_moves=2 if seed % 2 else None,
+                                    max_adm=1 if seed % 3 == 0 else None)
+        night = solve_plan(inst, start=START, nights=1, distances=d)
+        tonight = solve(inst, distances=d)
+        assert night.status == tonight.status
+        if tonight.objective is not None:
+            assert night.objective == pytest.approx(tonight.objective, rel=1e-9)
+            assert [r.action for r in night.rows] == [a.action for a in tonight.assignments]
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+#: Home ward H (N1, next to home) is full until X leaves on night 3; S is in area but far;
+#: F is out of area, where P is tonight.
+HOME = [ward("H", 1, 52.0), ward("S", 1, 53.0), ward("F", 2, 54.0, network="N2")]
+
+
+def test_waiting_for_the_home_ward_beats_moving_tonight():
+    inst = instance(HOME, [person("X", 52.0, current="H", leaves=3, movable=False),
+                           person("P", 52.0, current="F")])
+    r = run(inst, 5)
+    assert r.status == "optimal"
+    assert actions(r)["P"] == ("move", 3, "H")
+
+
+def test_without_the_discharge_the_second_best_ward_is_taken_tonight():
+    inst = instance(HOME, [person("X", 52.0, current="H", movable=False), person("P", 52.0, current="F")])
+    assert actions(run(inst, 5))["P"] == ("move", 1, "S")
+
+
+def test_a_referral_is_admitted_on_arrival_not_before():
+    inst = instance([ward("A", 1, 52.0)], [person("R", 52.0, arrives=3)])
+    r = run(inst, 4)
+    assert actions(r)["R"] == ("admit", 3, "A")
+    # waits no night: two nights of A (nights 3 and 4), 0 km apart
+    assert r.objective == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_referral_arriving_after_the_last_night_is_later_and_costs_nothing():
+    inst = instance([ward("A", 1, 52.0)], [person("R", 52.0, arrives=6)])
+    r = run(inst, 4)
+    assert actions(r)["R"] == ("later", None, None) and r.objective == 0.0
+
+
+def test_an_unplaced_referral_pays_every_night_it_waits():
+    inst = instance([ward("A", 0, 52.0)], [person("R", 52.0, arrives=2, priority=3)])
+    r = run(inst, 4)
+    assert actions(r)["R"] == ("unplaced", None, None)
+    assert r.objective == pytest.approx(1000.0 * 3 * 3)
+
+
+def test_the_move_budget_binds_per_night():
+    far = [ward("F", 3, 54.0, network="N2"), ward("H", 3, 52.0)]
+    ps = [person(f"P{k}", 52.0, current="F") for k in range(3)]
+    r = run(instance(far, ps, max_moves=1), 3)
+    assert sorted(n for a, n, _ in actions(r).values()) == [1, 2, 3]
+    free = run(instance(far, ps, max_moves=3), 3)
+    assert sorted(n for a, n, _ in actions(free).values()) == [1, 1, 1]
+
+
+def test_the_admission_limit_binds_per_night_and_unit():
+    wards = [ward("A", 3, 52.0)]
+    refs = [person(f"R{k}", 52.0) for k in range(3)]
+    r = run(instance(wards, refs, max_adm=2), 2)
+    assert sorted((a, n) for a, n, _ in actions(r).values()) == \
+        [("admit", 1), ("admit", 1), ("admit", 2)]
+    r = run(instance(wards, refs, max_adm=3), 2)
+    assert sorted((a, n) for a, n, _ in actions(r).values()) == [("admit", 1)] * 3
+
+
+def test_capacity_binds_on_every_night_a_discharge_frees_a_bed():
+    wards = [ward("A", 1, 52.0)]
+    r = run(instance(wards, [person("X", 52.0, current="A", leaves=3), person("R", 52.0)]), 4)
+    assert actions(r)["R"] == ("admit", 3, "A")
+    r = run(instance(wards, [person("X", 52.0, current="A", leaves=2), person("R", 52.0)]), 4)
+    assert actions(r)["R"] == ("admit", 2, "A")
+
+
+def test_each_patient_changes_ward_at_most_once():
+    # P could go F → S tonight and S → H on night 3; one change only: straight to H then
+    inst = instance(HOME, [person("X", 52.0, current="H", leaves=3, movable=False),
+                           person("P", 52.0, current="F")])
+    r = run(inst, 5)
+    assert sum(1 for a, _, _ in actions(r).values() if a == "move") == 1
+
+
+def test_an_expected_discharge_on_or_before_the_start_is_invalid_input():
+    inst = instance(HOME, [person("X", 52.0, current="H", leaves=1)])
+    with pytest.raises(InputError, match="expected_discharge 2026-12-07 is not after"):
+        run(inst, 3)
+    fine = instance(HOME, [person("X", 52.0, current="H", leaves=2)])
+    assert run(fine, 3).status == "optimal"
+
+
+def test_tonight_not_fitting_is_infeasible_with_tonight_s_diagnosis():
+    inst = instance([ward("A", 1, 52.0)], [person("X", 52.0, current="A", movable=False),
+                                           person("Y", 52.0, current="A", movable=False)])
+    r = run(inst, 3)
+    assert r.status == "infeasible" and r.rows == ()
+    assert any("not movable" in m for m in r.diagnosis)

@@ -291,7 +291,6 @@ def _unavailable(instance: Instance, state: UnitsTonight, ok: np.ndarray,
                  km: np.ndarray) -> str:
     """Why none of the units ``ok`` (km from home ``km``) could take the referral."""
     full, capped, filled = state.full[ok], state.capped[ok], state.filled_tonight[ok]
-    limit = state.limit
     n = ok.size
     if n == 1:
         u = int(ok[0])
@@ -312,8 +311,7 @@ def _unavailable(instance: Instance, state: UnitsTonight, ok: np.ndarray,
                       f"{_plural(_free(state, int(ok[k])), 'free bed')}"
                       for k in near[:NAMED_UNITS])
     more = f" and {n_capped - NAMED_UNITS} more" if n_capped > NAMED_UNITS else ""
-    capped_words = (f"have free beds but have already taken max_admissions_per_unit = "
-                    f"{limit} new patients tonight: {named}{more}")
+    capped_words = f"have free beds but {_cap_words(state.limit, plural=True)}: {named}{more}"
     if n_full == 0:
         return f"all {n} compatible units {capped_words}"
     return (f"none of the {n} compatible units can take them tonight: {n_full} are "
@@ -334,8 +332,18 @@ def _one_unit(state: UnitsTonight, u: int) -> str:
         if state.filled_tonight[u]:
             tonight = f", {int(state.arrivals[u])} of them by tonight's admissions and moves"
         return f"is full: {int(state.after[u])} of {_plural(beds, 'open bed')} taken{tonight}"
-    return (f"has {_plural(_free(state, u), 'free bed')} but has already taken "
-            f"max_admissions_per_unit = {state.limit} new patients tonight")
+    return (f"has {_plural(_free(state, u), 'free bed')} but "
+            f"{_cap_words(state.limit, plural=False)}")
+
+
+def _cap_words(limit: int | None, *, plural: bool) -> str:
+    """``has already taken max_admissions_per_unit = 2 new patients tonight`` (or, for a
+    limit of 0, that the unit takes nobody new tonight)."""
+    if not limit:
+        return ("take" if plural else "takes") + \
+            " no new patient tonight (max_admissions_per_unit = 0)"
+    return (("have" if plural else "has") + " already taken max_admissions_per_unit = "
+            f"{_plural(limit, 'new patient')} tonight")
 
 
 def _why_free_unused(instance: Instance, costs: CostTable, i: int, opts: np.ndarray,

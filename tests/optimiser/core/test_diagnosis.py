@@ -125,12 +125,106 @@ def test_unplaced_all_full(b):
         "referral R1 left unplaced: all 2 compatible units are full",)
 
 
-def test_unplaced_limited_by_admissions(b):
+# Each binding cause as a pair: the unit that is full and the unit at its nightly limit are
+# told apart, per unit (issue 12: R0140 was told "full or has already taken ..." while
+# suggest showed that unit with a free bed).
+
+def test_unplaced_capped_unit_with_free_beds_says_so(b):
     inst = b.make([b.unit("A", beds=5)], [b.referral("R1", priority=2), b.referral("R2")],
                   max_adm=1)
     assert _reasons(inst, np.full((2, 1), 5.0)) == (
-        "referral R2 left unplaced: the only compatible unit is full or has already taken "
-        "max_admissions_per_unit = 1 new patients",)
+        "referral R2 left unplaced: the only compatible unit, unit A (medium secure, mixed), "
+        "has 4 free beds but has already taken max_admissions_per_unit = 1 new patient "
+        "tonight",)
+
+
+def test_unplaced_not_when_the_limit_leaves_room(b):
+    inst = b.make([b.unit("A", beds=5)], [b.referral("R1", priority=2), b.referral("R2")],
+                  max_adm=2)
+    assert _reasons(inst, np.full((2, 1), 5.0)) == ()
+
+
+def test_unplaced_full_unit_says_full_not_the_limit(b):
+    """A took one new patient (its limit) and that filled it: full binds, so it says full,
+    and that the bed went tonight (suggest, reading the census, still offers it)."""
+    inst = b.make([b.unit("A", beds=2)], [b.inpatient("P1", "A", movable=False),
+                                          b.referral("R1", priority=2), b.referral("R2")],
+                  max_adm=1)
+    assert _reasons(inst, np.full((3, 1), 5.0)) == (
+        "referral R2 left unplaced: the only compatible unit, unit A (medium secure, mixed), "
+        "is full: 2 of 2 open beds taken, 1 of them by tonight's admissions and moves",)
+
+
+def test_unplaced_full_already_in_the_census(b):
+    inst = b.make([b.unit("A", beds=1)], [b.inpatient("P1", "A", movable=False),
+                                          b.referral("R1")], max_adm=1)
+    assert _reasons(inst, np.full((2, 1), 5.0)) == (
+        "referral R1 left unplaced: the only compatible unit, unit A (medium secure, mixed), "
+        "is full: 1 of 1 open bed taken",)
+
+
+def test_unplaced_names_each_of_a_few_units_with_its_cause(b):
+    """A (5 km) full with an immovable patient; B (9 km) has room but took R1 (limit 1)."""
+    inst = b.make([b.unit("B", beds=3, name="Birch"), b.unit("A", beds=1, name="Ash")],
+                  [b.inpatient("P1", "A", movable=False), b.referral("R1", priority=2),
+                   b.referral("R2")], max_adm=1)
+    d = [[9.0, 5.0], [9.0, 5.0], [9.0, 5.0]]
+    assert _reasons(inst, d) == (
+        "referral R2 left unplaced: none of the 2 compatible units can take them tonight: "
+        "unit A (Ash: medium secure, mixed) is full: 1 of 1 open bed taken; unit B (Birch: "
+        "medium secure, mixed) has 2 free beds but has already taken "
+        "max_admissions_per_unit = 1 new patient tonight",)
+
+
+def _many(b, full: int, capped: int):
+    """``full`` units of 1 bed with an immovable patient, ``capped`` units of 3 beds that
+    each take one of ``capped`` priority-2 referrals (limit 1); R0 waits. Unit k at k+1 km."""
+    units = [b.unit(f"F{k}", beds=1) for k in range(full)] + \
+        [b.unit(f"C{k}", beds=3) for k in range(capped)]
+    pats = [b.inpatient(f"P{k}", f"F{k}", movable=False) for k in range(full)] + \
+        [b.referral(f"R{k + 1}", priority=2) for k in range(capped)] + [b.referral("R0")]
+    d = np.tile(np.arange(1.0, full + capped + 1), (len(pats), 1))
+    return b.make(units, pats, max_adm=1), d
+
+
+def test_unplaced_counts_many_units_and_names_the_nearest_capped(b):
+    inst, d = _many(b, 3, 4)
+    assert _reasons(inst, d) == (
+        "referral R0 left unplaced: none of the 7 compatible units can take them tonight: "
+        "3 are full, and 4 have free beds but have already taken max_admissions_per_unit = 1 "
+        "new patient tonight: unit C0 (medium secure, mixed) 4.0 km with 2 free beds, unit C1 "
+        "(medium secure, mixed) 5.0 km with 2 free beds, unit C2 (medium secure, mixed) "
+        "6.0 km with 2 free beds and 1 more",)
+
+
+def test_unplaced_many_units_all_full_need_no_names(b):
+    inst, d = _many(b, 4, 0)
+    assert _reasons(inst, d) == ("referral R0 left unplaced: all 4 compatible units are full",)
+
+
+def test_unplaced_many_units_filled_tonight_say_so(b):
+    """Four empty 1-bed units taken by four priority-2 referrals tonight: full, but only
+    after tonight's admissions (the census, which suggest reads, had them free)."""
+    units = [b.unit(f"U{k}") for k in range(4)]
+    pats = [b.referral(f"R{k + 1}", priority=2) for k in range(4)] + [b.referral("R0")]
+    assert _reasons(b.make(units, pats), np.full((5, 4), 5.0)) == (
+        "referral R0 left unplaced: all 4 compatible units are full (4 of them only after "
+        "tonight's admissions and moves)",)
+
+
+def test_unplaced_many_units_all_capped(b):
+    inst, d = _many(b, 0, 4)
+    (reason,) = _reasons(inst, d)
+    assert reason.startswith(
+        "referral R0 left unplaced: all 4 compatible units have free beds but have already "
+        "taken max_admissions_per_unit = 1 new patient tonight: unit C0 ")
+
+
+def test_unplaced_limit_zero_is_worded_as_no_new_patient(b):
+    inst = b.make([b.unit("A", beds=2)], [b.referral("R1")], max_adm=0)
+    assert _reasons(inst, [[5.0]]) == (
+        "referral R1 left unplaced: the only compatible unit, unit A (medium secure, mixed), "
+        "has 2 free beds but takes no new patient tonight (max_admissions_per_unit = 0)",)
 
 
 def test_unplaced_cheaper_than_placement(b):

@@ -220,7 +220,8 @@ def test_waiting_for_the_home_ward_beats_moving_tonight():
 
 
 def test_without_the_discharge_the_second_best_ward_is_taken_tonight():
-    inst = instance(HOME, [person("X", 52.0, current="H", movable=False), person("P", 52.0, current="F")])
+    inst = instance(HOME, [person("X", 52.0, current="H", movable=False),
+                           person("P", 52.0, current="F")])
     assert actions(run(inst, 5))["P"] == ("move", 1, "S")
 
 

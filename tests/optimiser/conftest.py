@@ -9,6 +9,7 @@ optimum can be checked by hand.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -27,19 +28,22 @@ from models.domain import (
 def unit(uid: str, beds: int = 1, *, network: str = "N1", closed: int = 0, level: str = "medium",
          sex: str = "mixed", cost: float = 0.0, name: str = "", lat: float = 52.0,
          lon: float = -1.0, service: str = "adult_secure",
-         specialisms: frozenset[str] = frozenset()) -> Unit:
+         specialisms: frozenset[str] = frozenset(), specialist_only: bool = False,
+         accepts_referrals: bool = True) -> Unit:
     return Unit(unit_id=uid, network_id=network, service=service, level=level, beds=beds,
                 beds_closed=closed, lat=lat, lon=lon, sex=sex, cost_per_day=cost, name=name,
-                specialisms=specialisms)
+                specialisms=specialisms, specialist_only=specialist_only,
+                accepts_referrals=accepts_referrals)
 
 
 def inpatient(pid: str, current: str, *, movable: bool = True, level: str = "medium",
               sex: str = "male", network: str = "N1", age: int = 30,
               excluded: frozenset[str] = frozenset(), lat: float = 52.0,
-              lon: float = -1.0) -> Patient:
+              lon: float = -1.0, needs: frozenset[str] = frozenset()) -> Patient:
     return Patient(patient_id=pid, status="inpatient", service="adult_secure", level=level,
                    sex=sex, age=age, home_lat=lat, home_lon=lon, home_network_id=network,
-                   current_unit_id=current, movable=movable, excluded_units=excluded)
+                   current_unit_id=current, movable=movable, excluded_units=excluded,
+                   needs=needs)
 
 
 def referral(pid: str, *, priority: int = 1, level: str = "medium", sex: str = "male",
@@ -62,12 +66,15 @@ def make(units: list[Unit], patients: list[Patient], *, max_moves: int | None = 
 def random_instance(seed: int, n_patients: int = 12, n_units: int = 5, *,
                     max_moves: int | None = None, max_adm: int | None = None,
                     solver: str = "highs", unreachable: float = 0.1,
-                    slack_beds: int = 2, tight: bool = False) -> tuple[Instance, np.ndarray]:
+                    slack_beds: int = 2, tight: bool = False, ward_rules: bool = False
+                    ) -> tuple[Instance, np.ndarray]:
     """A seeded random instance and its distance matrix (with some np.inf entries).
 
     Two levels and both sexes make some placements incompatible; some inpatients sit in a
     unit of the wrong level (delayed stays); total open beds are kept at least the number of
-    inpatients so the instance stays feasible.
+    inpatients so the instance stays feasible. ``ward_rules`` adds contract 1.2's ward
+    rules (:func:`add_ward_rules`); without it the instance is the same as before they
+    existed, draw for draw.
     """
     rng = np.random.default_rng(seed)
     levels = ("medium", "low")
@@ -95,13 +102,10 @@ def random_instance(seed: int, n_patients: int = 12, n_units: int = 5, *,
     for p in patients:
         if p.current_unit_id:
             occ[p.current_unit_id] += 1
-    units = [unit(u.unit_id, beds=max(u.beds, occ[u.unit_id]) + int(rng.integers(0, slack_beds)),
-                  network=u.network_id, level=u.level, sex=u.sex, cost=u.cost_per_day)
+    units = [replace(u, beds=max(u.beds, occ[u.unit_id]) + int(rng.integers(0, slack_beds)))
              for u in units]
     if tight:
-        units = [unit(u.unit_id, beds=u.beds, closed=min(u.beds, int(rng.integers(0, 3))),
-                      network=u.network_id, level=u.level, sex=u.sex, cost=u.cost_per_day)
-                 for u in units]
+        units = [replace(u, beds_closed=min(u.beds, int(rng.integers(0, 3)))) for u in units]
     d = rng.uniform(1.0, 300.0, size=(n_patients, n_units)).round(1)
     d[rng.random(d.shape) < unreachable] = np.inf
     unit_pos = {u.unit_id: j for j, u in enumerate(units)}
@@ -110,10 +114,47 @@ def random_instance(seed: int, n_patients: int = 12, n_units: int = 5, *,
             j = unit_pos[p.current_unit_id]
             if not np.isfinite(d[i, j]):
                 d[i, j] = 50.0
+    if ward_rules:
+        units, patients = add_ward_rules(seed, units, patients)
     # A weight on cost_per_day and a smaller unplaced weight make trade-offs bite.
     inst = make(units, patients, max_moves=max_moves, max_adm=max_adm, solver=solver,
                 weights=Weights(cost=1.0, unplaced=400.0))
     return inst, d
+
+
+#: Specialisms drawn by :func:`add_ward_rules` (learning disability, personality disorder).
+WARD_TAGS = ("ld", "pd")
+
+
+def add_ward_rules(seed: int, units: list[Unit], patients: list[Patient]
+                   ) -> tuple[list[Unit], list[Patient]]:
+    """Contract 1.2's two ward rules on a random instance, from a stream of its own.
+
+    About half the units offer a specialism (ld or pd), most of those only to patients with
+    that need (``specialist_only``); about a quarter take transfers only
+    (``accepts_referrals = false``). About a quarter of the patients need a specialism;
+    most inpatients of a specialist-only unit have its need, a few do not (wrong-ward
+    delayed stays, as the contract allows).
+    """
+    rng = np.random.default_rng([seed, 12])
+    out_units = []
+    for u in units:
+        tags = frozenset({WARD_TAGS[int(rng.integers(0, 2))]}) if rng.random() < 0.5 \
+            else frozenset()
+        out_units.append(replace(u, specialisms=tags,
+                                 specialist_only=bool(tags) and rng.random() < 0.7,
+                                 accepts_referrals=bool(rng.random() >= 0.25)))
+    by_id = {u.unit_id: u for u in out_units}
+    out_patients = []
+    for p in patients:
+        ward = by_id.get(p.current_unit_id or "")
+        if ward is not None and ward.specialist_only and rng.random() < 0.8:
+            needs = ward.specialisms
+        else:
+            needs = frozenset({WARD_TAGS[int(rng.integers(0, 2))]}) if rng.random() < 0.25 \
+                else frozenset()
+        out_patients.append(replace(p, needs=needs))
+    return out_units, out_patients
 
 
 @pytest.fixture

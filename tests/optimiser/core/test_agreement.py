@@ -2,9 +2,12 @@
 instances.
 
 Instances mix limits (none, max_moves, max_admissions_per_unit, both), unreachable units
-(np.inf distances), incompatible (delayed) stays, immovable patients and over-full units;
-some are infeasible, and then the PuLP model itself must be infeasible too (the bed check
-that decides infeasibility for every method is checked against the model of record).
+(np.inf distances), incompatible (delayed) stays, immovable patients and over-full units,
+and contract 1.2's ward rules (specialist-only and transfers-only units, patients' needs,
+wrong-ward stays: ``ward_rules=True`` of the builder; a guard below checks that both rules
+bind in them); some are infeasible, and then the PuLP model itself must be infeasible too
+(the bed check that decides infeasibility for every method is checked against the model of
+record). Every plan is checked against the rules directly, not through the cost table.
 Without ``max_moves`` the flow path must answer itself (method "flow"); with it, "flow" falls
 back to the pricing path. The default run checks 30 instances; ``-m slow`` checks 300.
 """
@@ -16,6 +19,7 @@ import dataclasses
 import pytest
 
 import optimiser.core.pricing as fast
+from models.compatibility import is_compatible
 from models.domain import SolverSettings
 from optimiser.core.costs import build_cost_table
 from optimiser.core.formulation import build_model, solve_model
@@ -28,7 +32,7 @@ def _case(b, seed):
     max_moves = (None, 1, 3, 6)[seed % 4]
     max_adm = (None, 1, 2)[(seed // 4) % 3]
     return b.random_instance(seed, 30, 8, max_moves=max_moves, max_adm=max_adm,
-                             tight=seed % 2 == 0, unreachable=0.15)
+                             tight=seed % 2 == 0, unreachable=0.15, ward_rules=True)
 
 
 def _agree(b, seed):
@@ -68,6 +72,11 @@ def _check_plan(inst, r):
             arrivals[a.unit_id] += 1
         if a.action == "stay":
             assert a.unit_id == p.current_unit_id
+        if a.action in ("move", "admit"):  # every rule, 1.2's ward rules included
+            u = units[a.unit_id]
+            assert is_compatible(p, u), (p.patient_id, u.unit_id)
+            assert u.accepts_referrals or a.action == "move"
+            assert not u.specialist_only or p.needs & u.specialisms
         if not p.movable and not p.is_referral:
             assert a.action == "stay"
     assert all(occupancy[u] <= units[u].open_beds for u in units)
@@ -84,13 +93,44 @@ def lean(monkeypatch, request):
     other seed solves its first LP by interior point + crossover (as large instances do)."""
     monkeypatch.setattr(fast, "INITIAL_PER_PATIENT", 1)
     monkeypatch.setattr(fast, "ADD_PER_PATIENT", 2)
-    if request.node.callspec.params.get("seed", 0) % 2:
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("seed", 0) % 2:
         monkeypatch.setattr(fast, "IPM_MIN_COLUMNS", 0)
 
 
 @pytest.mark.parametrize("seed", range(30))
 def test_solvers_and_fast_path_agree(b, seed):
     _agree(b, seed)
+
+
+def test_the_seeded_instances_exercise_both_ward_rules(b):
+    """Guard: across the default seeds, each 1.2 rule is what refuses some otherwise
+    compatible placement, each is somewhere not binding (a transfers-only unit takes a
+    move, a specialist-only unit a patient with its need), and wrong-ward stays exist."""
+    counts = dict.fromkeys(("specialist refuses", "transfers refuses", "specialist takes",
+                            "transfers takes", "wrong-ward stay"), 0)
+    for seed in range(30):
+        inst, d = _case(b, seed)
+        units = {u.unit_id: u for u in inst.units}
+        plan = solve(inst, distances=d, method="flow")
+        for p in inst.patients:
+            for u in inst.units:
+                plain = dataclasses.replace(u, specialist_only=False, accepts_referrals=True)
+                if not is_compatible(p, plain):
+                    continue
+                if u.specialist_only and not p.needs & u.specialisms:
+                    counts["specialist refuses"] += 1
+                if p.is_referral and not u.accepts_referrals:
+                    counts["transfers refuses"] += 1
+            cur = units.get(p.current_unit_id or "")
+            if cur is not None and cur.specialist_only and not p.needs & cur.specialisms:
+                counts["wrong-ward stay"] += 1
+        for a in plan.assignments:
+            u = units.get(a.unit_id or "")
+            if u is not None and a.action in ("move", "admit"):
+                counts["specialist takes"] += u.specialist_only
+                counts["transfers takes"] += not u.accepts_referrals
+    assert all(v > 0 for v in counts.values()), counts
 
 
 @pytest.mark.slow

@@ -223,9 +223,43 @@ def _reasons(patient: Patient, unit: Unit, km: float, occupied: int, *, is_curre
 # --------------------------------------------------------------------------- main
 
 
+@dataclass(frozen=True, slots=True)
+class _Census:
+    """What every suggestion on one census reads: where each patient is in
+    ``instance.patients`` and the inpatients per unit. Kept for the last few censuses (a
+    service asks many questions of one), recognised by the identity of their patients and
+    units tuples, which it holds so those identities stay valid."""
+
+    patients: tuple[Patient, ...]
+    units: tuple[Unit, ...]
+    index: dict[str, int]
+    occupancy: np.ndarray
+
+
+_CENSUSES: list[_Census] = []
+_CENSUSES_KEPT = 4
+
+
+def _census(instance: Instance) -> _Census:
+    for c in _CENSUSES:
+        if c.patients is instance.patients and c.units is instance.units:
+            return c
+    unit_pos = instance.unit_index()
+    occ = np.zeros(len(instance.units), dtype=np.int64)
+    for p in instance.patients:
+        j = unit_pos.get(p.current_unit_id or "") if p.status == "inpatient" else None
+        if j is not None:
+            occ[j] += 1
+    occ.flags.writeable = False
+    c = _Census(instance.patients, instance.units, instance.patient_index(), occ)
+    _CENSUSES.insert(0, c)
+    del _CENSUSES[_CENSUSES_KEPT:]
+    return c
+
+
 def find_patient(instance: Instance, patient: str | Patient) -> tuple[Patient, int | None]:
     """The patient and their row in ``instance.patients`` (None for a patient not in it)."""
-    index = instance.patient_index()
+    index = _census(instance).index
     if isinstance(patient, Patient):
         i = index.get(patient.patient_id)
         return patient, (i if i is not None and instance.patients[i] == patient else None)
@@ -238,9 +272,8 @@ def find_patient(instance: Instance, patient: str | Patient) -> tuple[Patient, i
 
 
 def occupancy(instance: Instance) -> np.ndarray:
-    """Inpatients per unit tonight (by current_unit_id)."""
-    counts = instance.occupancy()
-    return np.array([counts[u.unit_id] for u in instance.units], dtype=np.int64)
+    """Inpatients per unit tonight (by current_unit_id); read-only."""
+    return _census(instance).occupancy
 
 
 def arrivals_on(instance: Instance, night: date) -> np.ndarray:

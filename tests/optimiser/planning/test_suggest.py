@@ -444,3 +444,16 @@ def test_random_instances_do_have_chains():
                for o in suggest(*random_chain_instance(seed)[:1], "R", allow_moves=3, top=99,
                                 distances=random_chain_instance(seed)[1]).options]
     assert lengths.count(1) >= 2 and lengths.count(2) + lengths.count(3) >= 2
+
+
+def test_a_changed_census_is_never_read_from_the_previous_one():
+    """Occupancy is kept per census (a service asks many questions of one): a census with
+    one more inpatient in U5 is a new census, and the old one still answers as before."""
+    inst, km = ward_instance()
+    assert [o.free_beds for o in suggest(inst, "R1", distances=km).options] == [3, 2]
+    more = replace(inst, patients=(*inst.patients, patient("I2", status="inpatient",
+                                                           cur="U5")))
+    km2 = np.vstack([km, km[:1]])
+    assert [(o.unit_id, o.free_beds) for o in suggest(more, "R1", distances=km2).options] == [
+        ("U5", 2), ("U4", 2)]
+    assert [o.free_beds for o in suggest(inst, "R1", distances=km).options] == [3, 2]

@@ -244,7 +244,8 @@ def suggestions(body: SuggestRequest, request: Request, user: CurrentUser) -> di
         who = inline_referral(inst, user, body.referral)
     else:
         who = visible(inst, user, str(body.patient_id))
-    result = suggest(inst, who, top=body.top, allow_moves=body.allow_moves)
+    result = suggest(inst, who, top=body.top, allow_moves=body.allow_moves,
+                     distances=st.distances.matrix_for(inst))
     data = result.to_json_dict()
     seen = state_of_patient(who)
     details: dict[str, Any] = {

@@ -30,6 +30,7 @@ from models.errors import InputError
 from .auth import AuthError, Signer, load_secret
 from .census import CensusCache, census_version, store_instance, unknown_networks
 from .db import make_engine, private_dir, reading, session_factory, upgrade, writing
+from .distances import DistanceCache
 from .errors import ServiceError
 from .guard import TOO_LARGE, Guard, content_security_policy
 from .jobs import JobRunner
@@ -99,14 +100,16 @@ def _install_errors(app: FastAPI) -> None:
         return _json(exc.status_code, str(exc.detail))
 
 
-def _warm_up(cache: CensusCache) -> None:
-    """Load the census and the travel network once, so the first suggestion is fast."""
+def _warm_up(cache: CensusCache, distances: DistanceCache) -> None:
+    """Load the census, the travel network and the km matrix once, so the first suggestion
+    is fast."""
     try:
         _version, instance = cache.get()
         if instance.patients and instance.units:
             from optimiser.planning.suggest import patient_distances
 
             patient_distances(instance, instance.patients[:1])
+            distances.matrix_for(instance, wait=True)
     except Exception:
         log.warning("warm-up failed", exc_info=True)
 
@@ -156,7 +159,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.warm_up:
-            threading.Thread(target=_warm_up, args=(cache,), daemon=True).start()
+            threading.Thread(target=_warm_up, args=(cache, state.distances),
+                             daemon=True).start()
         yield
         jobs.shutdown()
         engine.dispose()

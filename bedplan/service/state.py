@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .distances import DistanceCache
+
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
 
@@ -59,6 +61,7 @@ class State:
     signer: Signer
     jobs: JobRunner
     throttle: LoginThrottle
+    distances: DistanceCache = field(default_factory=DistanceCache)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -198,3 +198,43 @@ def test_random_suggest(tmp_path: Path, seed: int) -> None:
     assert {r["unit_id"] for r in data["rejected"]} == rejected
     for r in data["rejected"]:
         assert math.isfinite(inst.km[pid, r["unit_id"]]) or r["distance_km"] is None
+
+
+def _ward_rule_spec(needs: str, status: str) -> Spec:
+    """Contract 1.2 in a suggestion: S (1 km, specialist_only, specialisms ld), T (2 km,
+    accepts_referrals false), G (40 km, an ordinary ward); X (Leeds, CAMHS) is the current
+    unit when the patient asked about is an inpatient (a delayed stay)."""
+    units = [unit_row("S", beds=2, lat=51.51, lon=-0.1, specialisms="ld",
+                      specialist_only="true"),
+             unit_row("T", beds=2, lat=51.52, lon=-0.1, accepts_referrals="false"),
+             unit_row("G", beds=2, lat=51.86, lon=-0.1),
+             unit_row("X", service="camhs", level="general", beds=1, lat=53.8, lon=-1.5)]
+    who = patient_row("R1", status=status, needs=needs, lat=51.5, lon=-0.1,
+                      current="X" if status == "inpatient" else "")
+    return Spec(units, [who], policy={"distance": "geodesic"})
+
+
+def test_specialist_only_and_transfers_only_bind_for_a_referral_without_the_need(
+        tmp_path: Path) -> None:
+    """Contract: "(1.2) when u is specialist_only, at least one tag of p's needs is among
+    u's specialisms; (1.2) when p is a referral, u accepts_referrals"; nearer non-options
+    are rejected with reasons."""
+    spec = _ward_rule_spec("", "referral")
+    run, data = suggest(spec, tmp_path, "--patient", "R1")
+    assert run.code == 0, run.stderr
+    check_shape(data, "R1")
+    assert [o["unit_id"] for o in data["options"]] == ["G"]
+    assert [r["unit_id"] for r in data["rejected"]] == ["S", "T"]
+    opts, rejected, _ = expected(spec, "R1")
+    assert [u for u, _ in opts] == ["G"] and rejected == {"S", "T"}
+
+
+def test_the_ward_rules_do_not_bind_with_the_need_or_for_a_transfer(tmp_path: Path) -> None:
+    """With the ld need, S is an option; an inpatient (a transfer) may go to T."""
+    spec = _ward_rule_spec("ld", "referral")
+    _, data = suggest(spec, tmp_path / "need", "--patient", "R1")
+    assert [o["unit_id"] for o in data["options"]] == ["S"]
+    spec = _ward_rule_spec("", "inpatient")
+    _, data = suggest(spec, tmp_path / "move", "--patient", "R1")
+    assert [o["unit_id"] for o in data["options"]][:2] == ["T", "G"]
+    assert [r["unit_id"] for r in data["rejected"]] == ["S"]

@@ -604,6 +604,11 @@ def render_suggestion(s: Suggestion, instance: Instance, patient: Patient | None
         hidden = len(s.rejected) - len(shown)
         shown = shown[:limit]
         lines.append("")
+        if not shown:
+            lines.append(f"No nearer unit of this service; {hidden} nearer unit"
+                         f"{'s' if hidden > 1 else ''} of other services (--json lists "
+                         f"{'them' if hidden > 1 else 'it'}).")
+            return "\n".join(lines)
         lines.append("Nearer units that are not possible, nearest first:" if s.options
                      else "Every unit of this service, nearest first:")
         for r in shown:
@@ -615,5 +620,5 @@ def render_suggestion(s: Suggestion, instance: Instance, patient: Patient | None
             lines.append(f"  (and {more} more of this service; --json lists them)")
         if hidden:
             lines.append(f"  (and {hidden} nearer unit{'s' if hidden > 1 else ''} of other "
-                         "services; --json lists them)")
+                         f"services; --json lists {'them' if hidden > 1 else 'it'})")
     return "\n".join(lines)

@@ -237,3 +237,18 @@ def test_unplaced_cheaper_than_placement(b):
 def test_no_diagnosis_when_everyone_placed(b):
     inst = b.make([b.unit("A", beds=5)], [b.referral("R1")])
     assert _reasons(inst, [[12.0]]) == ()
+
+
+def test_unplaced_diagnosis_and_suggest_tell_one_story(b):
+    """Issue 12's R0140: suggest (the census) offers A with a free bed; the plan filled A's
+    admission limit, and the diagnosis says exactly that, not "full"."""
+    from optimiser.planning.suggest import suggest
+
+    inst = b.make([b.unit("A", beds=5)], [b.referral("R1", priority=2), b.referral("R2")],
+                  max_adm=1)
+    d = np.full((2, 1), 5.0)
+    offered = suggest(inst, "R2", distances=d).options
+    assert [(o.unit_id, o.free_beds) for o in offered] == [("A", 5)]
+    (reason,) = _reasons(inst, d)
+    assert "has 4 free beds but has already taken max_admissions_per_unit" in reason
+    assert "full" not in reason

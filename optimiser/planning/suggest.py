@@ -301,8 +301,8 @@ def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_m
 
     ``patient`` is a patient_id of the instance or a :class:`Patient` (e.g. an inline
     referral not in patients.csv). ``distances`` is the instance's full km matrix (patients ×
-    units) when the caller has it (a long-lived service); otherwise only the rows needed are
-    computed. ``tonight``: apply ``max_admissions_per_unit`` to the wards' admissions of that
+    units), or anything indexed like it (``d[i]`` a row, ``d[rows]`` rows), when the caller
+    has it (a long-lived service); otherwise only the rows needed are computed. ``tonight``: apply ``max_admissions_per_unit`` to the wards' admissions of that
     date (module docstring). ``notes`` are the caller's own (e.g. how an inline referral's
     collaborative was found), listed first. Unknown patient_id → :class:`InputError`.
     """
@@ -313,7 +313,7 @@ def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_m
     m = len(units)
     mode = instance.policy.distance
     if distances is not None and row is not None:
-        km = np.asarray(distances, dtype=float)[row]
+        km = np.asarray(distances[row], dtype=float)
     else:
         km = patient_distances(instance, [p])[0] if m else np.zeros(0)
     own = placement_rows(instance, [p], km)[0]
@@ -429,7 +429,7 @@ def _hops(instance: Instance, units: list[int], p_id: str,
         return out
     qs = [instance.patients[i] for i in movers]
     if distances is not None:
-        km = np.asarray(distances, dtype=float)[movers]
+        km = np.asarray(distances[movers], dtype=float)
     else:
         km = patient_distances(instance, qs)
     cost = placement_rows(instance, qs, km)

@@ -97,12 +97,15 @@ class _Master:
 def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = None,
                progress: Callable[[str], None] | None = None,
                log_solver: bool = False, rows: ModelRows | None = None,
-               ipm_first: bool = True) -> SolveOutcome:
+               ipm_first: bool = True, screen: bool = False) -> SolveOutcome:
     """Solve the full model exactly by pricing (see the module docstring).
 
     ``rows``: the model's families when the caller built them already (by default built
     from ``policy.limits``). ``ipm_first``: solve a large first LP by interior point (best
-    for one night; a plan over nights, whose master is differenced, is faster by simplex)."""
+    for one night; a plan over nights, whose master is differenced, is faster by simplex).
+    ``screen``: when the LP optimum is fractional, go straight to the reduced-cost screened
+    MIP (:func:`_screened_mip`; a plan's LP is nearly integral) instead of the MIP over every
+    master column first."""
     import highspy
 
     say = progress or (lambda _m: None)
@@ -118,7 +121,7 @@ def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = N
         h.setOptionValue(name, value)
     try:
         master = _new_master(h, costs, rows)
-        outcome = _run(master, costs, start, deadline, say, ipm_first)
+        outcome = _run(master, costs, start, deadline, say, ipm_first, screen)
     finally:
         if log_path is not None and os.path.exists(log_path):
             with open(log_path, encoding="utf-8", errors="replace") as f:
@@ -289,6 +292,73 @@ def _price(master: _Master, duals: np.ndarray, threshold: float
     return np.concatenate(hits), np.concatenate(scores), bound
 
 
+def _screen(master: _Master, duals: np.ndarray, delta: float
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Reduced-cost screening at the LP optimum: the options that may be 0 or 1 in a plan
+    costing at most ``z_LP + delta`` (``|rc| ≤ delta``, master or omitted), and the master
+    options that must be 1 in every such plan (``rc < −delta``). See :func:`_screened_mip`.
+    """
+    free, one = [], []
+    for lo, hi, _, _ in _blocks(master.costs):
+        rc = _reduced_costs(master, duals, lo, hi)
+        free.append(np.flatnonzero(np.abs(rc) <= delta) + lo)
+        one.append(np.flatnonzero((rc < -delta) & master.in_set[lo:hi]) + lo)
+    return np.concatenate(free), np.concatenate(one)
+
+
+def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline: float,
+                  say: Callable[[str], None]) -> SolveOutcome | None:
+    """The exact MIP of a nearly integral LP, on the few options that can still change.
+
+    With the duals y of the full LP (pricing has converged) every plan x satisfies
+    ``c·x ≥ z_LP + Σ_{rc_j > 0} rc_j·x_j + Σ_{rc_j < 0} |rc_j|·(1 − x_j)`` (LP duality with the
+    bounds 0 ≤ x ≤ 1). So a plan costing at most ``z_LP + Δ`` uses no option with
+    ``rc > Δ`` and every option with ``rc < −Δ``: the MIP over the options with ``|rc| ≤ Δ``
+    (the rest fixed) holds every such plan. If its optimum z* is at most ``z_LP + Δ`` it is the
+    full model's optimum; if it is above, one more solve with ``Δ = z* − z_LP`` holds the
+    optimum (z* is a plan); if it has no plan, Δ grows. A plan's LP is usually within a few
+    units of its MIP, so Δ stays small and the MIP tiny. Returns None when time runs out.
+    """
+    import highspy
+
+    h = master.h
+    delta = max(1e-6 * abs(lp_value), 1.0)
+    proven_above = False
+    while True:
+        free, one = _screen(master, duals, delta)
+        _add_columns(master, free[~master.in_set[free]])
+        opts = master.options
+        ub = np.zeros(opts.size)
+        ub[np.isin(opts, free) | np.isin(opts, one)] = 1.0
+        lb = np.isin(opts, one).astype(float)
+        cols = np.arange(master.aux, master.aux + opts.size, dtype=np.int32)
+        h.changeColsBounds(opts.size, cols, lb, ub)
+        h.changeColsIntegrality(opts.size, cols, np.full(opts.size,
+                                                         highspy.HighsVarType.kInteger,
+                                                         dtype=np.uint8))
+        h.setOptionValue("solver", "choose")
+        say(f"reduced-cost screening: {int(ub.sum() - lb.sum())} options free within "
+            f"{delta:.6g} of the LP bound, {int(lb.sum())} fixed at 1")
+        _solve(master, deadline)
+        raw = read_highs(h)
+        if raw.proven_infeasible:
+            if proven_above:  # cannot happen: the last plan found is inside
+                return None
+            delta *= 16.0
+            continue
+        if not raw.has_solution or raw.objective is None or not raw.proven_optimal:
+            return None
+        z = raw.objective
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)[master.aux:]
+        chosen = opts[x > 0.5]
+        tol = 1e-9 * max(1.0, abs(z)) + 1e-7
+        if z <= lp_value + delta + tol:
+            say(f"MIP {z:.10g} within {delta:.6g} of the LP bound: proven optimal")
+            return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost screening)", True,
+                                           False, True, z, z), chosen)
+        delta, proven_above = z - lp_value, True
+
+
 def _solve(master: _Master, deadline: float) -> float:
     """Run HiGHS with the remaining time; returns the seconds left afterwards."""
     left = deadline - time.perf_counter()
@@ -303,7 +373,8 @@ def _solve(master: _Master, deadline: float) -> float:
 
 
 def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: float,
-         say: Callable[[str], None], ipm_first: bool = True) -> SolveOutcome:
+         say: Callable[[str], None], ipm_first: bool = True,
+         screen: bool = False) -> SolveOutcome:
     import highspy
 
     h = master.h
@@ -356,6 +427,12 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         return SolveOutcome(
             RawOutcome("highs", "Optimal (integral LP, priced out)", True, False, True,
                        lp_value, lp_value), opts[x > 0.5])
+    if screen:
+        say(f"LP optimum is fractional ({lp_value:.10g}): screening by reduced cost")
+        screened = _screened_mip(master, duals, lp_value, deadline, say)
+        if screened is not None:
+            return screened
+        return _timeout(master, costs, incumbent, lp_value, say, "time limit while screening")
 
     # Fractional: MIP on the restricted columns, then reduced-cost fixing.
     say(f"LP optimum is fractional ({lp_value:.6g}): solving the MIP on "

@@ -73,6 +73,7 @@ def test_nights_and_schedule_as_the_contract_defines_them(tmp_path):
     by = {int(n["night"]): n for n in nights}
     assert by[1]["date"] == "2026-12-07" and by[1]["present"] == "2"
     assert by[1]["out_of_area"] == "1" and by[1]["total_km"] == "277.417"
+    assert by[5]["total_km"] == "0.000"  # P home in H, R home in S
     assert by[3]["discharges"] == "1" and by[3]["moves"] == "1" and by[3]["present"] == "1"
     assert by[5]["admissions"] == "1" and by[5]["present"] == "2"
     assert all(n["waiting"] == "0" for n in nights)

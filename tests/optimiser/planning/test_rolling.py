@@ -1,0 +1,58 @@
+"""Re-running tonight's optimum every night: a plan of the multi-night model, never better
+than ``bedplan plan``'s optimum, and worse where a bed frees later."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from models.io import read_instance
+from optimiser.core.plansolve import solve_plan
+from optimiser.planning.rolling import rolling_plan
+
+HERE = Path(__file__).resolve()
+EXAMPLE = HERE.parents[3] / "instances" / "examples" / "plan-home-ward"
+START = dt.date(2026, 12, 7)
+
+
+def _cases() -> ModuleType:
+    """The seeded tiny plan instances of tests/optimiser/core/test_plansolve.py."""
+    name = "plan_cases_for_rolling"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, HERE.parents[1] / "core" / "test_plansolve.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def test_the_worked_example_shows_the_mistake_of_moving_tonight():
+    inst = read_instance(EXAMPLE)
+    rolling = rolling_plan(inst, start=START, nights=7)
+    best = solve_plan(inst, start=START, nights=7)
+    assert rolling.status == "feasible" and rolling.bound is None
+    moves = {r.patient_id: (r.action, r.night, r.unit_id) for r in rolling.rows}
+    assert moves["P"] == ("move", 1, "S")  # tonight's optimum takes the second-best ward
+    assert moves["R"] == ("admit", 5, "S")
+    assert rolling.objective == pytest.approx(943.88, abs=0.01)
+    assert best.objective == pytest.approx(679.83, abs=0.01)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_plan_is_never_worse_than_re_running_tonight(seed):
+    cases = _cases()
+    inst, nights = cases.tiny(seed)
+    rolling = rolling_plan(inst, start=START, nights=nights)
+    best = solve_plan(inst, start=START, nights=nights)
+    assert best.status == "optimal"
+    assert rolling.status == "feasible"
+    # the rolling schedule is a plan of the model: the exhaustive optimum is no worse
+    assert best.objective <= rolling.objective + 1e-6
+    assert cases.brute_force(inst, nights) == pytest.approx(best.objective, rel=1e-9)

@@ -29,6 +29,7 @@ from models.compatibility import compatibility_matrix
 from models.domain import Instance, Policy, Weights
 from models.errors import InputError
 from models.io import record_problems
+from optimiser.geography.distances import KmTable, pair_distances
 
 #: Option kinds (``CostTable.kind``). ``LATER`` only in a plan over nights: a referral that
 #: arrives after the last night (no placement, no cost).
@@ -126,23 +127,23 @@ def placement_costs(instance: Instance, distances: np.ndarray,
     return out
 
 
-def build_cost_table(instance: Instance, distances: np.ndarray | None = None,
+def build_cost_table(instance: Instance, distances: KmTable | None = None,
                      policy: Policy | None = None) -> CostTable:
     """Every allowed option of every patient with its cost (see the module docstring).
 
-    ``distances`` (patients × units km, np.inf = unreachable) defaults to
-    ``distance_matrix(instance, policy.distance)``. Raises InputError when an inpatient's
-    current unit is unknown or unreachable from home (the contract calls that invalid input).
+    ``distances`` (patients × units km, np.inf = unreachable: a dense matrix, or pairs
+    computed when asked) defaults to ``pair_distances(instance, policy.distance)``. Raises
+    InputError when an inpatient's current unit is unknown or unreachable from home (the
+    contract calls that invalid input).
     """
     policy = policy or instance.policy
     w = policy.weights
     n, m = len(instance.patients), len(instance.units)
     if distances is None:
-        from optimiser.geography.distances import distance_matrix
-
-        distances = distance_matrix(instance, policy.distance)
-    distances = np.asarray(distances)  # float32 is fine: converted chunk by chunk
-    if distances.shape != (n, m):
+        distances = pair_distances(instance, policy.distance)
+    elif not hasattr(distances, "km"):
+        distances = np.asarray(distances)  # float32 is fine: converted pair by pair
+    if tuple(distances.shape) != (n, m):
         raise ValueError(f"distances has shape {distances.shape}, expected {(n, m)}")
 
     unit_index = instance.unit_index()
@@ -168,7 +169,7 @@ def build_cost_table(instance: Instance, distances: np.ndarray | None = None,
             else:
                 current[i] = j
     stay_rows = np.flatnonzero(current >= 0)
-    stay_d = distances[stay_rows, current[stay_rows]]
+    stay_d = np.asarray(distances[stay_rows, current[stay_rows]], dtype=float)
     if stay_rows.size and not np.all(np.isfinite(stay_d)):
         for i in stay_rows[~np.isfinite(stay_d)]:
             found.append((
@@ -177,13 +178,14 @@ def build_cost_table(instance: Instance, distances: np.ndarray | None = None,
                 "is unreachable from home"))
     if found:
         raise InputError(record_problems(instance.source, "patients.csv", found))
+    stay_km = np.zeros(n)
+    stay_km[stay_rows] = stay_d
 
     parts: list[list[Any]] = []
     profiles: dict[Any, np.ndarray] = {}  # compatibility rows shared by every chunk
     for a in range(0, n, _CHUNK):
         b = min(n, a + _CHUNK)
-        parts.append(list(_chunk(instance, a, b, np.asarray(distances[a:b], dtype=float),
-                                 order, current[a:b],
+        parts.append(list(_chunk(instance, a, b, distances, stay_km, order, current[a:b],
                                  is_ref[a:b], movable[a:b], prio[a:b], fixed, unit_net,
                                  home_net[a:b], w, profiles)))
     if parts:
@@ -203,24 +205,31 @@ def build_cost_table(instance: Instance, distances: np.ndarray | None = None,
                      kind.astype(np.int8), cost, km, ooa, delayed, start)
 
 
-def _chunk(instance: Instance, a: int, b: int, d: np.ndarray, order: np.ndarray,
-           current: np.ndarray, is_ref: np.ndarray, movable: np.ndarray, prio: np.ndarray,
-           fixed: np.ndarray, unit_net: np.ndarray, home_net: np.ndarray,
+def _chunk(instance: Instance, a: int, b: int, distances: KmTable, stay_km: np.ndarray,
+           order: np.ndarray, current: np.ndarray, is_ref: np.ndarray, movable: np.ndarray,
+           prio: np.ndarray, fixed: np.ndarray, unit_net: np.ndarray, home_net: np.ndarray,
            w: Weights, profiles: dict[Any, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Options of patients a..b-1 (see build_cost_table), already in their final order."""
+    """Options of patients a..b-1 (see build_cost_table), already in their final order.
+
+    ``stay_km``: km of every patient's stay (by patient index; 0 for referrals), known already.
+    """
     rows = b - a
     compat = compatibility_matrix(instance.patients[a:b], instance.units, profiles)
-    reach = np.isfinite(d)
     ooa = unit_net[None, :] != home_net[:, None]
     has_cur = current >= 0
     r_cur = np.flatnonzero(has_cur)
-    # Placement options: compatible, reachable, not the current unit, movable or referral.
-    mask = compat & reach
+    # Placement options: compatible, not the current unit, movable or referral — and then
+    # reachable, which only the distance of each such pair can tell.
+    mask = compat.copy()
     mask[r_cur, current[r_cur]] = False
     mask[~(is_ref | movable)] = False
     mask = mask[:, order]
     r, c_sorted = np.nonzero(mask)  # row-major: by patient, then unit_id order
     c = order[c_sorted]
+    dk = np.asarray(distances[a + r, c], dtype=float)
+    reach = np.isfinite(dk)
+    if not reach.all():
+        r, c, dk = r[reach], c[reach], dk[reach]
     counts = np.bincount(r, minlength=rows) + 1  # + the stay or the unplaced option
     offs = np.zeros(rows + 1, dtype=np.int64)
     np.cumsum(counts, out=offs[1:])
@@ -239,7 +248,6 @@ def _chunk(instance: Instance, a: int, b: int, d: np.ndarray, order: np.ndarray,
     out_ooa = np.zeros(total, dtype=bool)
     delayed = np.zeros(total, dtype=bool)
 
-    dk = d[r, c]
     patient[pos] = a + r
     unit[pos] = c
     is_move = ~is_ref[r]
@@ -258,7 +266,7 @@ def _chunk(instance: Instance, a: int, b: int, d: np.ndarray, order: np.ndarray,
     stay_fixed = np.zeros(rows)
     if r_cur.size:
         cj = current[r_cur]
-        dstay[r_cur] = d[r_cur, cj]
+        dstay[r_cur] = stay_km[a + r_cur]
         late[r_cur] = ~compat[r_cur, cj]
         stay_ooa[r_cur] = ooa[r_cur, cj]
         stay_fixed[r_cur] = fixed[cj]

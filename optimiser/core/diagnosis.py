@@ -38,6 +38,7 @@ from optimiser.core.costs import (
 )
 from optimiser.core.flownet import flow_network
 from optimiser.core.rows import ADMISSIONS, ASSIGN, CAPACITY, MOVES, ModelRows, build_rows
+from optimiser.geography.distances import KmTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +250,7 @@ NAMED_UNITS = 3
 
 
 def explain_unplaced(instance: Instance, costs: CostTable, chosen: np.ndarray,
-                     distances: np.ndarray | None, policy: Policy) -> list[str]:
+                     distances: KmTable | None, policy: Policy) -> list[str]:
     """One sentence per unplaced referral saying why it was left unplaced.
 
     ``chosen``: the chosen option of each patient, in patient order. The units a referral

@@ -24,6 +24,7 @@ from optimiser.core.result import ERROR, INFEASIBLE, OPTIMAL, Assignment, Metric
 from optimiser.core.rows import ModelRows, build_rows
 from optimiser.core.solvers import solver_spec
 from optimiser.core.verdict import SolveOutcome, Verdict, judge
+from optimiser.geography.distances import KmTable, pair_distances
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ METHODS = ("auto", "mip", "fast", "flow")
 
 
 def solve(instance: Instance, policy: Policy | None = None, *,
-          distances: np.ndarray | None = None, method: str = "auto",
+          distances: KmTable | None = None, method: str = "auto",
           progress: Callable[[str], None] | None = None,
           solver_log: bool | None = None, costs: CostTable | None = None) -> Result:
     """Solve the contract's placement problem for ``instance``.
@@ -59,9 +60,7 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     t0 = time.perf_counter()
 
     if distances is None:
-        from optimiser.geography.distances import distance_matrix
-
-        distances = distance_matrix(instance, policy.distance)
+        distances = pair_distances(instance, policy.distance)  # computed pair by pair
         clock.lap("distances")
     if costs is None:
         costs = build_cost_table(instance, distances, policy)

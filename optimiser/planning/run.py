@@ -18,11 +18,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from models.domain import Instance
 from models.errors import InputError, Problem
 from optimiser.core.result import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Metrics, Result
+from optimiser.geography.distances import KmTable
 from optimiser.planning import outputs
 from optimiser.planning.runsummary import RunSummary, summarise
 from optimiser.planning.subset import restrict_to_network
@@ -62,7 +61,7 @@ class RunOutcome:
     paths: tuple[Path, ...] = field(default=())
     #: km (patients × units of ``instance``) the run solved with: what a report of this run
     #: needs for tonight's distances, so that it does not compute them again.
-    distances: np.ndarray | None = field(default=None, repr=False, compare=False)
+    distances: KmTable | None = field(default=None, repr=False, compare=False)
 
 
 def exit_code(status: str) -> int:
@@ -120,7 +119,7 @@ def reallocate(instance_path: str | os.PathLike[str], out_dir: str | os.PathLike
 
 def run_instance(instance: Instance, out_dir: str | os.PathLike[str], *,
                  network: str | None = None, method: str = "auto",
-                 progress: Progress | None = None, distances: np.ndarray | None = None,
+                 progress: Progress | None = None, distances: KmTable | None = None,
                  solve_fn: SolveFn | None = None) -> RunOutcome:
     """Run on an instance already in memory (``distances`` may be given to skip computing)."""
     return _run(instance, check_out_dir(out_dir), PhaseClock(progress), network=network,
@@ -128,7 +127,7 @@ def run_instance(instance: Instance, out_dir: str | os.PathLike[str], *,
 
 
 def _run(instance: Instance, out: Path, clock: PhaseClock, *, network: str | None, method: str,
-         distances: np.ndarray | None = None, solve_fn: SolveFn | None = None) -> RunOutcome:
+         distances: KmTable | None = None, solve_fn: SolveFn | None = None) -> RunOutcome:
     if network is not None:
         with clock.phase("subset") as note:
             instance = restrict_to_network(instance, network)
@@ -138,15 +137,12 @@ def _run(instance: Instance, out: Path, clock: PhaseClock, *, network: str | Non
 
     mode = instance.policy.distance
     if distances is None:
-        from optimiser.geography.distances import distance_matrix
+        from optimiser.geography.distances import pair_distances
 
         with clock.phase("distances") as note:
-            distances = distance_matrix(instance, mode)
-            # counted in row blocks: a whole boolean copy would be 500 MB at 100k x 5k
-            reachable = sum(int(np.isfinite(distances[i:i + 4096]).sum())
-                            for i in range(0, distances.shape[0], 4096))
-            note.append(f"{mode}, {distances.shape[0]:,} x {distances.shape[1]:,} "
-                        f"({reachable:,} reachable pairs)")
+            distances = pair_distances(instance, mode)
+            note.append(f"{mode}, computed for the allowed pairs only "
+                        f"({distances.shape[0]:,} patients x {distances.shape[1]:,} units)")
 
     with clock.phase("solve") as note:
         result = _solve(instance, distances, method, clock, solve_fn)
@@ -178,7 +174,7 @@ def _run(instance: Instance, out: Path, clock: PhaseClock, *, network: str | Non
                       tuple(clock.timings), tuple(paths), distances)
 
 
-def _solve(instance: Instance, distances: np.ndarray, method: str, clock: PhaseClock,
+def _solve(instance: Instance, distances: KmTable, method: str, clock: PhaseClock,
            solve_fn: SolveFn | None) -> Result:
     """Call the solver; an exception inside it becomes an honest ``error`` result."""
     if solve_fn is None:

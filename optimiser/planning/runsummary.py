@@ -12,10 +12,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from models.domain import Instance
 from optimiser.core.result import Result
+from optimiser.geography.distances import KmTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,7 @@ class RunSummary:
     diagnosis: tuple[str, ...] = ()
 
 
-def summarise(instance: Instance, result: Result, distances: np.ndarray | None = None,
+def summarise(instance: Instance, result: Result, distances: KmTable | None = None,
               *, transfers: int = 0, cycles: int = 0) -> RunSummary:
     """Headline numbers for ``result`` (km saved needs ``distances``, else it is 0)."""
     unit_net = {u.unit_id: u.network_id for u in instance.units}

@@ -31,6 +31,7 @@ from models.atomic import atomic_write
 from models.changes import Changes, apply_changes
 from models.domain import Instance
 from optimiser.core.result import Result
+from optimiser.geography.distances import KmTable, PairDistances, pair_distances
 from optimiser.planning.outputs import summary_dict
 from optimiser.planning.run import PhaseEvent, RunOutcome, check_out_dir, run_instance
 
@@ -63,9 +64,12 @@ class ScenarioOutcome:
     paths: tuple[Path, ...]
 
 
-def scenario_distances(before: Instance, after: Instance, distances: np.ndarray) -> np.ndarray:
-    """The scenario's km matrix from the baseline's: same patients, same units first (their
-    places do not change), then the added units' columns, computed alone."""
+def scenario_distances(before: Instance, after: Instance, distances: KmTable) -> KmTable:
+    """The scenario's km from the baseline's: same patients, same units first (their places do
+    not change), then the added units' columns, computed alone. Distances computed pair by
+    pair are cheap to set up again for the scenario's instance."""
+    if isinstance(distances, PairDistances):
+        return pair_distances(after, after.policy.distance)
     if after.policy.distance != before.policy.distance:
         from optimiser.geography.distances import distance_matrix
 

@@ -26,10 +26,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from models.domain import Instance
 from optimiser.core.result import Result
+from optimiser.geography.distances import KmTable
 
 MOVE, ADMIT, TEMPORARY = "move", "admit", "temporary"
 TRANSFER_COLUMNS: tuple[str, ...] = (
@@ -73,7 +72,7 @@ class PlanError(ValueError):
     """The allocation cannot be reached bed by bed (it exceeds some unit's open beds)."""
 
 
-def _km(distances: np.ndarray | None, row: int | None, col: int | None) -> float | None:
+def _km(distances: KmTable | None, row: int | None, col: int | None) -> float | None:
     if distances is None or row is None or col is None:
         return None
     value = float(distances[row, col])
@@ -81,7 +80,7 @@ def _km(distances: np.ndarray | None, row: int | None, col: int | None) -> float
 
 
 def transfer_plan(instance: Instance, result: Result,
-                  distances: np.ndarray | None = None) -> list[TransferStep]:
+                  distances: KmTable | None = None) -> list[TransferStep]:
     """Order the moves and admissions of ``result`` into steps that never overfill a unit.
 
     ``distances`` (patients × units km, as :func:`optimiser.geography.distances.distance_matrix`

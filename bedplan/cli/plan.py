@@ -23,9 +23,14 @@ from bedplan.cli._progress import ProgressPrinter
               help="Nights to plan, >= 1 (default: [plan] nights, else 28).")
 @click.option("--network", default=None, metavar="ID",
               help="Plan one collaborative only: its units and its home patients.")
+@click.option("--report", "with_report", is_flag=True,
+              help="Also write OUT/report.html (out of area per night, brought home per "
+                   "week, referrals waiting per night, the schedule week by week) and "
+                   "OUT/charts/plan.png.")
 @policy_options
 def plan(instance: Path, out_dir: Path, start: str | None, nights: int | None,
-         network: str | None, overrides: dict[str, object], method: str) -> None:
+         network: str | None, with_report: bool, overrides: dict[str, object],
+         method: str) -> None:
     """Plan moves and admissions over the coming nights (contract 1.2).
 
     \b
@@ -75,5 +80,10 @@ def plan(instance: Path, out_dir: Path, start: str | None, nights: int | None,
     for line in r.diagnosis[:8]:
         click.echo(f"  - {line}")
     click.echo(f"written to {out_dir}")
+    if with_report and r.has_plan:
+        from optimiser.report.plan import write_plan_report
+
+        path = write_plan_report(out_dir, outcome.instance, r, outcome.nights, outcome.steps)
+        click.echo(f"report: {path}")
     if outcome.exit_code:
         emit(outcome.exit_code)

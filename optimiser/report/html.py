@@ -261,7 +261,7 @@ def charts(instance: Instance, rows: Sequence[Outcome], k: Kpis) -> dict[str, by
 
 # --------------------------------------------------------------------------- HTML
 
-_CSS = """
+PAGE_CSS = """
 body{font-family:-apple-system,"Segoe UI",Arial,Helvetica,sans-serif;color:#212b32;
 margin:0;background:#f0f4f5;line-height:1.45}
 header{background:#005eb8;color:#fff;padding:18px 32px}
@@ -289,7 +289,7 @@ _MAP_PLACEHOLDER = (
     "height='40'%3E%3Ctext x='280' y='25' font-family='Arial' font-size='15' fill='%234c6272' "
     "text-anchor='middle'%3EInteractive map: needs an internet connection to load"
     "%3C/text%3E%3C/svg%3E\")")
-_CSS = _CSS.replace("$MAPNOTE", _MAP_PLACEHOLDER)
+PAGE_CSS = PAGE_CSS.replace("$MAPNOTE", _MAP_PLACEHOLDER)
 
 
 def _n(x: float | None, digits: int = 0) -> str:
@@ -428,7 +428,7 @@ def render_html(instance: Instance, result: Result, rows: Sequence[Outcome], k: 
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)}</title><style>{_CSS}</style></head>
+<title>{esc(title)}</title><style>{PAGE_CSS}</style></head>
 <body><header><h1>{esc(title)}</h1>
 <p>{src} · {k.patients:,} patients ({k.inpatients:,} inpatients, {k.referrals:,} referrals),
 {len(instance.units):,} units · status <span class="status">{esc(result.status)}</span>

@@ -172,3 +172,10 @@ def test_a_failed_run_leaves_the_previous_outputs(tmp_path):
     (inst / "policy.toml").write_text("[plan]\nnights = -1\n")
     assert plan(str(inst), "--out", str(out)).exit_code == 2
     assert (out / "plan.csv").read_text() == before
+
+
+def test_report_flag_writes_the_page_and_chart(tmp_path):
+    out = tmp_path / "out"
+    result = plan(str(EXAMPLE), "--out", str(out), "--report")
+    assert result.exit_code == 0 and "report:" in result.output
+    assert (out / "report.html").exists() and (out / "charts" / "plan.png").exists()

@@ -302,8 +302,9 @@ def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_m
     ``patient`` is a patient_id of the instance or a :class:`Patient` (e.g. an inline
     referral not in patients.csv). ``distances`` is the instance's full km matrix (patients ×
     units), or anything indexed like it (``d[i]`` a row, ``d[rows]`` rows), when the caller
-    has it (a long-lived service); otherwise only the rows needed are computed. ``tonight``: apply ``max_admissions_per_unit`` to the wards' admissions of that
-    date (module docstring). ``notes`` are the caller's own (e.g. how an inline referral's
+    has it (a long-lived service); otherwise only the rows needed are computed.
+    ``tonight``: apply ``max_admissions_per_unit`` to the wards' admissions of that date
+    (module docstring). ``notes`` are the caller's own (e.g. how an inline referral's
     collaborative was found), listed first. Unknown patient_id → :class:`InputError`.
     """
     if top < 0 or allow_moves < 0:
@@ -322,9 +323,8 @@ def suggest(instance: Instance, patient: str | Patient, *, top: int = 5, allow_m
     open_beds = np.array([u.open_beds for u in units], dtype=np.int64)
     free = open_beds - occ
     limit = instance.policy.limits.max_admissions_per_unit if tonight is not None else None
-    arrived = arrivals_on(instance, tonight) if limit is not None and tonight else None
-    capped = (arrived >= limit) if arrived is not None and limit is not None \
-        else np.zeros(m, dtype=bool)
+    arrived = None if limit is None or tonight is None else arrivals_on(instance, tonight)
+    capped = np.zeros(m, dtype=bool) if arrived is None or limit is None else arrived >= limit
     current = np.array([u.unit_id == p.current_unit_id for u in units], dtype=bool)
     if p.status != "inpatient":
         current[:] = False

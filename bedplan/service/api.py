@@ -8,6 +8,7 @@ request here was authenticated by :mod:`bedplan.service.guard` before its body w
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -21,9 +22,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from models.domain import Instance, Patient
+from models.referral import InlineReferral
 
 from . import audit
 from .auth import User, authenticate
@@ -40,8 +42,10 @@ from .decisions import (
 from .deps import current_user
 from .errors import ServiceError, conflict, invalid, not_found, too_many
 from .guard import API_LIMIT, FORM_LIMIT, IMPORT_LIMIT
+from .jobs import JOB_FILES, check_scope, job_file, may_see
 from .schemas import (
     MAX_ID,
+    MAX_NIGHTS,
     AcceptRequest,
     JobRequest,
     Referral,
@@ -51,7 +55,7 @@ from .schemas import (
 )
 from .state import state_of
 from .tables import UnitRow
-from .views import patient_dict, unit_dict, visible
+from .views import network_names, patient_dict, unit_dict, visible
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", max_body_size=API_LIMIT)
@@ -78,18 +82,20 @@ def referral_digest(referral: Referral) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def inline_referral(instance: Instance, user: User, body: Referral) -> Patient:
-    """The referral checked as a row of patients.csv, under a fresh id; 403 when its
-    collaborative is not the user's."""
-    from optimiser.planning.suggest import UNKNOWN_NETWORK, parse_referral
+def inline_referral(instance: Instance, user: User, body: Referral) -> InlineReferral:
+    """The referral checked as a row of patients.csv, under a fresh id, with its home
+    collaborative found as ``bedplan suggest --referral`` finds it (and the notes saying
+    how); 403 when that collaborative is not the user's."""
+    from models.referral import UNKNOWN_NETWORK, read_referral
 
-    p = parse_referral(body.spec(new_referral_id(instance)), instance)
+    found = read_referral(body.spec(new_referral_id(instance)), instance)
+    p = found.patient
     # No unit offers the referral's service, so its collaborative could not be inferred: the
     # answer is an empty suggestion with its reason, which shows nobody's patients.
     if p.home_network_id != UNKNOWN_NETWORK and not user.can_see_network(p.home_network_id):
         raise ServiceError(403, f"the referral's collaborative {p.home_network_id!r} is not "
                                 "one of yours (give home_network_id)")
-    return p
+    return found
 
 
 def _one_of(patient_id: str | None, referral: Any) -> None:
@@ -148,7 +154,8 @@ def census(request: Request, user: CurrentUser,
     """Units with open, occupied and free beds; the patients you may see."""
     version, inst = state_of(request).cache.get()
     occ = inst.occupancy()
-    units = [unit_dict(u, occ.get(u.unit_id, 0)) for u in inst.units
+    names = network_names(inst)
+    units = [unit_dict(u, occ.get(u.unit_id, 0), names.get(u.network_id, "")) for u in inst.units
              if (network is None or u.network_id == network)
              and (service is None or u.service == service)]
     out: dict[str, Any] = {"census_version": version, "units": units,
@@ -173,7 +180,8 @@ def census_unit(unit_id: str, request: Request, user: CurrentUser) -> dict[str, 
     u = inst.units[j]
     inside = [p for p in inst.patients if p.status == "inpatient" and p.current_unit_id == unit_id]
     shown = [patient_dict(p) for p in inside if user.can_see_network(p.home_network_id)]
-    return {"census_version": version, "unit": unit_dict(u, len(inside)), "patients": shown,
+    unit = unit_dict(u, len(inside), network_names(inst).get(u.network_id, ""))
+    return {"census_version": version, "unit": unit, "patients": shown,
             "hidden_patients": len(inside) - len(shown)}
 
 
@@ -220,11 +228,13 @@ def unit_beds(unit_id: str, body: UnitBedsRequest, request: Request,
 def _enrich(inst: Instance, p: Patient, data: dict[str, Any]) -> dict[str, Any]:
     occ = inst.occupancy()
     index = inst.unit_index()
+    names = network_names(inst)
     ids = [o["unit_id"] for o in data["options"]] + [r["unit_id"] for r in data["rejected"]]
     for m in (m for o in data["options"] for m in o["moves"]):
         ids += [m["from"], m["to"]]
-    units = {uid: unit_dict(inst.units[index[uid]], occ.get(uid, 0))
-             for uid in dict.fromkeys(ids) if uid in index}
+    units = {uid: unit_dict(u, occ.get(uid, 0), names.get(u.network_id, ""))
+             for uid in dict.fromkeys(ids) if uid in index
+             for u in (inst.units[index[uid]],)}
     return {"patient": patient_dict(p, home=True), "units": units}
 
 
@@ -232,20 +242,26 @@ def _enrich(inst: Instance, p: Patient, data: dict[str, Any]) -> dict[str, Any]:
 def suggestions(body: SuggestRequest, request: Request, user: CurrentUser) -> dict[str, Any]:
     """Ranked units for a referral (or an inpatient), with why each nearer unit is not one.
 
-    The same function as ``bedplan suggest``; the answer is recorded in the audit log and
-    its ``suggestion_id`` can be quoted when accepting.
+    The same function as ``bedplan suggest``, every ward rule and reason included; tonight
+    is today, so a ward that has admitted ``max_admissions_per_unit`` patients today (the
+    service records an accepted admission as ``admitted_on`` today) is listed with that
+    reason. The answer is recorded in the audit log and its ``suggestion_id`` can be quoted
+    when accepting.
     """
     from optimiser.planning.suggest import suggest
 
     _one_of(body.patient_id, body.referral)
     st = state_of(request)
     version, inst = st.cache.get()
+    notes: tuple[str, ...] = ()
     if body.referral is not None:
-        who = inline_referral(inst, user, body.referral)
+        found = inline_referral(inst, user, body.referral)
+        who, notes = found.patient, found.notes
     else:
         who = visible(inst, user, str(body.patient_id))
     result = suggest(inst, who, top=body.top, allow_moves=body.allow_moves,
-                     distances=st.distances.matrix_for(inst))
+                     distances=st.distances.matrix_for(inst), tonight=dt.date.today(),
+                     notes=notes)
     data = result.to_json_dict()
     seen = state_of_patient(who)
     details: dict[str, Any] = {
@@ -281,7 +297,7 @@ def accept_route(body: AcceptRequest, request: Request, user: CurrentUser) -> di
         if body.action != "admit" or body.from_ is not None:
             raise invalid("a new referral is admitted (action \"admit\", no from)")
         _v, inst = st.cache.get()
-        referral = inline_referral(inst, user, body.referral)
+        referral = inline_referral(inst, user, body.referral).patient
     moves = tuple(MoveRequest(m.patient_id, m.from_, m.to) for m in body.moves)
     with writing(st.factory) as s:
         suggested, expect = None, _stated(body)
@@ -364,8 +380,15 @@ def _agree(body: AcceptRequest, stated: Expectation, seen: Expectation | None) -
 
 @router.post("/jobs", status_code=202, tags=["jobs"])
 def submit_job(body: JobRequest, request: Request, user: CurrentUser) -> dict[str, Any]:
-    """Run a reallocation or a scenario in the background; poll ``GET /api/jobs/{id}``."""
-    user.require("planner", "admin")
+    """Run a reallocation, a scenario or a plan over several nights in the background; poll
+    ``GET /api/jobs/{id}``.
+
+    A planner whose account names collaboratives runs jobs on those only; a plan for all of
+    England needs an admin. A plan's ``start`` and ``nights`` default to the census policy's
+    ``[plan]`` (else today and 28); bad values, and dates the plan cannot start from (an
+    ``expected_discharge`` on or before ``start``), are 422 at once.
+    """
+    check_scope(user, body.kind, body.network)
     st = state_of(request)
     _v, inst = st.cache.get()
     if not inst.units:
@@ -378,6 +401,8 @@ def submit_job(body: JobRequest, request: Request, user: CurrentUser) -> dict[st
         apply_changes(inst, parse_changes(body.changes, "changes"))  # InputError → 422 now
     elif body.changes:
         raise invalid("changes are for kind=scenario only")
+    if body.kind != "plan" and (body.start is not None or body.nights is not None):
+        raise invalid("start and nights are for kind=plan only")
     if body.network is not None and body.network not in {u.network_id for u in inst.units}:
         raise invalid(f"no unit belongs to network {body.network!r}")
     if any(getattr(body, k) is not None for k in ("max_moves", "time_limit", "gap")):
@@ -385,22 +410,59 @@ def submit_job(body: JobRequest, request: Request, user: CurrentUser) -> dict[st
 
         apply_overrides(inst.policy, max_moves=body.max_moves, time_limit=body.time_limit,
                         gap=body.gap)
-    return st.jobs.submit(user, body.kind, body.model_dump(exclude_none=True))
+    params = body.model_dump(mode="json", exclude_none=True)
+    if body.kind == "plan":
+        params.update(_plan_horizon(inst, body))
+    return st.jobs.submit(user, body.kind, params)
+
+
+def _plan_horizon(inst: Instance, body: JobRequest) -> dict[str, Any]:
+    """The plan's start and nights (``bedplan plan``'s order: given, else the policy's
+    ``[plan]``, else today and 28), checked against the census now."""
+    from .planjob import check_plan
+
+    start = body.start or inst.policy.plan.start or dt.date.today()
+    nights = body.nights if body.nights is not None else inst.policy.plan.nights
+    if not 1 <= nights <= MAX_NIGHTS:
+        raise invalid(f"the census policy's [plan] nights = {nights} is outside 1-"
+                      f"{MAX_NIGHTS}: give nights")
+    check_plan(inst, body.network, start, nights)  # InputError → 422 naming the patients
+    return {"start": start.isoformat(), "nights": nights}
+
+
+def _job_for(request: Request, user: User, job_id: str) -> dict[str, Any]:
+    """The job if ``user`` may see it; 404 otherwise, as for an id nobody has."""
+    user.require("planner", "admin")
+    job = state_of(request).jobs.get(job_id)
+    if job is None or not may_see(user, job):
+        raise not_found(f"no job {job_id!r}")
+    return job
 
 
 @router.get("/jobs", tags=["jobs"])
 def list_jobs(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """The latest jobs you may see, newest first."""
     user.require("planner", "admin")
-    return {"jobs": state_of(request).jobs.recent()}
+    return {"jobs": state_of(request).jobs.recent(user)}
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])
 def get_job(job_id: str, request: Request, user: CurrentUser) -> dict[str, Any]:
-    user.require("planner", "admin")
-    job = state_of(request).jobs.get(job_id)
-    if job is None:
-        raise not_found(f"no job {job_id!r}")
-    return job
+    """Status (queued, running, done, failed), progress and, when done, the result."""
+    return _job_for(request, user, job_id)
+
+
+@router.get("/jobs/{job_id}/files/{name}", tags=["jobs"])
+def job_file_route(job_id: str, name: str, request: Request, user: CurrentUser) -> Response:
+    """One output file of a finished job, as the command line writes it (a plan:
+    plan.csv, nights.csv, schedule.csv, summary.json)."""
+    job = _job_for(request, user, job_id)
+    path = job_file(state_of(request).settings.data_dir, job, name)
+    if path is None:
+        kinds = ", ".join(JOB_FILES.get(job["kind"], ()))
+        raise not_found(f"no file {name!r} of this job (when done: {kinds})")
+    media = "text/csv" if name.endswith(".csv") else "application/json"
+    return FileResponse(path, media_type=media, filename=f"{job['kind']}-{name}")
 
 
 # ---------------------------------------------------------------- import / export / audit

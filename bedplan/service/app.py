@@ -147,14 +147,15 @@ def create_app(settings: Settings) -> FastAPI:
                     log.warning("%s (create it again with a known --network)", line)
     _log_audit_head(factory)
     cache = CensusCache(factory)
-    jobs = JobRunner(factory, cache, settings.data_dir)
+    distances = DistanceCache()
+    jobs = JobRunner(factory, cache, settings.data_dir, distances)
     jobs.recover()
     secret = settings.secret or load_secret(settings.data_dir)
     signer = Signer(secret)
     throttle = LoginThrottle(settings.login_failures_per_account,
                              settings.login_failures_per_address, settings.login_window,
                              key=secret)
-    state = State(settings, engine, factory, cache, signer, jobs, throttle)
+    state = State(settings, engine, factory, cache, signer, jobs, throttle, distances)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -143,7 +143,7 @@ def accept(session: Session, user: User, *, patient_id: str | None, unit_id: str
     """
     user.require("bed_manager", "admin")
     if referral is not None:
-        from optimiser.planning.suggest import UNKNOWN_NETWORK
+        from models.referral import UNKNOWN_NETWORK
 
         patient_id = referral.patient_id
         # UNKNOWN_NETWORK: no unit offers the referral's service, so no unit can take it

@@ -1,4 +1,5 @@
-"""Background jobs: a reallocation or a scenario, run off the request thread.
+"""Background jobs: a reallocation, a scenario or a plan over several nights, run off the
+request thread.
 
 A job is a row of ``jobs`` (queued → running → done | failed) with a progress line updated
 from the engine's own progress callback and the result as JSON. Jobs run one at a time in a
@@ -6,6 +7,10 @@ worker thread (the solver is the heavy part and the machine is small); the censu
 snapshotted when the job starts, so accepts go on while it runs. Outputs are written under
 ``DATA_DIR/jobs/<id>/`` exactly as the command line writes them. A job left running by a
 stopped server is marked failed at the next start.
+
+Who may start and see a job (:func:`check_scope`, :func:`may_see`): planners and admins; a
+planner whose account names collaboratives only for those collaboratives (and sees only
+their jobs); a plan for all of England needs an admin.
 """
 
 from __future__ import annotations
@@ -30,36 +35,84 @@ from . import audit
 from .auth import User
 from .census import CensusCache
 from .db import writing
+from .distances import DistanceCache
+from .errors import ServiceError
 from .tables import JobRow
 
 log = logging.getLogger(__name__)
 
-KINDS = ("reallocate", "scenario")
+KINDS = ("reallocate", "scenario", "plan")
+#: The files of a finished job that ``GET /api/jobs/{id}/files/{name}`` serves, by kind.
+JOB_FILES: dict[str, tuple[str, ...]] = {
+    "reallocate": ("assignments.csv", "transfers.csv", "summary.json"),
+    "scenario": ("comparison.json",),
+    "plan": ("plan.csv", "nights.csv", "schedule.csv", "summary.json"),
+}
 #: Policy keys a job may override (the command line's flags).
 OVERRIDE_KEYS = ("max_moves", "max_admissions_per_unit", "time_limit", "gap", "distance")
 _PROGRESS_EVERY = 0.5  # seconds between progress writes
 
 
-def job_dict(row: JobRow) -> dict[str, Any]:
+def job_dict(row: JobRow, *, result: bool = True) -> dict[str, Any]:
+    """A job as the API shows it; without ``result`` when ``result`` is False."""
+
     def iso(t: dt.datetime | None) -> str | None:
         if t is None:
             return None
         return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).isoformat()
 
-    return {"id": row.id, "kind": row.kind, "status": row.status, "progress": row.progress,
-            "params": json.loads(row.params or "{}"),
-            "result": json.loads(row.result) if row.result else None, "error": row.error,
-            "created_by": row.created_by, "created_at": iso(row.created_at),
-            "finished_at": iso(row.finished_at)}
+    out = {"id": row.id, "kind": row.kind, "status": row.status, "progress": row.progress,
+           "params": json.loads(row.params or "{}"), "error": row.error,
+           "created_by": row.created_by, "created_at": iso(row.created_at),
+           "finished_at": iso(row.finished_at)}
+    if result:
+        out["result"] = json.loads(row.result) if row.result else None
+    return out
+
+
+def check_scope(user: User, kind: str, network: str | None) -> None:
+    """403 unless ``user`` may run a job of ``kind`` on ``network`` (None: all of England).
+
+    A planner whose account names collaboratives works on those only; a plan for all of
+    England (the heaviest job: every patient, every night) needs an admin.
+    """
+    user.require("planner", "admin")
+    if user.role == "admin":
+        return
+    if user.networks and network not in user.networks:
+        mine = ", ".join(sorted(user.networks))
+        raise ServiceError(403, f"your account works on {mine}: choose one of them as the "
+                                "collaborative")
+    if network is None and kind == "plan":
+        raise ServiceError(403, "a plan for all of England needs the admin role: choose a "
+                                "collaborative")
+
+
+def may_see(user: User, job: dict[str, Any]) -> bool:
+    """Whether ``user`` may see ``job``: anyone who could have started it."""
+    if user.role == "admin":
+        return True
+    if user.role != "planner":
+        return False
+    return not user.networks or job["params"].get("network") in user.networks
+
+
+def job_file(data_dir: Path, job: dict[str, Any], name: str) -> Path | None:
+    """The path of a finished job's output file ``name`` (one of :data:`JOB_FILES`)."""
+    if job["status"] != "done" or name not in JOB_FILES.get(job["kind"], ()):
+        return None
+    path = data_dir / "jobs" / job["id"] / name
+    return path if path.is_file() else None
 
 
 class JobRunner:
     """Queues jobs and runs them in one worker thread."""
 
     def __init__(self, factory: sessionmaker[Session], cache: CensusCache,
-                 data_dir: Path) -> None:
+                 data_dir: Path, distances: DistanceCache | None = None) -> None:
         self._factory = factory
         self._cache = cache
+        self._distances = distances
         self._dir = data_dir / "jobs"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedplan-job")
         self._lock = threading.Lock()
@@ -90,10 +143,13 @@ class JobRunner:
             row = s.get(JobRow, job_id)
             return None if row is None else job_dict(row)
 
-    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
+    def recent(self, user: User, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest ``limit`` jobs ``user`` may see (among the latest 500), without their
+        results (an England plan's is ~0.5 MB; ``get`` has it)."""
         with self._factory() as s:
-            rows = s.scalars(select(JobRow).order_by(JobRow.created_at.desc()).limit(limit))
-            return [job_dict(r) for r in rows]
+            rows = s.scalars(select(JobRow).order_by(JobRow.created_at.desc()).limit(500))
+            jobs = (job_dict(r, result=False) for r in rows)
+            return [j for j in jobs if may_see(user, j)][:limit]
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -132,12 +188,21 @@ class JobRunner:
               progress: Any) -> dict[str, Any]:
         from models.io import apply_overrides
 
-        _version, instance = self._cache.get()
+        _version, census = self._cache.get()
+        instance = census
         overrides = {k: params[k] for k in OVERRIDE_KEYS if params.get(k) is not None}
         if overrides:
             instance = replace(instance, policy=apply_overrides(instance.policy, **overrides))
         network = params.get("network") or None
         out = self._dir / job_id
+        if kind == "plan":
+            from .planjob import run_plan_job
+
+            full = self._distances.matrix_for(census) if self._distances else None
+            return run_plan_job(census, out, start=dt.date.fromisoformat(params["start"]),
+                                nights=int(params["nights"]), network=network,
+                                progress=progress, full_distances=full,
+                                policy_instance=instance)
         if kind == "reallocate":
             from optimiser.planning.run import run_instance
 

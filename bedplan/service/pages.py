@@ -23,7 +23,7 @@ from .auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, User, auth
 from .deps import optional_user
 from .guard import FORM_LIMIT
 from .state import state_of
-from .views import patient_dict, unit_dict
+from .views import network_names, patient_dict, unit_dict
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False, max_body_size=FORM_LIMIT)
@@ -130,7 +130,8 @@ def census_page(request: Request, network: str = "", service: str = "") -> Respo
         return _login_redirect(request)
     version, inst = state_of(request).cache.get()
     occ = inst.occupancy()
-    units = [unit_dict(u, occ.get(u.unit_id, 0)) for u in inst.units
+    names = network_names(inst)
+    units = [unit_dict(u, occ.get(u.unit_id, 0), names.get(u.network_id, "")) for u in inst.units
              if (not network or u.network_id == network) and (not service or u.service == service)]
     totals = {k: sum(u[k] for u in units) for k in ("open_beds", "occupied", "free")}
     return _page(request, "census.html", user, units=units, totals=totals, version=version,
@@ -151,7 +152,9 @@ def unit_page(request: Request, unit_id: str) -> Response:
                      message=f"There is no unit {unit_id}.")
     inside = [p for p in inst.patients if p.status == "inpatient" and p.current_unit_id == unit_id]
     shown = [patient_dict(p) for p in inside if user.can_see_network(p.home_network_id)]
-    return _page(request, "unit.html", user, unit=unit_dict(inst.units[j], len(inside)),
+    u = inst.units[j]
+    unit = unit_dict(u, len(inside), network_names(inst).get(u.network_id, ""))
+    return _page(request, "unit.html", user, unit=unit,
                  patients=shown, hidden=len(inside) - len(shown))
 
 
@@ -162,14 +165,26 @@ def planner_page(request: Request) -> Response:
         return _login_redirect(request)
     if user.role not in ("planner", "admin"):
         return _page(request, "message.html", user, title="Planners only",
-                     message="Scenarios are run by planners and admins.")
+                     message="Plans and scenarios are run by planners and admins.")
+    import datetime as dt
+
+    from .schemas import FIRST_START, LAST_START, MAX_NIGHTS
+
     _version, inst = state_of(request).cache.get()
     occ = inst.occupancy()
     full = [u for u in inst.units if occ.get(u.unit_id, 0) >= u.open_beds] or list(inst.units)
     example = (EXAMPLE_CHANGES.replace("UNIT_ID", full[0].unit_id)
                .replace("beds = 20", f"beds = {full[0].beds + 2}") if full else "")
-    return _page(request, "planner.html", user, example=example,
-                 networks=sorted({u.network_id for u in inst.units}))
+    # the collaboratives this account may run jobs on (bedplan.service.jobs.check_scope)
+    networks = sorted({u.network_id for u in inst.units})
+    if user.role != "admin" and user.networks:
+        networks = [n for n in networks if n in user.networks]
+    plan = inst.policy.plan
+    return _page(request, "planner.html", user, example=example, networks=networks,
+                 plan_networks=networks, may_plan_all=user.role == "admin" or not user.networks,
+                 plan_start=(plan.start or dt.date.today()).isoformat(),
+                 plan_nights=min(max(plan.nights, 1), MAX_NIGHTS), max_nights=MAX_NIGHTS,
+                 first_start=FIRST_START.isoformat(), last_start=LAST_START.isoformat())
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -6,6 +6,7 @@ naming the field, never a database overflow.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +19,13 @@ _ID = r"^[A-Za-z0-9_.:@/-]{1,128}$"
 MAX_ID = 2**31 - 1
 #: Ceiling of a job's count limits (moves, admissions per unit).
 MAX_COUNT = 1_000_000
+#: Longest plan a job may ask for: 13 weeks. England's 12 weeks (84 nights) is the longest
+#: horizon measured (benchmarks: within 5 minutes, under 8 GiB); longer plans of all of
+#: England would hold the one job worker, and the machine's memory, for much longer.
+MAX_NIGHTS = 91
+#: A plan's start must lie in these years (a typo such as 0226 is refused, and no date
+#: arithmetic over the horizon can leave the calendar).
+FIRST_START, LAST_START = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 _NEW_ID = ("leave it out: the service gives a new referral its pseudonymous id (the "
            "suggestion's patient_id), so no id can collide with another collaborative's")
 
@@ -41,6 +49,9 @@ class Referral(_Strict):
     home_network_id: str | None = None
     priority: int | None = Field(default=None, ge=1, le=MAX_PRIORITY)
     excluded_units: list[str] = Field(default_factory=list)
+    legal_status: str | None = Field(default=None, max_length=64,
+                                     description="informational (contract 1.2), e.g. "
+                                                 "'section 3', 'informal'")
 
     @field_validator("patient_id")
     @classmethod
@@ -48,7 +59,8 @@ class Referral(_Strict):
         if v is not None:
             raise ValueError(_NEW_ID)
 
-    @field_validator("service", "level", "sex", "home_postcode", "home_network_id")
+    @field_validator("service", "level", "sex", "home_postcode", "home_network_id",
+                     "legal_status")
     @classmethod
     def _plain(cls, v: str | None) -> str | None:
         if v is not None and any(c in v for c in ",=;\n"):
@@ -64,8 +76,8 @@ class Referral(_Strict):
         return v
 
     def spec(self, patient_id: str) -> str:
-        """The ``key=value,...`` form :func:`optimiser.planning.suggest.parse_referral` checks,
-        under the id the service chose."""
+        """The ``key=value,...`` form :func:`models.referral.read_referral` checks, under the
+        id the service chose."""
         parts = [f"patient_id={patient_id}"]
         for key, value in self.model_dump(exclude_none=True).items():
             if isinstance(value, list):
@@ -114,7 +126,10 @@ class AcceptRequest(_Strict):
 
 
 class JobRequest(_Strict):
-    kind: Literal["reallocate", "scenario"]
+    """A background job; ``start`` and ``nights`` are for ``kind: plan`` only (defaults: the
+    census policy's ``[plan]``, else today and 28 nights)."""
+
+    kind: Literal["reallocate", "scenario", "plan"]
     changes: str | None = Field(default=None, max_length=200_000,
                                 description="CHANGES.toml text (scenario only)")
     network: str | None = Field(default=None, max_length=128)
@@ -123,6 +138,23 @@ class JobRequest(_Strict):
     time_limit: float | None = Field(default=None, gt=0, le=3600)
     gap: float | None = Field(default=None, ge=0, le=1)
     distance: Literal["road", "geodesic"] | None = None
+    start: dt.date | None = Field(default=None, description="plan: the first night (ISO date)")
+    nights: int | None = Field(default=None, ge=1, le=MAX_NIGHTS,
+                               description=f"plan: how many nights (1-{MAX_NIGHTS})")
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _iso_date(cls, v: object) -> object:
+        if v is not None and not isinstance(v, str):  # not a count of seconds since 1970
+            raise ValueError("must be a date written YYYY-MM-DD")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _sane_start(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and not FIRST_START <= v <= LAST_START:
+            raise ValueError(f"must lie between {FIRST_START} and {LAST_START}")
+        return v
 
 
 class TokenRequest(_Strict):

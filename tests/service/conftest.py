@@ -46,7 +46,10 @@ ROWS = [
 NETWORKS = "network_id,name,lead_provider\nnorth,North,T\nsouth,South,T\n"
 PASSWORD = "correct horse battery"
 USERS = {"admin": ("admin", ()), "north": ("bed_manager", ("north",)),
-         "south": ("bed_manager", ("south",)), "plan": ("planner", ())}
+         "south": ("bed_manager", ("south",)), "plan": ("planner", ()),
+         "plannorth": ("planner", ("north",))}
+#: The worked example of ``bedplan plan`` (instances/examples/plan-home-ward/README.md).
+PLAN_EXAMPLE = Path(__file__).parents[2] / "instances" / "examples" / "plan-home-ward"
 
 
 def write_census(directory: Path) -> Path:
@@ -84,14 +87,15 @@ def cheap_hash() -> str:
     return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 
 
-def add_users(app) -> None:
+def add_users(app, users: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> None:
+    """Accounts with the password PASSWORD: ``USERS``, or ``users`` (name → role, networks)."""
     import datetime as dt
 
     from bedplan.service.db import writing
     from bedplan.service.tables import UserRow
 
     with writing(app.state.bedplan.factory) as s:
-        for name, (role, nets) in USERS.items():
+        for name, (role, nets) in (USERS if users is None else users).items():
             s.add(UserRow(username=name, password_hash=cheap_hash(), role=role,
                           networks=";".join(nets), active=True,
                           created_at=dt.datetime.now(dt.UTC)))
@@ -109,6 +113,27 @@ def make_app(tmp_path: Path, census_dir: Path, db_url: str | None = None):
 @pytest.fixture
 def app(tmp_path: Path, census_dir: Path):
     return make_app(tmp_path, census_dir)
+
+
+def plan_census(directory: Path, rename: dict[str, str] | None = None) -> Path:
+    """A copy of the worked plan example, unit names changed as ``rename`` says."""
+    import shutil
+
+    shutil.copytree(PLAN_EXAMPLE, directory)
+    units = (directory / "units.csv").read_text()
+    for old, new in (rename or {}).items():
+        units = units.replace(old, new)
+    (directory / "units.csv").write_text(units)
+    return directory
+
+
+@pytest.fixture
+def plan_app(tmp_path: Path):
+    """The service on the worked plan example (collaboratives N1, N2), with the accounts of
+    USERS and planners of N1 (``plann1``) and of N2 (``plann2``)."""
+    app = make_app(tmp_path, plan_census(tmp_path / "plan-example"))
+    add_users(app, {"plann1": ("planner", ("N1",)), "plann2": ("planner", ("N2",))})
+    return app
 
 
 @pytest.fixture

@@ -56,6 +56,7 @@ var bedplan = (function () {
         if (val("r_postcode")) r.home_postcode = val("r_postcode");
         if (val("r_network")) r.home_network_id = val("r_network");
         if (val("r_needs")) r.needs = val("r_needs").split(/[;, ]+/).filter(Boolean);
+        if (val("r_legal")) r.legal_status = val("r_legal");
         body.referral = r;
       } else {
         if (!val("patient")) { say("There is no referral to choose.", true); return; }
@@ -72,6 +73,14 @@ var bedplan = (function () {
     function val(id) { return document.getElementById(id).value.trim(); }
 
     function unitLabel(u, id) { return u ? (u.name || id) : id; }
+    // the ward's id, provider type and function (contract 1.2), as a bed manager reads them
+    function unitDetail(u, id) {
+      var bits = [id];
+      if (u && u.provider_type) bits.push(u.provider_type);
+      if (u && u.ward_function) bits.push(u.ward_function);
+      return el("div", { cls: "small muted", text: bits.join(" · ") });
+    }
+    function network(u) { return u ? (u.network_name || u.network_id) : ""; }
 
     function show(d) {
       document.getElementById("empty").hidden = true;
@@ -79,7 +88,7 @@ var bedplan = (function () {
       var p = d.patient;
       document.getElementById("rtitle").textContent = p.patient_id + " · " + p.service.replace("_", " ") +
         " " + p.level + " · " + p.sex + " " + p.age + (p.needs.length ? " · needs " + p.needs.join(", ") : "") +
-        " · " + p.home_network_id;
+        " · " + p.home_network_id + (p.legal_status ? " · " + p.legal_status : "");
       document.getElementById("notes").textContent = (d.notes || []).join(" ");
       var tb = document.querySelector("#options tbody");
       tb.replaceChildren();
@@ -93,8 +102,8 @@ var bedplan = (function () {
         tb.appendChild(el("tr", { "data-unit": o.unit_id }, [
           el("td", { text: String(o.rank) }),
           el("td", {}, [el("a", { href: "/census/" + encodeURIComponent(o.unit_id), text: unitLabel(u, o.unit_id) }),
-                        el("div", { cls: "small muted", text: o.unit_id }), moves]),
-          el("td", {}, [u ? u.network_id : "", o.out_of_area ? el("span", { cls: "badge warn", text: "out of area" }) : el("span", { cls: "badge ok", text: "in area" })]),
+                        unitDetail(u, o.unit_id), moves]),
+          el("td", {}, [network(u), o.out_of_area ? el("span", { cls: "badge warn", text: "out of area" }) : el("span", { cls: "badge ok", text: "in area" })]),
           el("td", { cls: "num", text: km(o.distance_km) }),
           el("td", { cls: "num", text: u ? u.free + " of " + u.open_beds : "" }),
           el("td", { cls: "num", text: o.cost.toFixed(1) }),
@@ -110,8 +119,8 @@ var bedplan = (function () {
         var u = d.units[r.unit_id];
         var elsewhere = u && u.service !== p.service;
         rb.appendChild(el("tr", elsewhere ? { cls: "other-service", hidden: "" } : {}, [
-          el("td", {}, [unitLabel(u, r.unit_id), el("div", { cls: "small muted", text: r.unit_id })]),
-          el("td", { text: u ? u.network_id : "" }),
+          el("td", {}, [unitLabel(u, r.unit_id), unitDetail(u, r.unit_id)]),
+          el("td", { text: network(u) }),
           el("td", { cls: "num", text: km(r.distance_km) }),
           el("td", {}, [el("ul", { cls: "reasons" }, r.reasons.map(function (t) { return el("li", { text: t }); }))])
         ]));
@@ -205,15 +214,28 @@ var bedplan = (function () {
       ev.preventDefault(); run("scenario");
     });
     document.getElementById("reallocate").addEventListener("click", function () { run("reallocate"); });
+    document.getElementById("planform").addEventListener("submit", function (ev) {
+      ev.preventDefault(); run("plan");
+    });
+    listJobs();
 
     async function run(kind) {
-      var body = { kind: kind, time_limit: parseFloat(document.getElementById("time_limit").value) || 60 };
-      var net = document.getElementById("network").value;
-      if (net) body.network = net;
+      var body = { kind: kind };
+      if (kind === "plan") {
+        body.start = document.getElementById("plan_start").value;
+        body.nights = parseInt(document.getElementById("plan_nights").value, 10);
+        var pn = document.getElementById("plan_network").value;
+        if (pn) body.network = pn;
+      } else {
+        body.time_limit = parseFloat(document.getElementById("time_limit").value) || 60;
+        var net = document.getElementById("network").value;
+        if (net) body.network = net;
+      }
       if (kind === "scenario") body.changes = document.getElementById("changes").value;
       say("Submitting…");
       var res = await api("POST", "/api/jobs", body);
       if (!res.ok) { say(res.data.detail, true); return; }
+      listJobs();
       poll(res.data.id);
     }
 
@@ -226,9 +248,31 @@ var bedplan = (function () {
         setTimeout(function () { poll(id); }, 1000);
         return;
       }
+      listJobs();
       if (j.status === "failed") { say(j.kind + " failed: " + j.error, true); return; }
       say(j.kind + " done.");
-      if (j.kind === "scenario") comparison(j.result.comparison); else summary(j.result);
+      if (j.kind === "scenario") comparison(j.result.comparison);
+      else if (j.kind === "plan") planResult(j);
+      else summary(j.result);
+    }
+
+    async function listJobs() {
+      var res = await api("GET", "/api/jobs");
+      var tb = document.querySelector("#jobs tbody");
+      if (!res.ok) return;
+      tb.replaceChildren();
+      res.data.jobs.slice(0, 10).forEach(function (j) {
+        var p = j.params || {};
+        var what = j.kind + (j.kind === "plan" ? " · " + p.nights + " nights from " + p.start : "") +
+          " · " + (p.network || "all of England");
+        var btn = el("button", { type: "button", cls: "link-dark", text: "show", "data-job": j.id });
+        btn.addEventListener("click", function () { poll(j.id); });
+        tb.appendChild(el("tr", {}, [
+          el("td", {}, [what, el("div", { cls: "small muted", text: j.status + " · " + j.created_by + " · " +
+            (j.created_at || "").slice(0, 16).replace("T", " ") })]),
+          el("td", {}, [btn])]));
+      });
+      if (!res.data.jobs.length) tb.appendChild(el("tr", {}, [el("td", { cls: "muted", text: "No jobs yet." })]));
     }
 
     function comparison(c) {
@@ -264,6 +308,151 @@ var bedplan = (function () {
       out.replaceChildren(el("h2", { text: "Tonight's reallocation (a proposal: nothing is changed)" }), t,
         el("h3", { text: r.changes_total + " admissions and moves" }), list);
     }
+
+    // -------------------------------------------------------------- a plan over several nights
+    function table(id, head, rows) {
+      return el("table", { cls: "list", id: id }, [
+        el("thead", {}, [el("tr", {}, head.map(function (h) { return el("th", { cls: h[1] ? "num" : "", text: h[0] }); }))]),
+        el("tbody", {}, rows.map(function (r) {
+          return el("tr", {}, r.map(function (c, i) { return el("td", { cls: head[i][1] ? "num" : "" }, [c]); }));
+        }))]);
+    }
+
+    function planResult(j) {
+      var r = j.result, s = r.summary, m = s.metrics;
+      var scope = r.network || "all of England";
+      var head = el("h2", { text: "Plan over " + s.nights + " nights from " + s.start + " · " + scope +
+        " (a proposal: nothing is changed)" });
+      var bound = s.gap === null || s.gap === undefined ? "–" : fmt(s.bound, 1) + " (gap " + fmt(100 * s.gap, 2) + "%)";
+      var kpis = table("plan-summary", [["", 0], ["", 1]], [
+        ["status", s.status], ["objective", fmt(s.objective, 1)], ["bound", bound],
+        ["patients brought home", fmt(m.brought_home, 0)], ["moves", fmt(m.moves, 0)],
+        ["admissions", fmt(m.admissions, 0)],
+        ["out of area", fmt(m.out_of_area_first_night, 0) + " on night 1 → " + fmt(m.out_of_area_last_night, 0) + " on night " + s.nights],
+        ["referral nights waiting", fmt(m.waiting_nights, 0)],
+        ["unplaced / arriving after the plan", fmt(m.unplaced, 0) + " / " + fmt(m.later, 0)]]);
+      kpis.querySelector("thead").remove();
+      var parts = [head, kpis];
+      if (s.diagnosis && s.diagnosis.length) {
+        parts.push(el("ul", { cls: "error" }, s.diagnosis.map(function (d) { return el("li", { text: d }); })));
+      }
+      if (r.nights.length) {
+        parts.push(el("h3", { text: "Night by night" }), planChart(r.nights, r.weeks));
+        parts.push(el("details", {}, [el("summary", { text: "the figures of every night" }),
+          table("plan-nights", [["night", 1], ["date", 0], ["out of area", 1], ["referrals waiting", 1],
+            ["moves", 1], ["admissions", 1], ["discharges", 1], ["in a bed", 1]],
+            r.nights.map(function (n) {
+              return [String(n.night), n.date, fmt(n.out_of_area, 0), fmt(n.waiting, 0), fmt(n.moves, 0),
+                fmt(n.admissions, 0), fmt(n.discharges, 0), fmt(n.present, 0)];
+            }))]));
+        parts.push(el("h3", { text: "Week by week" }), table("plan-weeks",
+          [["week", 1], ["nights", 0], ["brought home", 1], ["moves", 1], ["admissions", 1],
+           ["discharges", 1], ["out of area (last night)", 1], ["waiting (last night)", 1]],
+          r.weeks.map(function (w) {
+            return [String(w.week), w.from + " – " + w.to, fmt(w.brought_home, 0), fmt(w.moves, 0),
+              fmt(w.admissions, 0), fmt(w.discharges, 0), fmt(w.out_of_area, 0), fmt(w.waiting, 0)];
+          })));
+      }
+      parts.push(el("h3", { text: "Schedule, week by week" }));
+      parts = parts.concat(planSchedule(r));
+      var files = ["plan.csv", "nights.csv", "schedule.csv", "summary.json"].map(function (f) {
+        return el("a", { href: "/api/jobs/" + encodeURIComponent(j.id) + "/files/" + f, text: f });
+      });
+      var dl = el("p", { cls: "muted small" }, ["Files: "]);
+      files.forEach(function (a, i) { if (i) dl.appendChild(document.createTextNode(" · ")); dl.appendChild(a); });
+      parts.push(dl);
+      out.className = "";
+      out.replaceChildren.apply(out, parts);
+    }
+
+    function unitText(r, id) {
+      if (!id) return "temporary bed";
+      var u = r.units[id];
+      return (u && u.name ? u.name : id) + " (" + (u ? u.network_id : "") + ")";
+    }
+
+    function planSchedule(r) {
+      if (!r.schedule.length) return [el("p", { cls: "muted", text: "No moves or admissions in this plan." })];
+      var parts = [];
+      if (r.schedule_total > r.schedule.length) {
+        parts.push(el("p", { cls: "muted", text: "The first " + r.schedule.length + " of " + r.schedule_total +
+          " steps; schedule.csv has them all." }));
+      }
+      r.weeks.forEach(function (w) {
+        var steps = r.schedule.filter(function (x) { return x.week === w.week; });
+        if (!steps.length) return;
+        parts.push(el("h4", { text: "Week " + w.week + " · " + w.from + " – " + w.to + " · " + steps.length +
+          " step(s), " + w.brought_home + " brought home" }));
+        parts.push(table("plan-week-" + w.week, [["night", 0], ["step", 1], ["patient", 0], ["what", 0],
+          ["from", 0], ["to", 0], ["km from home", 1]], steps.map(function (x) {
+            var what = el("span", { text: x.kind + (x.cycle !== null ? " (cycle " + x.cycle + ")" : "") });
+            var who = el("span", {}, [x.patient_id, el("div", { cls: "small muted", text: "home " + (x.home_network_id || "") })]);
+            var to = el("span", {}, [unitText(r, x.to)]);
+            if (x.brought_home) to.appendChild(el("span", { cls: "badge ok", text: "home" }));
+            return [x.date + " (" + x.night + ")", String(x.step), who, what,
+              x.from ? unitText(r, x.from) : (x.kind === "admit" ? "referral" : "temporary bed"), to,
+              (x.km_before === null ? "" : fmt(x.km_before, 1) + " → ") + (x.km_after === null ? "" : fmt(x.km_after, 1))];
+          })));
+      });
+      return parts;
+    }
+  }
+
+  // ------------------------------------------------------------------ the plan's chart (SVG)
+  var SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs, text) {
+    var e = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // Three panels drawn from the job's numbers (SVG attributes, no style: the page's CSP):
+  // out-of-area patients per night, patients brought home per week, referrals waiting per night.
+  function planChart(nights, weeks) {
+    var W = 300, H = 200, L = 40, R = 10, T = 28, B = 32;
+    var root = svg("svg", { viewBox: "0 0 " + (3 * W) + " " + H, id: "plan-chart", role: "img",
+      "aria-label": "out-of-area patients per night, patients brought home per week, referrals waiting per night" });
+    root.classList.add("chart");
+    function panel(i, title, xs, ys, bars, xlabel) {
+      var g = svg("g", { transform: "translate(" + (i * W) + ",0)", "data-panel": title });
+      var top = Math.max.apply(null, ys.concat([1]));
+      var pw = W - L - R, ph = H - T - B;
+      function x(k) { return L + (xs.length === 1 ? pw / 2 : (bars ? (k + 0.5) * pw / xs.length : k * pw / (xs.length - 1))); }
+      function y(v) { return T + ph - v / top * ph; }
+      g.appendChild(svg("text", { x: L, y: 14, "font-size": 12, "font-weight": 600, fill: "#1d2733" }, title));
+      g.appendChild(svg("line", { x1: L, y1: T + ph, x2: L + pw, y2: T + ph, stroke: "#5c6b7a" }));
+      g.appendChild(svg("line", { x1: L, y1: T, x2: L, y2: T + ph, stroke: "#5c6b7a" }));
+      [0, top].forEach(function (v) {
+        g.appendChild(svg("text", { x: L - 4, y: y(v) + 4, "font-size": 10, "text-anchor": "end", fill: "#5c6b7a" }, String(v)));
+        if (v) g.appendChild(svg("line", { x1: L, y1: y(v), x2: L + pw, y2: y(v), stroke: "#d9e0e7" }));
+      });
+      [0, xs.length - 1].forEach(function (k) {
+        g.appendChild(svg("text", { x: x(k), y: T + ph + 14, "font-size": 10, "text-anchor": "middle", fill: "#5c6b7a" }, String(xs[k])));
+      });
+      g.appendChild(svg("text", { x: L + pw / 2, y: H - 4, "font-size": 10, "text-anchor": "middle", fill: "#5c6b7a" }, xlabel));
+      if (bars) {
+        var bw = Math.max(2, 0.6 * pw / xs.length);
+        ys.forEach(function (v, k) {
+          g.appendChild(svg("rect", { x: x(k) - bw / 2, y: y(v), width: bw, height: T + ph - y(v), fill: "#1a7f37",
+            "data-value": v }, undefined)).appendChild(svg("title", {}, xlabel + " " + xs[k] + ": " + v));
+        });
+      } else {
+        g.appendChild(svg("polyline", { fill: "none", stroke: "#1f4e99", "stroke-width": 2,
+          points: ys.map(function (v, k) { return x(k) + "," + y(v); }).join(" ") }));
+        ys.forEach(function (v, k) {
+          g.appendChild(svg("circle", { cx: x(k), cy: y(v), r: 2.5, fill: "#1f4e99", "data-value": v }))
+            .appendChild(svg("title", {}, xlabel + " " + xs[k] + ": " + v));
+        });
+      }
+      root.appendChild(g);
+    }
+    var xs = nights.map(function (n) { return n.night; });
+    panel(0, "out-of-area patients per night", xs, nights.map(function (n) { return n.out_of_area; }), false, "night");
+    panel(1, "patients brought home per week", weeks.map(function (w) { return w.week; }),
+      weeks.map(function (w) { return w.brought_home; }), true, "week");
+    panel(2, "referrals waiting per night", xs, nights.map(function (n) { return n.waiting; }), false, "night");
+    return root;
   }
 
   var pages = { suggest: suggestPage, planner: plannerPage };

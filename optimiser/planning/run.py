@@ -23,6 +23,7 @@ from models.errors import InputError, Problem
 from optimiser.core.result import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Metrics, Result
 from optimiser.geography.distances import KmTable
 from optimiser.planning import outputs
+from optimiser.planning.money import money
 from optimiser.planning.runsummary import RunSummary, summarise
 from optimiser.planning.subset import restrict_to_network
 from optimiser.planning.transfers import TEMPORARY, PlanError, TransferStep, transfer_plan
@@ -162,7 +163,7 @@ def _run(instance: Instance, out: Path, clock: PhaseClock, *, network: str | Non
         note.append(f"{len(steps):,} steps, {cycles:,} cycles needing a temporary bed")
 
     summary = summarise(instance, result, distances, transfers=len(steps), cycles=cycles)
-    extra = _extra(instance, summary, steps, clock.timings, network, mode)
+    extra = _extra(instance, result, summary, steps, clock.timings, network, mode)
     with clock.phase("write") as note:
         try:
             paths = outputs.write_outputs(out, instance, result, steps, extra)
@@ -211,7 +212,8 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
-def _extra(instance: Instance, s: RunSummary, steps: tuple[TransferStep, ...],
+def _extra(instance: Instance, result: Result, s: RunSummary,
+           steps: tuple[TransferStep, ...],
            timings: list[tuple[str, float]], network: str | None,
            mode: str) -> dict[str, Any]:
     """Keys summary.json carries beyond the contract (compatible extension)."""
@@ -225,6 +227,7 @@ def _extra(instance: Instance, s: RunSummary, steps: tuple[TransferStep, ...],
             "admissions": sum(x.kind == "admit" for x in steps),
             "temporary_beds": sum(x.kind == TEMPORARY for x in steps),
         },
+        "money": money(instance, result),
         "headline": {
             "brought_home": s.brought_home, "sent_away": s.sent_away,
             "km_saved": round(s.km_saved, 3), "out_of_area_before": s.out_of_area_before,

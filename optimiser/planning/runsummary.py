@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.domain import Instance
-from optimiser.core.result import Result
+from optimiser.core.result import Assignment, Result
 from optimiser.geography.distances import KmTable
+from optimiser.planning.money import Spend, spend, spend_tonight
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class RunSummary:
     transfers: int = 0  # steps of the transfer plan
     cycles: int = 0  # cycles needing a temporary bed or a simultaneous transfer
     diagnosis: tuple[str, ...] = ()
+    spend_before: Spend = field(default_factory=Spend)  # tonight's inpatients where they are
+    spend_after: Spend | None = None  # the same inpatients after the plan
 
 
 def summarise(instance: Instance, result: Result, distances: KmTable | None = None,
@@ -58,6 +61,7 @@ def summarise(instance: Instance, result: Result, distances: KmTable | None = No
         method=result.method, solver=result.solver, diagnosis=result.diagnosis,
         out_of_area_before=sum(unit_net.get(p.current_unit_id or "") != p.home_network_id
                                for p in inpatients),
+        spend_before=spend_tonight(instance),
     )
     if not result.has_plan:
         return base
@@ -90,7 +94,20 @@ def summarise(instance: Instance, result: Result, distances: KmTable | None = No
         delayed=result.metrics.delayed, objective=result.objective, bound=result.bound,
         gap=result.gap, seconds=result.seconds, method=result.method, solver=result.solver,
         transfers=transfers, cycles=cycles, diagnosis=result.diagnosis,
+        spend_before=base.spend_before, spend_after=_inpatients_after(instance, outcome),
     )
+
+
+def _inpatients_after(instance: Instance, outcome: dict[str, Assignment]) -> Spend:
+    """What tonight's inpatients' beds cost after the plan (like with like: no admissions)."""
+    units = {u.unit_id: u for u in instance.units}
+    return spend((p, units[a.unit_id]) for p in instance.patients
+                 if not p.is_referral and (a := outcome.get(p.patient_id)) is not None
+                 and a.unit_id in units)
+
+
+def _money_change(delta: float) -> str:
+    return f"£{-delta:,.0f} a year released" if delta < 0 else f"£{delta:,.0f} a year more"
 
 
 def _count(n: int, word: str) -> str:
@@ -123,6 +140,16 @@ def render(summary: RunSummary, *, out_dir: str | None = None, max_diagnosis: in
             f"{s.out_of_area_after:,} placed after",
             f"delayed     {s.delayed:,} (staying in a unit no longer right for them)",
         ]
+    if s.spend_before.per_day:
+        after = s.spend_after
+        lines.append(f"cost        £{s.spend_before.per_year:,.0f} a year for tonight's "
+                     f"inpatients (out of area £{s.spend_before.out_of_area_per_year:,.0f}, "
+                     f"independent £{s.spend_before.independent_per_year:,.0f})")
+        if after is not None and s.status in ("optimal", "feasible"):
+            lines.append(f"            -> £{after.per_year:,.0f} after the plan (out of area "
+                         f"£{after.out_of_area_per_year:,.0f}, independent "
+                         f"£{after.independent_per_year:,.0f}); "
+                         f"{_money_change(after.per_year - s.spend_before.per_year)}")
     shown: Sequence[str] = s.diagnosis[:max_diagnosis]
     if shown:
         lines.append("diagnosis:")

@@ -32,6 +32,7 @@ from models.changes import Changes, apply_changes
 from models.domain import Instance
 from optimiser.core.result import Result
 from optimiser.geography.distances import KmTable, PairDistances, pair_distances
+from optimiser.planning.money import spend_after
 from optimiser.planning.outputs import summary_dict
 from optimiser.planning.run import PhaseEvent, RunOutcome, check_out_dir, run_instance
 
@@ -48,6 +49,9 @@ ROWS: tuple[tuple[str, str, int | None], ...] = (
     ("total_km", "total km", 1),
     ("median_km", "median km", 1),
     ("cost_per_day", "cost per day (GBP)", 2),
+    ("cost_per_year", "cost per year (GBP)", 0),
+    ("out_of_area_cost_per_year", "  out of area", 0),
+    ("independent_cost_per_year", "  independent", 0),
 )
 
 ScenarioProgress = Callable[[str, PhaseEvent], None]
@@ -85,18 +89,22 @@ def scenario_distances(before: Instance, after: Instance, distances: KmTable) ->
 
 def cost_per_day(instance: Instance, result: Result) -> float | None:
     """GBP per day of the beds the plan fills (None when there is no plan)."""
-    if not result.has_plan:
-        return None
-    per_day = {u.unit_id: u.cost_per_day for u in instance.units}
-    return round(sum(per_day[a.unit_id] for a in result.assignments
-                     if a.action != "unplaced" and a.unit_id is not None), 2)
+    spent = spend_after(instance, result)
+    return None if spent is None else round(spent.per_day, 2)
 
 
 def side(instance: Instance, result: Result) -> dict[str, Any]:
-    """One column of the comparison, with the same numbers as that run's summary.json."""
+    """One column of the comparison, with the same numbers as that run's summary.json, and
+    the money: £ per day and per year of the beds filled, out of area and independent."""
     s = summary_dict(instance, result)
     metrics = dict(s["metrics"])
-    metrics["cost_per_day"] = cost_per_day(instance, result)
+    spent = spend_after(instance, result)
+    money = {} if spent is None else spent.as_dict()
+    metrics["cost_per_day"] = money.get("per_day")
+    for key in ("per_year", "out_of_area_per_day", "out_of_area_per_year",
+                "independent_per_day", "independent_per_year"):
+        name = "cost_" + key if key == "per_year" else key.replace("_per", "_cost_per")
+        metrics[name] = money.get(key)
     out: dict[str, Any] = {k: s[k] for k in ("status", "objective", "bound", "gap")}
     out["metrics"] = metrics
     out.update(metrics)

@@ -22,11 +22,17 @@ import numpy as np
 
 from models.compatibility import is_compatible
 from models.domain import Instance, Policy
-from optimiser.core.costs import KIND_NAMES, LATER, UNPLACED, build_cost_table
+from optimiser.core.costs import ADMIT, KIND_NAMES, LATER, UNPLACED, build_cost_table
 from optimiser.core.diagnosis import check_beds
 from optimiser.core.plantable import Horizon, PlanTable, build_plan_table, horizon
 from optimiser.core.result import ERROR, INFEASIBLE, OPTIMAL
-from optimiser.core.rows import build_plan_rows, build_rows
+from optimiser.core.rows import (
+    NIGHTLY_ADMISSIONS,
+    NIGHTLY_CAPACITY,
+    ModelRows,
+    build_plan_rows,
+    build_rows,
+)
 from optimiser.core.solvers import solver_spec
 from optimiser.core.verdict import SolveOutcome, Verdict, judge
 
@@ -130,7 +136,7 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
                       f"{rows.n_rows:,} rows")
     if costs.n_patients == 0:
         return result(OPTIMAL, Verdict(OPTIMAL, 0.0, 0.0, 0.0))
-    begin = table.from_day(check.start)
+    begin = greedy_start(table, rows, table.from_day(check.start))
     if use_fast:
         from optimiser.core.pricing import solve_fast
 
@@ -157,6 +163,38 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     notes = (verdict.message,) if verdict.message and verdict.status != OPTIMAL else ()
     lap("plan")
     return result(verdict.status, verdict, notes, plan_rows)
+
+
+def greedy_start(table: PlanTable, rows: ModelRows, begin: np.ndarray) -> np.ndarray:
+    """A good first plan, cheaply: tonight's bed check carried out on night 1, then every
+    referral (by arrival night, higher priority first) admitted by its cheapest option that
+    still fits — beds free on every night from the admission on, and the night's admission
+    limit — when that beats leaving it unplaced. It starts the pricing path and is the plan
+    returned if the time limit comes first."""
+    c = table.costs
+    cap = rows[NIGHTLY_CAPACITY]
+    n_nights = table.horizon.nights
+    occ = cap.activity(begin).reshape(-1, n_nights)
+    beds = cap.rhs.reshape(-1, n_nights)
+    adm_family = rows.get(NIGHTLY_ADMISSIONS)
+    adm = np.zeros_like(occ) if adm_family is None else \
+        adm_family.activity(begin).reshape(-1, n_nights)
+    limit = np.inf if adm_family is None else float(adm_family.rhs.max(initial=0.0))
+    chosen = begin.copy()
+    referrals = [i for i in range(c.n_patients) if c.kind[begin[i]] == UNPLACED]
+    order = sorted(referrals, key=lambda i: (int(table.horizon.arrival[i]),
+                                             -float(c.cost[begin[i]]), i))
+    for i in order:
+        opts = np.arange(c.start[i], c.start[i + 1])
+        opts = opts[(c.kind[opts] == ADMIT) & (c.cost[opts] < c.cost[begin[i]])]
+        for k in opts[np.argsort(c.cost[opts], kind="stable")]:
+            u, s = int(c.unit[k]), int(table.night[k]) - 1
+            if np.all(occ[u, s:] < beds[u, s:]) and adm[u, s] < limit:
+                occ[u, s:] += 1
+                adm[u, s] += 1
+                chosen[i] = k
+                break
+    return chosen
 
 
 def _per_patient(patient: np.ndarray, n: int, outcome: SolveOutcome) -> np.ndarray | None:

@@ -295,3 +295,25 @@ def test_tonight_not_fitting_is_infeasible_with_tonight_s_diagnosis():
     r = run(inst, 3)
     assert r.status == "infeasible" and r.rows == ()
     assert any("not movable" in m for m in r.diagnosis)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_greedy_start_is_a_plan(seed):
+    from optimiser.core.costs import build_cost_table
+    from optimiser.core.diagnosis import check_beds
+    from optimiser.core.plansolve import greedy_start
+    from optimiser.core.plantable import build_plan_table, horizon
+    from optimiser.core.rows import build_plan_rows, build_rows
+
+    inst, nights = tiny(seed)
+    hz = horizon(inst, START, nights)
+    day = build_cost_table(inst)
+    check = check_beds(inst, day, inst.policy.limits, build_rows(day, inst.policy.limits))
+    table = build_plan_table(inst, hz, day=day)
+    rows = build_plan_rows(table.costs, table.night, hz.current, hz.last, nights,
+                           inst.policy.limits)
+    begin = table.from_day(check.start)
+    start = greedy_start(table, rows, begin)
+    assert rows.violated(start) == []
+    assert float(table.costs.cost[start].sum()) <= float(table.costs.cost[begin].sum())
+    assert float(table.costs.cost[start].sum()) >= brute_force(inst, nights) - 1e-6

@@ -79,11 +79,8 @@ from models.compatibility import (
 )
 from models.domain import Instance, Patient, Unit
 from models.errors import InputError, Problem
-from models.referral import UNKNOWN_NETWORK, parse_referral
+from models.referral import UNKNOWN_NETWORK
 from optimiser.core.costs import placement_costs
-
-__all__ = ["UNKNOWN_NETWORK", "Move", "Option", "Rejection", "Suggestion", "parse_referral",
-           "render_suggestion", "suggest"]  # parse_referral/UNKNOWN_NETWORK: see models.referral
 
 #: Digits kept in JSON for km and cost (1 m; well below anything a bed manager reads).
 _DIGITS = 3

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-import optimiser.planning.suggest as engine
 from models.domain import Instance, Network, Patient, Policy, Unit
-from models.referral import read_referral
-from optimiser.planning.suggest import UNKNOWN_NETWORK, offer_notes, parse_referral, suggest
+from models.referral import UNKNOWN_NETWORK, parse_referral, read_referral
+from optimiser.planning.suggest import offer_notes, suggest
 
 LONDON = "home_lat=51.5,home_lon=-0.1"
 BIRMINGHAM = "home_lat=52.4,home_lon=-1.8"
@@ -119,11 +118,3 @@ def test_the_referrals_own_notes_come_first() -> None:
                       "home_network_id=N2", inst)
     assert suggest(inst, r.patient, notes=r.notes).notes == (
         "no unit in this instance offers camhs/picu",)
-
-
-def test_the_service_imports_still_resolve_until_they_move_to_models() -> None:
-    """bedplan/service imports parse_referral and UNKNOWN_NETWORK from here for now."""
-    import models.referral
-
-    assert engine.parse_referral is models.referral.parse_referral
-    assert engine.UNKNOWN_NETWORK is models.referral.UNKNOWN_NETWORK

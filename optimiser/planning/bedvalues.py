@@ -53,9 +53,10 @@ U, Q2 → U needs U's bed: tests/optimiser/planning/test_bedvalues.py).
 **The rest is re-solved exactly on a smaller model.** With the duals above, a plan no worse
 than a known plan of cost U never uses an option with rc_k > U − D(b'), so the re-solve keeps
 only the others (and every stay and unplaced option) and its optimum is the full optimum.
-+1: U = V (x fits). −1: when no plan is known, a threshold T is tried: an optimum z ≤ D + T
-is proven; otherwise one more solve with T = z − D is conclusive (a reduced model that is
-infeasible widens T, up to the full model). Re-solves run one after another, or on Dask
++1: U = V (x fits). −1: when no plan is known, a small threshold T is tried: an optimum
+z ≤ D + T is proven; otherwise z, a plan of the full model too, makes one more solve with
+T = z − D conclusive (when the reduced model is infeasible, the full model is asked): at
+most two solves per value. Re-solves run one after another, or on Dask
 (``workers``/``scheduler``) when there are many; ``progress`` reports each with the time
 left. ``resolve`` re-solves every unit on the full model (the reference the tests compare
 with). The cost table does not depend on the beds: it is built once and shared.
@@ -68,7 +69,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,10 @@ _TOL = 1e-11
 #: Re-solves at which the "auto" choice of workers starts a local Dask cluster (start-up
 #: ~3 s: only worth it when the re-solves take longer than that on one core).
 DASK_MIN_TASKS = 24
+#: First reduced-cost threshold for a −1 re-solve with no plan known (objective units). The
+#: dual bound is usually within a few units of the optimum (England: all within 10), so a
+#: small model answers; a larger one is tried only when it does not prove its optimum.
+FIRST_THRESHOLD = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +130,8 @@ class BedValues:
     values: tuple[BedValue, ...]
     result: Result
     notes: tuple[str, ...] = ()
-    resolves: int = 0  # solves beyond tonight's (re-solves, reduced or full)
+    resolved: int = 0  # values that needed re-solving
+    resolves: int = 0  # solves beyond tonight's (a value may need two on a reduced model)
 
     def to_json_dict(self, instance: Instance, top: int | None = None) -> dict[str, Any]:
         units = {u.unit_id: u for u in instance.units}
@@ -134,6 +140,7 @@ class BedValues:
             "status": self.status,
             "objective": _round(self.objective),
             "method": self.method,
+            "resolved": self.resolved,
             "resolves": self.resolves,
             "units": [{"rank": k, "unit_id": v.unit_id, "name": units[v.unit_id].name,
                        "network_id": units[v.unit_id].network_id,
@@ -244,7 +251,7 @@ def bed_values(instance: Instance, *, distances: np.ndarray | None = None,
         notes.append("some re-solves stopped at their time limit: those values are the best "
                      "plans found, with the proven bound beside them (*)")
     return BedValues(base.status, v0, method, tuple(sorted(values, key=_rank)), base,
-                     tuple(notes), resolves=sum(t.solves for t in done))
+                     tuple(notes), resolved=len(tasks), resolves=sum(t.solves for t in done))
 
 
 def _value(u: Unit, used: int, v0: float, plus: _Range, minus: _Range) -> BedValue:
@@ -659,7 +666,7 @@ def _resolve(instance: Instance, distances: np.ndarray, costs: CostTable,
         rc, threshold, top = None, math.inf, math.inf
     else:
         rc, top = side.rc, float(np.max(side.rc, initial=0.0))
-        threshold = known.hi - floor if math.isfinite(known.hi) else max(100.0, 2 * side.mu)
+        threshold = known.hi - floor if math.isfinite(known.hi) else FIRST_THRESHOLD
     always = (costs.kind == STAY) | (costs.kind == UNPLACED)
     found = _Found(lo=known.lo, hi=known.hi)
     while True:
@@ -668,10 +675,10 @@ def _resolve(instance: Instance, distances: np.ndarray, costs: CostTable,
             costs.subset(always | (rc <= threshold + EXACT_TOL))
         res = solve(changed, distances=distances, method=solve_method, costs=table)
         found.solves += 1
-        if res.status == INFEASIBLE:
+        if res.status == INFEASIBLE:  # on the full model: proven; else ask the full model
             if full:
                 return _Found(math.inf, math.inf, solves=found.solves)
-            threshold = max(4.0 * threshold, 1.0)
+            threshold = math.inf
             continue
         if not res.has_plan or res.objective is None:
             if not full:
@@ -703,16 +710,22 @@ def _run_tasks(instance: Instance, distances: np.ndarray, costs: CostTable,
         return []
     if workers is None:
         workers = 2 if len(tasks) >= DASK_MIN_TASKS else 0
-    clock = _Eta(len(tasks), say)
+    started, finished = time.perf_counter(), [0]
 
-    def what(task: _Task) -> str:
-        return f"{instance.units[task.j].unit_id} {'+1' if task.delta > 0 else '−1'} bed"
+    def tick(task: _Task) -> None:  # progress, with the time left at the mean pace so far
+        finished[0] += 1
+        elapsed = time.perf_counter() - started
+        left = elapsed / finished[0] * (len(tasks) - finished[0])
+        say(f"re-solved {finished[0]}/{len(tasks)} ({instance.units[task.j].unit_id} "
+            f"{'+1' if task.delta > 0 else '−1'} bed); " + (
+                f"about {_duration(left)} left" if finished[0] < len(tasks)
+                else f"done in {_duration(elapsed)}"))
 
     if scheduler is None and workers == 0:
         out = []
         for task in tasks:
             out.append(_resolve(instance, distances, costs, sides, task, solve_method))
-            clock.tick(what(task))
+            tick(task)
         return out
     from dask.distributed import as_completed
 
@@ -728,26 +741,8 @@ def _run_tasks(instance: Instance, distances: np.ndarray, costs: CostTable,
         for fut in as_completed(futures):
             k = position[fut.key]
             results[k] = fut.result()
-            clock.tick(what(tasks[k]))
+            tick(tasks[k])
         return [results[k] for k in range(len(tasks))]
-
-
-@dataclass
-class _Eta:
-    """Counts finished re-solves and says how long the rest should take."""
-
-    total: int
-    say: Callable[[str], None]
-    done: int = 0
-    started: float = field(default_factory=time.perf_counter)
-
-    def tick(self, what: str) -> None:
-        self.done += 1
-        elapsed = time.perf_counter() - self.started
-        left = elapsed / self.done * (self.total - self.done)
-        self.say(f"re-solved {self.done}/{self.total} ({what}); "
-                 + (f"about {_duration(left)} left" if self.done < self.total else
-                    f"done in {_duration(elapsed)}"))
 
 
 def _duration(seconds: float) -> str:
@@ -766,9 +761,10 @@ def render_bed_values(values: BedValues, instance: Instance, top: int | None = N
     units = {u.unit_id: u for u in instance.units}
     rows = values.values if top is None else values.values[:top]
     w = max([4, *(len(v.unit_id) for v in rows)])
-    lines = [f"Objective tonight {values.objective:,.2f} ({values.status}; {values.method}, "
-             f"{values.resolves} re-solve{'' if values.resolves == 1 else 's'}). Values in "
-             "objective units (1 = 1 km with the default weights).",
+    asked = len(values.values) + sum(v.open_beds > 0 for v in values.values)
+    lines = [f"Objective tonight {values.objective:,.2f} ({values.status}; {values.method}; "
+             f"{values.resolved:,} of {asked:,} values re-solved). Values in objective units "
+             "(1 = 1 km with the default weights).",
              *(f"note: {n}" for n in values.notes), "",
              f"{'rank':>4}  {'unit':<{w}} {'name':<30} {'network':<14} {'open':>5} {'used':>5}"
              f" {'one more':>10} {'one fewer':>11}"]

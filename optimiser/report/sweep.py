@@ -107,7 +107,8 @@ def write_sweep(out_dir: str | Path, df: pd.DataFrame, *, title: str = "") -> li
     out.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     df.to_parquet(buf, index=False, engine="pyarrow")
-    csv_text = df.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    # 12 significant digits: objectives in the millions keep their decimals (6 did not)
+    csv_text = df.to_csv(index=False, float_format="%.12g", lineterminator="\n")
     png = sweep_summary_png(summarise(df), title=title)
     files: dict[str, str | bytes] = {SWEEP_PARQUET: buf.getvalue(), SWEEP_CSV: csv_text,
                                      SWEEP_PNG: png}

@@ -217,6 +217,18 @@ def test_write_sweep_writes_parquet_csv_and_png(tmp_path):
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_csv_keeps_large_objectives_to_the_decimal(tmp_path):
+    """England's objectives are in the millions: 6 significant digits (as written before)
+    turned 4,915,707.52 into 4.91571e+06; the CSV must say what the Parquet file says."""
+    df = run_sweep(SMALL, parse_grid(GRID), workers=0)
+    df["objective"] = [4_915_707.52, 698_416.73, 1.25, 0.0]
+    df["total_km"] = [1_234_567.891, 0.5, 2.0, 3.0]
+    paths = write_sweep(tmp_path / "out", df)
+    csv = pd.read_csv(paths[1])
+    assert csv["objective"].tolist() == [4_915_707.52, 698_416.73, 1.25, 0.0]
+    assert csv["total_km"].tolist() == [1_234_567.891, 0.5, 2.0, 3.0]
+
+
 @pytest.mark.slow
 def test_an_existing_cluster_given_by_address_gives_the_same_results():
     import logging

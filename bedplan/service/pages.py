@@ -171,14 +171,15 @@ def planner_page(request: Request) -> Response:
     from .schemas import FIRST_START, LAST_START, MAX_NIGHTS
 
     _version, inst = state_of(request).cache.get()
-    occ = inst.occupancy()
-    full = [u for u in inst.units if occ.get(u.unit_id, 0) >= u.open_beds] or list(inst.units)
-    example = (EXAMPLE_CHANGES.replace("UNIT_ID", full[0].unit_id)
-               .replace("beds = 20", f"beds = {full[0].beds + 2}") if full else "")
     # the collaboratives this account may run jobs on (bedplan.service.jobs.check_scope)
     networks = sorted({u.network_id for u in inst.units})
     if user.role != "admin" and user.networks:
         networks = [n for n in networks if n in user.networks]
+    occ = inst.occupancy()
+    mine = [u for u in inst.units if u.network_id in networks] or list(inst.units)
+    full = [u for u in mine if occ.get(u.unit_id, 0) >= u.open_beds] or mine
+    example = (EXAMPLE_CHANGES.replace("UNIT_ID", full[0].unit_id)
+               .replace("beds = 20", f"beds = {full[0].beds + 2}") if full else "")
     plan = inst.policy.plan
     return _page(request, "planner.html", user, example=example, networks=networks,
                  plan_networks=networks, may_plan_all=user.role == "admin" or not user.networks,

@@ -191,3 +191,60 @@ def test_unit_names_stay_text_in_the_map_and_no_page_breaks_its_policy(evil_app,
             page.wait_for_load_state("networkidle")
         page.wait_for_selector("#swagger-ui .info")  # the API docs drew themselves
         assert problems == []
+
+
+def test_planner_plans_the_coming_nights(tmp_path, browser):
+    """A planner of N1 plans the worked example's seven nights on the planner page: the
+    figures, the chart (three panels, checked as a picture: its line and bar colours are in
+    the screenshot), the weeks and the schedule with the ward names as text, under the CSP.
+    ``BEDPLAN_SCREENSHOTS=DIR`` keeps the screenshot to look at."""
+    from PIL import Image
+
+    from bedplan.service.server import running
+
+    from .conftest import add_users, make_app, plan_census
+
+    app = make_app(tmp_path, plan_census(tmp_path / "plan", {"Far ward (London)": EVIL_NAME}))
+    add_users(app, {"plann1": ("planner", ("N1",))})
+    with running(app) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.route("**/*", _offline)
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if "Content Security Policy"
+                in m.text else None)
+        _log_in(page, url, "plann1")
+        page.goto(url + "/planner")
+        # only N1 to choose (no "all of England" for a planner); the policy's horizon
+        assert page.locator("#plan_network option").all_inner_texts() == ["N1"]
+        assert page.input_value("#plan_start") == "2026-12-07"
+        assert page.input_value("#plan_nights") == "7"
+        page.click("#runplan")
+        page.wait_for_selector("#plan-summary", timeout=60_000)
+        summary = page.inner_text("#plan-summary")
+        assert "patients brought home\t1" in summary
+        assert "1 on night 1 → 0 on night 7" in summary
+        chart = page.locator("#plan-chart")
+        assert chart.locator("circle").count() == 14  # 7 nights, two line panels
+        assert [int(v) for v in chart.locator("[data-panel^='out-of-area'] circle")
+                .evaluate_all("cs => cs.map(c => c.getAttribute('data-value'))")] == [
+            1, 1, 0, 0, 0, 0, 0]
+        assert chart.locator("rect").count() == 1  # one week
+        assert "2026-12-07 – 2026-12-13\t1\t1\t1" in page.inner_text("#plan-weeks")
+        week = page.inner_text("#plan-week-1")
+        assert EVIL_NAME in week and "Home ward (Leeds) (N1)home" in week.replace("\t", "")
+        assert page.locator("#result img").count() == 0
+        assert page.evaluate("() => window.__xss") is None
+        shot = tmp_path / "plan-chart.png"
+        chart.screenshot(path=str(shot))
+        page.screenshot(path=str(tmp_path / "planner.png"), full_page=True)
+        keep = os.environ.get("BEDPLAN_SCREENSHOTS")
+        if keep:
+            shutil.copy(tmp_path / "planner.png", Path(keep) / "planner.png")
+            shutil.copy(shot, Path(keep) / "plan-chart.png")
+        # the recent jobs list offers it again
+        assert "plan · 7 nights from 2026-12-07 · N1" in page.inner_text("#jobs")
+        assert problems == []
+    colours = {c for _n, c in Image.open(shot).convert("RGB").getcolors(1 << 20)}
+    assert (0x1F, 0x4E, 0x99) in colours and (0x1A, 0x7F, 0x37) in colours  # line, bar
+    width, height = Image.open(shot).size
+    assert width > 600 and height > 100

@@ -349,7 +349,7 @@ var bedplan = (function () {
           [["week", 1], ["nights", 0], ["brought home", 1], ["moves", 1], ["admissions", 1],
            ["discharges", 1], ["out of area (last night)", 1], ["waiting (last night)", 1]],
           r.weeks.map(function (w) {
-            return [String(w.week), w.from + " – " + w.to, fmt(w.brought_home, 0), fmt(w.moves, 0),
+            return [String(w.week), el("span", { cls: "nowrap", text: w.from + " – " + w.to }), fmt(w.brought_home, 0), fmt(w.moves, 0),
               fmt(w.admissions, 0), fmt(w.discharges, 0), fmt(w.out_of_area, 0), fmt(w.waiting, 0)];
           })));
       }
@@ -427,12 +427,13 @@ var bedplan = (function () {
         g.appendChild(svg("text", { x: L - 4, y: y(v) + 4, "font-size": 10, "text-anchor": "end", fill: "#5c6b7a" }, String(v)));
         if (v) g.appendChild(svg("line", { x1: L, y1: y(v), x2: L + pw, y2: y(v), stroke: "#d9e0e7" }));
       });
-      [0, xs.length - 1].forEach(function (k) {
+      var ticks = bars && xs.length <= 14 ? xs.map(function (_v, k) { return k; }) : [0, xs.length - 1];
+      ticks.forEach(function (k) {
         g.appendChild(svg("text", { x: x(k), y: T + ph + 14, "font-size": 10, "text-anchor": "middle", fill: "#5c6b7a" }, String(xs[k])));
       });
       g.appendChild(svg("text", { x: L + pw / 2, y: H - 4, "font-size": 10, "text-anchor": "middle", fill: "#5c6b7a" }, xlabel));
       if (bars) {
-        var bw = Math.max(2, 0.6 * pw / xs.length);
+        var bw = Math.min(36, Math.max(2, 0.6 * pw / xs.length));
         ys.forEach(function (v, k) {
           g.appendChild(svg("rect", { x: x(k) - bw / 2, y: y(v), width: bw, height: T + ph - y(v), fill: "#1a7f37",
             "data-value": v }, undefined)).appendChild(svg("title", {}, xlabel + " " + xs[k] + ": " + v));

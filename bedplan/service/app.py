@@ -168,8 +168,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="bedplan", version=_version(),
                   description="Place people in specialised mental-health beds close to home: "
-                              "census, suggestions, accepts (audited), reallocation and "
-                              "scenario jobs.", lifespan=lifespan, docs_url=None)
+                              "census, suggestions, accepts (audited), reallocation, "
+                              "scenario and multi-night plan jobs.", lifespan=lifespan,
+                  docs_url=None)
     app.state.bedplan = state
     _install_errors(app)
     _install_docs(app, settings)

@@ -9,7 +9,11 @@ token and sends ``POST /api/suggestions`` for referrals of the census:
 * ``concurrent-N``: N client threads sharing a fixed number of requests (throughput, and
   latency with queueing);
 * ``accept``: sequential accepts of different referrals into their first option (each is a
-  write transaction plus an audit event).
+  write transaction plus an audit event);
+* ``plan-job``: one plan job over several nights (``--plan-network``, ``all`` for all of
+  England; ``--plan-nights``), from ``POST /api/jobs`` until it is done, and
+  ``sequential-during-plan``: suggestions sent one at a time while that job runs in the
+  server's worker thread (the latency a bed manager sees while a planner plans).
 
 Every suggestion also appends its audit event (a write), as in production. Request counts
 and total time are bounded (``--requests``, ``--max-seconds``). For comparison the same
@@ -19,6 +23,7 @@ Writes ``benchmarks/results/service.csv``.
 
     /tmp/venv/bin/python benchmarks/bench_service.py
     /tmp/venv/bin/python benchmarks/bench_service.py --requests 200 --concurrency 1 4 8
+    /tmp/venv/bin/python benchmarks/bench_service.py --plan-network all --plan-nights 28
 """
 
 from __future__ import annotations
@@ -133,7 +138,49 @@ def bench(db_label: str, db_url: str | None, instance: Path, args: argparse.Name
             rows.append(_row(db_label, "accept", 1, accepts, errors,
                              time.perf_counter() - start))
             print(rows[-1], flush=True)
+            if args.plan_nights > 0:
+                rows += _plan_job(db_label, url, headers, ids, args)
         app.state.bedplan.engine.dispose()
+    return rows
+
+
+def _plan_job(db_label: str, url: str, headers: dict[str, str], ids: list[str],
+              args: argparse.Namespace) -> list[dict[str, object]]:
+    """One plan job, timed from submit to done, and suggestions sent while it runs."""
+    import httpx
+
+    body: dict[str, object] = {"kind": "plan", "nights": args.plan_nights}
+    if args.plan_network != "all":
+        body["network"] = args.plan_network
+    label = f"plan-job ({args.plan_network}, {args.plan_nights} nights)"
+    times: list[float] = []
+    errors = 0
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as c:
+        start = time.perf_counter()
+        job = c.post("/api/jobs", json=body).json()
+        k = 0
+        while True:
+            status = c.get(f"/api/jobs/{job['id']}").json()
+            if status["status"] in ("done", "failed"):
+                break
+            if k < args.requests:
+                t = time.perf_counter()
+                r = c.post("/api/suggestions", json={"patient_id": ids[k % len(ids)]})
+                if r.status_code == 200:
+                    times.append(time.perf_counter() - t)
+                else:
+                    errors += 1
+                k += 1
+            else:
+                time.sleep(0.2)
+        seconds = time.perf_counter() - start
+    failed = status["status"] != "done"
+    summary = {} if failed else status["result"]["summary"]
+    print(f"{label}: {status['status']}, {summary.get('status')}, {seconds:.1f} s", flush=True)
+    rows = [_row(db_label, label, 1, [] if failed else [seconds], int(failed), seconds),
+            _row(db_label, "sequential-during-plan", 1, times, errors, seconds)]
+    for r in rows:
+        print(r, flush=True)
     return rows
 
 
@@ -161,6 +208,9 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
     ap.add_argument("--accepts", type=int, default=30)
     ap.add_argument("--max-seconds", type=float, default=120.0, help="per load level")
+    ap.add_argument("--plan-network", default="wy-secure",
+                    help="collaborative of the plan job, or 'all' (all of England)")
+    ap.add_argument("--plan-nights", type=int, default=28, help="0: no plan job")
     ap.add_argument("--postgres", default=None, metavar="URL",
                     help="also benchmark on this (empty) PostgreSQL database")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" /

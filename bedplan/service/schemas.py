@@ -7,6 +7,7 @@ naming the field, never a database overflow.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -26,6 +27,7 @@ MAX_NIGHTS = 91
 #: A plan's start must lie in these years (a typo such as 0226 is refused, and no date
 #: arithmetic over the horizon can leave the calendar).
 FIRST_START, LAST_START = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NEW_ID = ("leave it out: the service gives a new referral its pseudonymous id (the "
            "suggestion's patient_id), so no id can collide with another collaborative's")
 
@@ -138,14 +140,16 @@ class JobRequest(_Strict):
     time_limit: float | None = Field(default=None, gt=0, le=3600)
     gap: float | None = Field(default=None, ge=0, le=1)
     distance: Literal["road", "geodesic"] | None = None
-    start: dt.date | None = Field(default=None, description="plan: the first night (ISO date)")
-    nights: int | None = Field(default=None, ge=1, le=MAX_NIGHTS,
+    start: dt.date | None = Field(default=None,
+                                  description="plan: the first night (YYYY-MM-DD)")
+    nights: int | None = Field(default=None, ge=1, le=MAX_NIGHTS, strict=True,
                                description=f"plan: how many nights (1-{MAX_NIGHTS})")
 
     @field_validator("start", mode="before")
     @classmethod
     def _iso_date(cls, v: object) -> object:
-        if v is not None and not isinstance(v, str):  # not a count of seconds since 1970
+        # a date as the contract writes dates: not seconds since 1970, not a date-time
+        if v is not None and not (isinstance(v, str) and _ISO_DATE.fullmatch(v)):
             raise ValueError("must be a date written YYYY-MM-DD")
         return v
 

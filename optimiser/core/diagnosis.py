@@ -28,6 +28,7 @@ import numpy as np
 
 from models.compatibility import compatibility_matrix
 from models.domain import Instance, Limits, Policy, Unit
+from models.text import count
 from optimiser.core.costs import (
     ADMIT,
     MOVE,
@@ -74,10 +75,6 @@ def unit_label(unit: Unit) -> str:
 FEW_MOVES = 8
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def check_beds(instance: Instance, costs: CostTable, limits: Limits,
                rows: ModelRows | None = None) -> BedCheck:
     """Decide exactly whether the inpatients fit (see the module docstring).
@@ -120,9 +117,9 @@ def check_beds(instance: Instance, costs: CostTable, limits: Limits,
     if max_moves is not None and moves > max_moves:
         over = np.flatnonzero(occupancy > beds)
         where = "; ".join(
-            f"{unit_label(instance.units[u])} has {_plural(int(beds[u]), 'open bed')}"
-            f" but {_plural(int(occupancy[u]), 'inpatient')}" for u in over)
-        msg = (f"at least {_plural(moves, 'inpatient')} must move to fit everyone into open "
+            f"{unit_label(instance.units[u])} has {count(int(beds[u]), 'open bed')}"
+            f" but {count(int(occupancy[u]), 'inpatient')}" for u in over)
+        msg = (f"at least {count(moves, 'inpatient')} must move to fit everyone into open "
                f"beds, but max_moves is {max_moves} ({where})")
         return BedCheck(False, (msg,), None, moves)
     inpatients = costs.patient[stay_k]
@@ -182,14 +179,14 @@ def _overflow_messages(instance: Instance, costs: CostTable, beds_of: np.ndarray
             if stuck[u] - immovable[u]:
                 why.append(f"{stuck[u] - immovable[u]} with no other compatible unit within "
                            "reach")
-            out.append(f"{label} has {_plural(beds, 'open bed')} but "
-                       f"{_plural(int(stuck[u]), 'inpatient')} who may not move "
+            out.append(f"{label} has {count(beds, 'open bed')} but "
+                       f"{count(int(stuck[u]), 'inpatient')} who may not move "
                        f"({', '.join(why)})")
         else:
             cap = " or already receiving max_admissions_per_unit = " + str(limit) \
                 if limit is not None else ""
-            out.append(f"{label} has {_plural(beds, 'open bed')} but "
-                       f"{_plural(int(occupancy[u]), 'inpatient')}: {overflow[u]} of them "
+            out.append(f"{label} has {count(beds, 'open bed')} but "
+                       f"{count(int(occupancy[u]), 'inpatient')}: {overflow[u]} of them "
                        f"cannot move because every compatible unit they could go to is "
                        f"full{cap}")
     return out
@@ -309,7 +306,7 @@ def _unavailable(instance: Instance, state: UnitsTonight, ok: np.ndarray,
             for k in order)
     near = sorted(np.flatnonzero(capped).tolist(), key=lambda k: (km[k], int(ok[k])))
     named = ", ".join(f"{unit_label(instance.units[int(ok[k])])} {km[k]:.1f} km with "
-                      f"{_plural(_free(state, int(ok[k])), 'free bed')}"
+                      f"{count(_free(state, int(ok[k])), 'free bed')}"
                       for k in near[:NAMED_UNITS])
     more = f" and {n_capped - NAMED_UNITS} more" if n_capped > NAMED_UNITS else ""
     capped_words = f"have free beds but {_cap_words(state.limit, plural=True)}: {named}{more}"
@@ -332,8 +329,8 @@ def _one_unit(state: UnitsTonight, u: int) -> str:
         tonight = ""
         if state.filled_tonight[u]:
             tonight = f", {int(state.arrivals[u])} of them by tonight's admissions and moves"
-        return f"is full: {int(state.after[u])} of {_plural(beds, 'open bed')} taken{tonight}"
-    return (f"has {_plural(_free(state, u), 'free bed')} but "
+        return f"is full: {int(state.after[u])} of {count(beds, 'open bed')} taken{tonight}"
+    return (f"has {count(_free(state, u), 'free bed')} but "
             f"{_cap_words(state.limit, plural=False)}")
 
 
@@ -344,7 +341,7 @@ def _cap_words(limit: int | None, *, plural: bool) -> str:
         return ("take" if plural else "takes") + \
             " no new patient tonight (max_admissions_per_unit = 0)"
     return (("have" if plural else "has") + " already taken max_admissions_per_unit = "
-            f"{_plural(limit, 'new patient')} tonight")
+            f"{count(limit, 'new patient')} tonight")
 
 
 def _why_free_unused(instance: Instance, costs: CostTable, i: int, opts: np.ndarray,

@@ -20,6 +20,7 @@ from typing import Any
 
 from models.domain import Instance
 from models.errors import InputError, Problem
+from models.text import count, number
 from optimiser.core.result import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Metrics, Result
 from optimiser.geography.distances import KmTable
 from optimiser.planning import outputs
@@ -113,8 +114,8 @@ def reallocate(instance_path: str | os.PathLike[str], out_dir: str | os.PathLike
     clock = PhaseClock(progress)
     with clock.phase("read") as note:
         instance = read_instance(instance_path, policy_overrides=dict(overrides or {}))
-        note.append(f"{_count(len(instance.patients), 'patient')}, "
-                    f"{_count(len(instance.units), 'unit')}")
+        note.append(f"{count(len(instance.patients), 'patient')}, "
+                    f"{count(len(instance.units), 'unit')}")
     return _run(instance, out, clock, network=network, method=method, solve_fn=solve_fn)
 
 
@@ -133,8 +134,8 @@ def _run(instance: Instance, out: Path, clock: PhaseClock, *, network: str | Non
         with clock.phase("subset") as note:
             instance = restrict_to_network(instance, network)
             distances = None  # rows/columns no longer match
-            note.append(f"network {network}: {_count(len(instance.patients), 'patient')}, "
-                        f"{_count(len(instance.units), 'unit')}")
+            note.append(f"network {network}: {count(len(instance.patients), 'patient')}, "
+                        f"{count(len(instance.units), 'unit')}")
 
     mode = instance.policy.distance
     if distances is None:
@@ -148,8 +149,8 @@ def _run(instance: Instance, out: Path, clock: PhaseClock, *, network: str | Non
     with clock.phase("solve") as note:
         result = _solve(instance, distances, method, clock, solve_fn)
         inner = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings)
-        note.append(f"{result.status}, objective {_fmt(result.objective)}, bound "
-                    f"{_fmt(result.bound)}, gap {_fmt(result.gap, 4)} ({result.method}, "
+        note.append(f"{result.status}, objective {number(result.objective, 2)}, bound "
+                    f"{number(result.bound, 2)}, gap {number(result.gap, 4)} ({result.method}, "
                     f"{result.solver}{'; ' + inner if inner else ''})")
 
     with clock.phase("transfers") as note:
@@ -202,14 +203,6 @@ def _error(instance: Instance, message: str) -> Result:
 def _failed(result: Result, message: str) -> Result:
     return replace(result, status=ERROR, objective=None, bound=None, gap=None, assignments=(),
                    metrics=Metrics(), diagnosis=(*result.diagnosis, message))
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
-def _fmt(x: float | None, digits: int = 2) -> str:
-    return "-" if x is None else f"{x:,.{digits}f}"
 
 
 def _extra(instance: Instance, result: Result, s: RunSummary,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from models.domain import Instance
+from models.text import count, number
 from optimiser.core.result import Assignment, Result
 from optimiser.geography.distances import KmTable
 from optimiser.planning.money import Spend, spend, spend_tonight
@@ -110,14 +111,6 @@ def _money_change(delta: float) -> str:
     return f"£{-delta:,.0f} a year released" if delta < 0 else f"£{delta:,.0f} a year more"
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
-def _num(x: float | None, digits: int = 1) -> str:
-    return "-" if x is None or not math.isfinite(x) else f"{x:,.{digits}f}"
-
-
 def render(summary: RunSummary, *, out_dir: str | None = None, max_diagnosis: int = 8) -> str:
     """A one-screen text rendering (≤ ~25 lines however large the instance)."""
     s = summary
@@ -125,9 +118,9 @@ def render(summary: RunSummary, *, out_dir: str | None = None, max_diagnosis: in
                                           if s.method else "")]
     if s.objective is not None:
         gap = "" if s.gap is None else f"   gap {s.gap:.2%}"
-        lines.append(f"objective   {_num(s.objective)}   bound {_num(s.bound)}{gap}")
-    lines.append(f"patients    {s.patients:,} ({_count(s.inpatients, 'inpatient')}, "
-                 f"{_count(s.referrals, 'referral')})")
+        lines.append(f"objective   {number(s.objective)}   bound {number(s.bound)}{gap}")
+    lines.append(f"patients    {s.patients:,} ({count(s.inpatients, 'inpatient')}, "
+                 f"{count(s.referrals, 'referral')})")
     if s.status in ("optimal", "feasible"):
         lines += [
             f"placed      {s.placed:,}   unplaced {s.unplaced:,}   admitted {s.admitted:,}",
@@ -135,7 +128,7 @@ def render(summary: RunSummary, *, out_dir: str | None = None, max_diagnosis: in
             + (f"   cycles needing a temporary bed {s.cycles:,}" if s.cycles else ""),
             f"brought back into their own collaborative  {s.brought_home:,}"
             + (f"   (moved out of it: {s.sent_away:,})" if s.sent_away else ""),
-            f"km saved    {_num(s.km_saved)} km closer to home in total",
+            f"km saved    {number(s.km_saved)} km closer to home in total",
             f"out of area {s.out_of_area_before:,} inpatients tonight -> "
             f"{s.out_of_area_after:,} placed after",
             f"delayed     {s.delayed:,} (staying in a unit no longer right for them)",

@@ -30,6 +30,7 @@ import numpy as np
 from models.atomic import atomic_write
 from models.changes import Changes, apply_changes
 from models.domain import Instance
+from models.text import number, signed
 from optimiser.core.result import Result
 from optimiser.geography.distances import KmTable, PairDistances, pair_distances
 from optimiser.planning.money import spend_after
@@ -40,12 +41,12 @@ log = logging.getLogger(__name__)
 
 COMPARISON = "comparison.json"
 #: Rows of the side-by-side table: (key in metrics, label, digits or None for counts).
-ROWS: tuple[tuple[str, str, int | None], ...] = (
-    ("placed", "placed", None),
-    ("unplaced", "unplaced", None),
-    ("moves", "moves", None),
-    ("out_of_area", "out of area", None),
-    ("delayed", "delayed stays", None),
+ROWS: tuple[tuple[str, str, int], ...] = (
+    ("placed", "placed", 0),
+    ("unplaced", "unplaced", 0),
+    ("moves", "moves", 0),
+    ("out_of_area", "out of area", 0),
+    ("delayed", "delayed stays", 0),
     ("total_km", "total km", 1),
     ("median_km", "median km", 1),
     ("cost_per_day", "cost per day (GBP)", 2),
@@ -171,31 +172,15 @@ def run_scenario(instance: Instance, changes: Changes, out_dir: str | os.PathLik
     return ScenarioOutcome(base, scen, comparison, code, (*base.paths, *scen.paths, path))
 
 
-def _fmt(value: Any, digits: int | None) -> str:
-    if value is None:
-        return "-"
-    if digits is None:
-        return f"{int(value):,}"
-    return f"{float(value):,.{digits}f}"
-
-
-def _signed(value: Any, digits: int | None) -> str:
-    if value is None:
-        return "-"
-    if value == 0:
-        return "0"
-    return ("+" if value > 0 else "") + _fmt(value, digits)
-
-
 def render_comparison(comparison: dict[str, Any]) -> str:
     """The side-by-side table a planner reads: baseline, scenario and the change."""
     b, s, d = comparison["baseline"], comparison["scenario"], comparison["delta"]
     lines = [f"{'':<20}{'baseline':>14}{'scenario':>14}{'change':>14}",
              f"{'status':<20}{b['status']:>14}{s['status']:>14}{'':>14}",
-             f"{'objective':<20}{_fmt(b['objective'], 2):>14}{_fmt(s['objective'], 2):>14}"
-             f"{_signed(d['objective'], 2):>14}"]
+             f"{'objective':<20}{number(b['objective'], 2):>14}{number(s['objective'], 2):>14}"
+             f"{signed(d['objective'], 2):>14}"]
     for key, label, digits in ROWS:
-        lines.append(f"{label:<20}{_fmt(b['metrics'][key], digits):>14}"
-                     f"{_fmt(s['metrics'][key], digits):>14}"
-                     f"{_signed(d['metrics'][key], digits):>14}")
+        lines.append(f"{label:<20}{number(b['metrics'][key], digits):>14}"
+                     f"{number(s['metrics'][key], digits):>14}"
+                     f"{signed(d['metrics'][key], digits):>14}")
     return "\n".join(lines)

@@ -80,6 +80,7 @@ from models.compatibility import (
 from models.domain import Instance, Patient, Unit
 from models.errors import InputError, Problem
 from models.referral import UNKNOWN_NETWORK
+from models.text import count, km
 from optimiser.core.costs import placement_costs
 
 #: Digits kept in JSON for km and cost (1 m; well below anything a bed manager reads).
@@ -178,10 +179,6 @@ def placement_rows(instance: Instance, patients: Sequence[Patient],
 # --------------------------------------------------------------------------- reasons
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def capacity_reason(unit: Unit, occupied: int) -> str:
     """Plain words for a unit with no free bed tonight."""
     open_beds = unit.open_beds
@@ -198,7 +195,7 @@ def limit_reason(arrived: int, limit: int) -> str:
     """Plain words for a ward stopped by tonight's admission limit."""
     if limit == 0:
         return "no new patients tonight: max_admissions_per_unit = 0"
-    return (f"already took {_plural(arrived, 'new patient')} tonight "
+    return (f"already took {count(arrived, 'new patient')} tonight "
             f"(max_admissions_per_unit = {limit})")
 
 
@@ -394,7 +391,7 @@ def budget_notes(p: Patient, options: Sequence[Option], max_moves: int | None
         return ()
     own = 1 if p.status == "inpatient" else 0
     return tuple(
-        f"option {o.rank} ({o.unit_id}) needs {_plural(len(o.moves) + own, 'move')} tonight, "
+        f"option {o.rank} ({o.unit_id}) needs {count(len(o.moves) + own, 'move')} tonight, "
         f"more than max_moves = {max_moves}"
         for o in options if o.moves and len(o.moves) + own > max_moves)
 
@@ -530,10 +527,6 @@ def _best_chains(instance: Instance, p: Patient, starts: np.ndarray,
 _PROVIDER_TYPES = {"nhs": "NHS", "independent": "independent sector"}
 
 
-def _km(x: float | None) -> str:
-    return "unreachable" if x is None or not math.isfinite(x) else f"{x:,.1f} km"
-
-
 def _network(network_id: str, names: dict[str, str]) -> str:
     if not network_id:
         return "unknown"
@@ -562,12 +555,12 @@ def _ward_kind(u: Unit) -> str:
 
 def _option_lines(o: Option, u: Unit, names: dict[str, str]) -> list[str]:
     where = "out of area" if o.out_of_area else "the patient's own"
-    free = _plural(o.free_beds, "free bed") if not o.moves else "full tonight"
+    free = count(o.free_beds, "free bed") if not o.moves else "full tonight"
     kind = f"{_ward_kind(u)}, {u.sex}"
     function = ward_function_words(u)
     provider = _PROVIDER_TYPES.get(u.provider_type, "provider type not recorded")
     lines = [f"{o.rank:>3}. {o.unit_id}" + (f": {u.name}" if u.name else ""),
-             f"     {_km(o.distance_km)}, cost {o.cost:,.1f}, {free}; {kind}"
+             f"     {km(o.distance_km)}, cost {o.cost:,.1f}, {free}; {kind}"
              + (f"; {function}" if function else ""),
              f"     {provider}" + (f": {u.provider}" if u.provider else "")
              + f"; collaborative {_network(u.network_id, names)}, {where}"]
@@ -611,7 +604,7 @@ def render_suggestion(s: Suggestion, instance: Instance, patient: Patient | None
         for r in shown:
             name = units[r.unit_id].name
             lines.append(f"  - {r.unit_id}" + (f": {name}" if name else "")
-                         + f", {_km(r.distance_km)}")
+                         + f", {km(r.distance_km)}")
             lines.append(f"      {'; '.join(r.reasons)}")
         if more:
             lines.append(f"  (and {more} more of this service; --json lists them)")

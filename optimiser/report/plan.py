@@ -15,6 +15,7 @@ from pathlib import Path
 
 from models.atomic import atomic_write
 from models.domain import Instance
+from models.text import number
 from optimiser.core.plansolve import PlanResult
 from optimiser.planning.plan import PlanNight, ScheduleStep, plan_metrics
 from optimiser.report.charts import AFTER_COLOUR, BEFORE_COLOUR, png_bytes, pyplot
@@ -66,10 +67,6 @@ def plan_png(nights: Sequence[PlanNight], home_weeks: Sequence[int]) -> bytes:
     return png_bytes(fig)
 
 
-def _km(x: float | None) -> str:
-    return "" if x is None else f"{x:,.1f}"
-
-
 def render_plan_report(instance: Instance, result: PlanResult,
                        nights: Sequence[PlanNight], steps: Sequence[ScheduleStep],
                        png: bytes | None) -> str:
@@ -115,7 +112,8 @@ def render_plan_report(instance: Instance, result: PlanResult,
                 f"<td>{esc(s.patient_id)}</td><td>{esc(s.kind)}</td>"
                 f"<td>{esc(names.get(s.from_unit_id or '', ''))}</td>"
                 f"<td>{esc(names.get(s.to_unit_id or '', ''))}</td>"
-                f"<td>{_km(s.km_before)}</td><td>{_km(s.km_after)}</td>"
+                f"<td>{number(s.km_before, missing='')}</td>"
+                f"<td>{number(s.km_after, missing='')}</td>"
                 f"<td>{'' if s.cycle is None else s.cycle}</td></tr>")
         parts.append("</table>")
     parts.append("</main></body></html>\n")

@@ -324,6 +324,7 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
     h = master.h
     delta = max(1e-6 * abs(lp_value), 1.0)
     proven_above = False
+    best: np.ndarray | None = None
     while True:
         free, one = _screen(master, duals, delta)
         _add_columns(master, free[~master.in_set[free]])
@@ -337,6 +338,8 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
                                                          highspy.HighsVarType.kInteger,
                                                          dtype=np.uint8))
         h.setOptionValue("solver", "choose")
+        if best is not None:  # the plan the last solve found is inside: start from it
+            _warm(master, best)
         say(f"reduced-cost screening: {int(ub.sum() - lb.sum())} options free within "
             f"{delta:.6g} of the LP bound, {int(lb.sum())} fixed at 1")
         _solve(master, deadline)
@@ -356,7 +359,7 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
             say(f"MIP {z:.10g} within {delta:.6g} of the LP bound: proven optimal")
             return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost screening)", True,
                                            False, True, z, z), chosen)
-        delta, proven_above = z - lp_value, True
+        delta, proven_above, best = z - lp_value, True, chosen
 
 
 def _solve(master: _Master, deadline: float) -> float:

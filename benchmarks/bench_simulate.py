@@ -2,21 +2,23 @@
 
 Rerunnable; appends to ``benchmarks/results/simulate.csv``. Two cases:
 
-* ``year``: England (``instances/england``), 365 nights from 2026-12-07, policies
-  ``nearest`` and ``reallocate``, R runs (default 4) as Dask tasks on 2 local workers.
-  One row per (policy, run): the wall time of that run measured inside its worker (one
-  process, one core: what one run costs on a 2-core machine with the other core busy),
-  and its figures. The outputs of the comparison (runs.csv, summary.json, report.html)
-  go to ``benchmarks/results/simulate-england/`` (docs/simulate.md quotes them).
+* ``year``: England with the referrals of its next 12 weeks
+  (``instances/england-12-weeks``), 365 nights from 2026-12-07, policies ``nearest`` and
+  ``reallocate``, R runs (default 4) as Dask tasks on 2 local workers, the long reallocate
+  runs first. One row per (policy, run), appended as the run finishes: the wall time of
+  that run measured inside its worker (one process: what one run costs on a 2-core machine
+  with the other core busy) and its figures. The comparison's runs.csv, summary.json and
+  report.html go to ``benchmarks/results/simulate-england/`` (docs/simulate.md quotes them).
 * ``dask``: runs per minute in this process, on 1 and on 2 local Dask workers (the
   cluster's start-up included), for ``nearest`` over 365 nights and ``reallocate`` over
-  a few nights; ``identical_to_in_process`` says whether runs.csv came out byte-identical.
+  ``--realloc-days`` nights (``instances/england``, tonight's census);
+  ``identical_to_in_process`` says whether runs.csv came out byte-identical.
 
 The machine's load average is recorded: on a shared 2-core machine timings depend on what
 else runs.
 
     .venv/bin/python benchmarks/bench_simulate.py --case year --runs 4
-    .venv/bin/python benchmarks/bench_simulate.py --case dask
+    .venv/bin/python benchmarks/bench_simulate.py --case dask --realloc-days 10
 """
 
 from __future__ import annotations
@@ -128,7 +130,10 @@ def dask(world: World, policy: str, runs: int, seed: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=("year", "dask"), required=True)
-    parser.add_argument("--instance", default=str(ROOT / "instances" / "england"))
+    parser.add_argument("--instance", default=None,
+                        help="default: instances/england-12-weeks for the year (the census "
+                             "and the referrals of the next 12 weeks), instances/england for "
+                             "the dask case")
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--days", type=int, default=365)
@@ -139,7 +144,8 @@ def main() -> None:
     parser.add_argument("--write-partial", action="store_true",
                         help="write the year's outputs from the runs kept in --partial")
     args = parser.parse_args()
-    inst = read_instance(args.instance)
+    default = "england-12-weeks" if args.case == "year" or args.write_partial else "england"
+    inst = read_instance(args.instance or ROOT / "instances" / default)
     if args.write_partial:
         import pickle
 

@@ -25,7 +25,7 @@ import click
 @click.option("--lookahead", type=int, default=7, show_default=True,
               help="Nights each plan looks ahead (policy plan).")
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Date of the first night (default: today).")
+              help="Date of the first night (default: [plan] start of policy.toml, else today).")
 @click.option("--demand", "demand_path", type=click.Path(path_type=Path), default=None,
               help="demand.csv with referral rates (default: INSTANCE/demand.csv when there, "
                    "else estimated from the census).")
@@ -60,7 +60,7 @@ def simulate(instance: Path, days: int, runs: int, seed: int, out_dir: Path,
     """
     from models.demand import find_demand, read_demand
     from models.io import read_instance
-    from optimiser.planning.simulate import check_request, runs_csv, summary
+    from optimiser.planning.simulate import check_request, first_night, runs_csv, summary
     from optimiser.planning.simulate import simulate as run_all
     from optimiser.planning.simulate_draws import build_world
     from optimiser.report.simulate import write_outputs
@@ -70,7 +70,7 @@ def simulate(instance: Path, days: int, runs: int, seed: int, out_dir: Path,
     inst = read_instance(instance)
     demand_file = demand_path or find_demand(instance)
     rates = read_demand(demand_file, inst) if demand_file is not None else None
-    first = start.date() if start is not None else dt.date.today()
+    first = first_night(inst, start.date() if start is not None else None)
     world = build_world(inst, days=days, start=first, rates=rates, lookahead=lookahead)
     where = scheduler or ("in this process" if workers == 0 else f"{workers} local workers")
     click.echo(f"{len(names)} policies x {runs:,} runs x {days:,} nights from "

@@ -10,6 +10,7 @@ policies are compared on the same discharges and the same arrivals.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import sys
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from models.domain import Instance
 from models.errors import InputError, Problem
 from optimiser.planning.simulate_draws import World, draw_run, interval_95, run_seed
 from optimiser.planning.simulate_policies import make_decider
@@ -42,6 +44,12 @@ def run_task(world: World, policy: str, run: int, seed: int, *, events: bool = F
 def _task_remote(world: World, policy: str, run: int, seed: int) -> RunResult:
     """What a Dask worker runs (module level, so it pickles by reference)."""
     return run_task(world, policy, run, seed)
+
+
+def first_night(instance: Instance, start: dt.date | None) -> dt.date:
+    """The date of night 1: ``--start``, else policy.toml's ``[plan] start``, else today (as
+    ``bedplan plan`` decides it)."""
+    return start or instance.policy.plan.start or dt.date.today()
 
 
 def check_request(policies: Sequence[str], *, days: int, runs: int, lookahead: int,

@@ -483,3 +483,15 @@ def test_plan_waits_for_the_home_bed_where_reallocate_moves_twice():
         assert res.figures["brought_home"] == 1
     assert moves["reallocate"] == [(1, "LONDON", "BHAM"), (3, "BHAM", "LEEDS")]
     assert moves["plan"] == [(3, "LONDON", "LEEDS")]
+
+
+def test_the_first_night_is_the_flag_else_plan_start_else_today():
+    from models.domain import PlanSettings
+    from optimiser.planning.simulate import first_night
+
+    inst = small_instance()
+    planned = dataclasses.replace(inst, policy=dataclasses.replace(
+        inst.policy, plan=PlanSettings(start=dt.date(2026, 12, 7))))
+    assert first_night(planned, None) == dt.date(2026, 12, 7)
+    assert first_night(planned, START) == START
+    assert first_night(inst, None) == dt.date.today()

@@ -207,6 +207,7 @@ def bed_values(instance: Instance, *, distances: np.ndarray | None = None,
     if method == "auto":
         method = "flow" if budget is None else "duals"
     say = progress or (lambda message: None)
+    say("solving tonight's plan")
     costs = build_cost_table(instance, distances, policy)  # shared by every solve below
     base = solve(instance, policy, distances=distances, method=solve_method, costs=costs)
     if not base.has_plan or base.objective is None:

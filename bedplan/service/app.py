@@ -148,7 +148,8 @@ def create_app(settings: Settings) -> FastAPI:
     _log_audit_head(factory)
     cache = CensusCache(factory)
     distances = DistanceCache()
-    jobs = JobRunner(factory, cache, settings.data_dir, distances)
+    jobs = JobRunner(factory, cache, settings.data_dir, distances,
+                     isolate_plans=settings.isolate_plans)
     jobs.recover()
     secret = settings.secret or load_secret(settings.data_dir)
     signer = Signer(secret)

@@ -37,6 +37,7 @@ from .census import CensusCache
 from .db import writing
 from .distances import DistanceCache
 from .errors import ServiceError
+from .planjob import PlanChildDied
 from .tables import JobRow
 
 log = logging.getLogger(__name__)
@@ -109,10 +110,12 @@ class JobRunner:
     """Queues jobs and runs them in one worker thread."""
 
     def __init__(self, factory: sessionmaker[Session], cache: CensusCache,
-                 data_dir: Path, distances: DistanceCache | None = None) -> None:
+                 data_dir: Path, distances: DistanceCache | None = None, *,
+                 isolate_plans: bool = True) -> None:
         self._factory = factory
         self._cache = cache
         self._distances = distances
+        self._isolate_plans = isolate_plans
         self._dir = data_dir / "jobs"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedplan-job")
         self._lock = threading.Lock()
@@ -176,6 +179,11 @@ class JobRunner:
             self._set(job_id, status="failed", error=str(exc), progress="invalid input",
                       finished_at=dt.datetime.now(dt.UTC))
             return
+        except PlanChildDied as exc:  # its own words: no internals in them
+            log.error("job %s: %s", job_id, exc)
+            self._set(job_id, status="failed", error=str(exc), progress="failed",
+                      finished_at=dt.datetime.now(dt.UTC))
+            return
         except Exception:  # logged in full; the user sees no internals
             log.exception("job %s failed", job_id)
             self._set(job_id, status="failed", error="internal error (see the server log)",
@@ -196,13 +204,13 @@ class JobRunner:
         network = params.get("network") or None
         out = self._dir / job_id
         if kind == "plan":
-            from .planjob import run_plan_job
+            from .planjob import run_plan_isolated, run_plan_job
 
             full = self._distances.matrix_for(census) if self._distances else None
-            return run_plan_job(census, out, start=dt.date.fromisoformat(params["start"]),
-                                nights=int(params["nights"]), network=network,
-                                progress=progress, full_distances=full,
-                                policy_instance=instance)
+            run = run_plan_isolated if self._isolate_plans else run_plan_job
+            return run(census, out, start=dt.date.fromisoformat(params["start"]),
+                       nights=int(params["nights"]), network=network, progress=progress,
+                       full_distances=full, policy_instance=instance)
         if kind == "reallocate":
             from optimiser.planning.run import run_instance
 

@@ -44,6 +44,9 @@ class Settings:
     login_window: int = 15 * 60
     #: Map tile URL template (``{z}/{x}/{y}``), or None for a map without a background.
     map_tiles: str | None = OSM_TILES
+    #: Run plan jobs in a child process, so that a long plan does not hold the interpreter
+    #: lock the requests need (tests turn it off to save the child's start-up).
+    isolate_plans: bool = True
 
     @property
     def url(self) -> str:

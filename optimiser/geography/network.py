@@ -6,12 +6,14 @@ the smallest place_id), ``access`` is that geodesic, and ``path`` is the shortes
 links (0 when both snap to the same place; ``inf`` across connected components, which the
 optimiser treats as incompatible).
 
-The network is available as a NetworkX graph (the design's model of the geography, handy for
-routes and inspection; built on first use) and as a CSR matrix built once from the tables;
-shortest paths come from one multi-source ``scipy.sparse.csgraph.dijkstra`` from whichever
-side has fewer distinct places (the units, usually), so nothing loops over patient-unit pairs
-in Python. Matrices are cached per instance in-process and, on request, on disk (see
-:func:`cache_dir`).
+Snapping and shortest paths run on the network's :class:`~optimiser.geography.paths.Paths`
+(plain arrays; see that module for why its two ways — NumPy and Python for a few homes,
+SciPy for many — give the same values bit for bit). Nothing here imports pandas or SciPy at
+module level: one home's distances (``bedplan suggest``) need neither, and the built-in
+network's arrays and the snapping of coordinates already seen are kept on disk
+(:mod:`optimiser.geography.snapcache`), so such a question needs no geodesic library either.
+The network is also available as a NetworkX graph (routes, inspection; built on first use).
+Matrices are cached per instance in-process and, on request, on disk (see :func:`cache_dir`).
 """
 
 from __future__ import annotations
@@ -20,67 +22,106 @@ import functools
 import hashlib
 import io
 import logging
-import math
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
 
-from models.atomic import atomic_write
+from models import cache as cache_files
 from models.domain import Geography, Instance
 from models.errors import InputError, Problem
 from models.io import record_problems
-from optimiser.geography.geodesic import geodesic_km, matrix_dtype
+from optimiser.geography import snapcache
+from optimiser.geography.geodesic import matrix_dtype
+from optimiser.geography.paths import (
+    PLACES_FILE,
+    TIE_KM,
+    Paths,
+    build_paths,
+    shortest_km,
+    snap_points,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
+    import pandas as pd
+    from scipy.sparse import csr_matrix
+    from scipy.spatial import cKDTree
 
 log = logging.getLogger(__name__)
 
-PLACES_FILE = "geography/places.csv"
+__all__ = ["LINKS_FILE", "PLACES_FILE", "TIE_KM", "RoadNetwork", "build_network",
+           "builtin_network", "road_km", "road_matrix", "road_pairs", "snap"]
+
 LINKS_FILE = "geography/links.csv"
-#: Snapping distances within this many km of the nearest count as a tie (1 mm): pyproj's
-#: round-off must not decide between two equidistant places, the place_id rule does.
-TIE_KM = 1e-6
-_EARTH_KM = 6371.0088  # mean radius, to turn chord lengths into spherical distances
-#: WGS-84 geodesics are within 0.6% of spherical ones (radius of curvature 6335..6400 km).
-_SPHERE_SLACK = 0.01
-_CANDIDATES = 8
+#: Up to this many distinct homes (and places in the network), distances take the light
+#: way: snapping by NumPy (the built-in network's snaps remembered on disk) and Dijkstra in
+#: Python from the few sources, with no SciPy import.
+LIGHT_HOMES = 8
+LIGHT_PLACES = 20_000
 
 
 @dataclass(frozen=True, eq=False)
 class RoadNetwork:
-    """A travel network ready for snapping and shortest paths (built once, then shared)."""
+    """A travel network: places and merged links as arrays (built once, then shared)."""
 
-    place_ids: np.ndarray  # str objects, in the order of the matrix rows
+    place_ids: np.ndarray  # str objects, in place order
     lat: np.ndarray
     lon: np.ndarray
-    links: pd.DataFrame  # a, b (place indices, a < b), km (+ kind, name when known)
-    matrix: csr_matrix  # symmetric, km, the shortest of parallel links
-    component: np.ndarray  # connected component label of each place
+    link_a: np.ndarray  # place indices, a < b, one link per pair (the shortest)
+    link_b: np.ndarray
+    link_km: np.ndarray
+    link_attrs: Mapping[str, np.ndarray]  # e.g. kind, name (object arrays), when known
     rank: np.ndarray  # position of each place_id in string order (for the tie rule)
-    tree: cKDTree  # places on the unit sphere
     digest: str  # identifies the network's content (cache key)
 
     def __len__(self) -> int:
         return len(self.place_ids)
 
     @functools.cached_property
+    def paths(self) -> Paths:
+        """The arrays snapping and shortest paths run on."""
+        return build_paths(self.lat, self.lon, self.rank, self.link_a, self.link_b,
+                           self.link_km, self.digest)
+
+    @property
+    def matrix(self) -> csr_matrix:
+        """Symmetric CSR matrix of link km (SciPy)."""
+        return self.paths.matrix
+
+    @property
+    def tree(self) -> cKDTree:
+        """KD-tree of the places on the unit sphere (SciPy)."""
+        return self.paths.tree
+
+    @functools.cached_property
+    def component(self) -> np.ndarray:
+        """Connected component label of each place (SciPy)."""
+        from scipy.sparse.csgraph import connected_components
+
+        if not len(self):
+            return np.zeros(0, int)
+        return np.asarray(connected_components(self.matrix, directed=False)[1])
+
+    @functools.cached_property
+    def links(self) -> pd.DataFrame:
+        """The merged links as a table: a, b, km (+ kind, name when known)."""
+        import pandas as pd
+
+        return pd.DataFrame({"a": self.link_a, "b": self.link_b, "km": self.link_km,
+                             **self.link_attrs})
+
+    @functools.cached_property
     def graph(self) -> nx.Graph:
         """The NetworkX graph: node = place_id (lat, lon), edge attributes km, kind, name.
 
-        Built on first use: shortest paths run on :attr:`matrix`, so a command that only
+        Built on first use: shortest paths run on :attr:`paths`, so a command that only
         needs distances does not pay for the graph.
         """
         import networkx
@@ -89,55 +130,82 @@ class RoadNetwork:
         graph.add_nodes_from((p, {"lat": a, "lon": o}) for p, a, o in
                              zip(self.place_ids, self.lat, self.lon, strict=True))
         ids = self.place_ids
-        extra = [c for c in self.links.columns if c not in ("a", "b")]
-        for row in self.links.itertuples(index=False):
-            graph.add_edge(ids[row[0]], ids[row[1]], **dict(zip(extra, row[2:], strict=True)))
+        names = list(self.link_attrs)
+        columns = [self.link_attrs[k] for k in names]
+        for k, (a, b, km) in enumerate(zip(self.link_a.tolist(), self.link_b.tolist(),
+                                           self.link_km.tolist(), strict=True)):
+            graph.add_edge(ids[a], ids[b], km=km,
+                           **{name: col[k] for name, col in zip(names, columns, strict=True)})
         return graph
-
-
-def _unit_sphere(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi, lam = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
 def build_network(place_ids: npt.ArrayLike, lat: npt.ArrayLike, lon: npt.ArrayLike,
                   link_from: npt.ArrayLike, link_to: npt.ArrayLike, link_km: npt.ArrayLike,
-                  *, digest: str, edge_attrs: pd.DataFrame | None = None) -> RoadNetwork:
-    """A RoadNetwork from validated tables (ids unique, links between known places, km > 0)."""
+                  *, digest: str, edge_attrs: Mapping[str, Any] | pd.DataFrame | None = None
+                  ) -> RoadNetwork:
+    """A RoadNetwork from validated tables (ids unique, links between known places, km > 0).
+
+    Loops are dropped (they never shorten a path) and of parallel links the shortest is
+    kept (the road anyone would take; the first listed among equals), with its attributes.
+    """
     ids = np.asarray(place_ids, dtype=object)
     lat_a, lon_a = np.asarray(lat, float), np.asarray(lon, float)
-    n = len(ids)
     index = {p: k for k, p in enumerate(ids)}
-    i = np.fromiter((index[x] for x in np.asarray(link_from, dtype=object)), int)
-    j = np.fromiter((index[x] for x in np.asarray(link_to, dtype=object)), int)
-    links = pd.DataFrame({"a": np.minimum(i, j), "b": np.maximum(i, j),
-                          "km": np.asarray(link_km, float)})
-    if edge_attrs is not None:
-        links = pd.concat([links, edge_attrs.reset_index(drop=True)], axis=1)
-    links = links[links["a"] != links["b"]]  # a loop never shortens a path
-    # Parallel links: the shortest one is the road anyone would take.
-    links = (links.sort_values(["a", "b", "km"], kind="stable")
-             .drop_duplicates(subset=["a", "b"], keep="first").reset_index(drop=True))
-    a, b, km = links["a"].to_numpy(), links["b"].to_numpy(), links["km"].to_numpy()
-    matrix = csr_matrix((np.r_[km, km], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
-    _, component = connected_components(matrix, directed=False) if n else (0, np.zeros(0, int))
-    rank = np.empty(n, dtype=int)
+    i = np.fromiter((index[x] for x in np.asarray(link_from, dtype=object)), np.intp)
+    j = np.fromiter((index[x] for x in np.asarray(link_to, dtype=object)), np.intp)
+    a, b, km = np.minimum(i, j), np.maximum(i, j), np.asarray(link_km, float)
+    attrs: dict[str, np.ndarray] = {}
+    for name in (edge_attrs if edge_attrs is not None else {}):
+        column = np.empty(len(km), dtype=object)
+        column[:] = list(edge_attrs[name])  # type: ignore[index]
+        attrs[str(name)] = column
+    keep = np.flatnonzero(a != b)
+    keep = keep[np.lexsort((km[keep], b[keep], a[keep]))]  # stable: equals stay in order
+    first = np.ones(len(keep), dtype=bool)
+    first[1:] = (a[keep][1:] != a[keep][:-1]) | (b[keep][1:] != b[keep][:-1])
+    keep = keep[first]
+    n = len(ids)
+    rank = np.empty(n, dtype=np.intp)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(n)
-    tree = cKDTree(_unit_sphere(lat_a, lon_a) if n else np.zeros((0, 3)))
-    return RoadNetwork(ids, lat_a, lon_a, links, matrix, np.asarray(component), rank, tree,
-                       digest)
+    return RoadNetwork(ids, lat_a, lon_a, a[keep], b[keep], km[keep],
+                       {k: v[keep] for k, v in attrs.items()}, rank, digest)
 
 
 # --------------------------------------------------------------------------- built-in
 
 
+#: The shipped network's files (a plain folder of the package: importlib.resources would
+#: cost suggest a zipfile import).
+DATA = Path(__file__).resolve().parent / "data"
+
+
 def _data_bytes(name: str) -> bytes:
-    return (resources.files("optimiser.geography") / "data" / name).read_bytes()
+    return (DATA / name).read_bytes()
+
+
+@functools.cache
+def builtin_digest() -> str:
+    """The content key of the shipped network (its two files' bytes)."""
+    digest = hashlib.sha256(_data_bytes("places.csv.gz") + _data_bytes("links.csv.gz"))
+    return "builtin:" + digest.hexdigest()
+
+
+def _read_gz_csv(name: str) -> dict[str, list[str]]:
+    """A shipped gzip CSV as columns of text (blank cells stay blank)."""
+    import csv
+    import gzip
+
+    text = gzip.decompress(_data_bytes(name)).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = rows[0]
+    return {name: [r[k] for r in rows[1:]] for k, name in enumerate(header)}
 
 
 @functools.cache
 def builtin_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The shipped places and links tables (see ``optimiser/geography/data/README.md``)."""
+    import pandas as pd
+
     places = pd.read_csv(io.BytesIO(_data_bytes("places.csv.gz")), compression="gzip",
                          dtype={"place_id": str}, keep_default_na=False)
     links = pd.read_csv(io.BytesIO(_data_bytes("links.csv.gz")), compression="gzip",
@@ -148,11 +216,24 @@ def builtin_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 @functools.cache
 def builtin_network() -> RoadNetwork:
     """The England road-proxy network over postcode districts (built once per process)."""
-    places, links = builtin_tables()
-    digest = hashlib.sha256(_data_bytes("places.csv.gz") + _data_bytes("links.csv.gz"))
-    return build_network(places["place_id"], places["lat"], places["lon"], links["from"],
-                         links["to"], links["km"], digest="builtin:" + digest.hexdigest(),
-                         edge_attrs=links[["kind", "name"]])
+    places, links = _read_gz_csv("places.csv.gz"), _read_gz_csv("links.csv.gz")
+    return build_network(places["place_id"], [float(x) for x in places["lat"]],
+                         [float(x) for x in places["lon"]], links["from"], links["to"],
+                         [float(x) for x in links["km"]], digest=builtin_digest(),
+                         edge_attrs={"kind": links["kind"], "name": links["name"]})
+
+
+@functools.cache
+def builtin_paths() -> Paths:
+    """The built-in network's :class:`Paths`: from the disk cache when it holds them
+    (a millisecond), else from :func:`builtin_network` (and then kept there)."""
+    digest = builtin_digest()
+    found = snapcache.load_paths(digest)
+    if found is not None:
+        return found
+    paths = builtin_network().paths
+    snapcache.store_paths(paths)
+    return paths
 
 
 # --------------------------------------------------------------------------- custom
@@ -211,6 +292,14 @@ def network_for(instance: Instance) -> RoadNetwork:
     return builtin_network()
 
 
+def paths_for(instance: Instance) -> Paths:
+    """The :class:`Paths` road distances of ``instance`` run on (its geography/'s, checked,
+    or the built-in network's)."""
+    if instance.geography is not None:
+        return custom_network(instance.geography).paths
+    return builtin_paths()
+
+
 def to_networkx(network: RoadNetwork | None = None) -> nx.Graph:
     """The NetworkX graph of a network (default: England); node = place_id, edge km."""
     return (network or builtin_network()).graph
@@ -221,76 +310,73 @@ def to_networkx(network: RoadNetwork | None = None) -> nx.Graph:
 
 def snap(network: RoadNetwork, lat: npt.ArrayLike, lon: npt.ArrayLike
          ) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest place (index) of each location by geodesic distance, and that distance in km.
-
-    Candidates come from a KD-tree on the unit sphere; the exact geodesic decides among them,
-    ties (within :data:`TIE_KM`) going to the smallest place_id. A location is only settled
-    from its candidates when every other place is provably farther (spherical distance within
-    1% of the geodesic); otherwise all places in a safe radius are checked exactly.
-    """
-    lat_a, lon_a = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
-    m, n = len(lat_a), len(network)
-    if n == 0:
-        raise InputError(Problem(PLACES_FILE, None, None, "the travel network has no places"))
-    if m == 0:
-        return np.zeros(0, int), np.zeros(0)
-    k = min(_CANDIDATES, n)
-    xyz = _unit_sphere(lat_a, lon_a)
-    chord, cand = network.tree.query(xyz, k=k)
-    chord, cand = chord.reshape(m, k), cand.reshape(m, k)
-    geo = geodesic_km(lat_a[:, None], lon_a[:, None], network.lat[cand], network.lon[cand])
-    idx, best = _pick(geo, cand, network.rank)
-    if k < n:
-        kth_sphere = 2 * _EARTH_KM * np.arcsin(np.minimum(chord[:, -1] / 2, 1.0))
-        unsure = np.flatnonzero(kth_sphere * (1 - _SPHERE_SLACK) <= best + TIE_KM)
-        for i in unsure:  # rare: crowded places or a location far from every place
-            radius_km = (best[i] + TIE_KM) / (1 - _SPHERE_SLACK)
-            radius = 2 * math.sin(min(radius_km / _EARTH_KM, math.pi) / 2)
-            near = np.asarray(network.tree.query_ball_point(xyz[i], radius * (1 + 1e-9) + 1e-12),
-                              dtype=int)
-            if near.size == 0:
-                continue
-            g = geodesic_km(lat_a[i], lon_a[i], network.lat[near], network.lon[near])
-            j, b = _pick(g[None, :], near[None, :], network.rank)
-            idx[i], best[i] = j[0], b[0]
-    return idx, best
+    """Nearest place (index) of each location by geodesic distance, and that distance in km
+    (ties within :data:`TIE_KM` to the smallest place_id; see
+    :func:`optimiser.geography.paths.snap_points`)."""
+    return snap_points(network.paths, lat, lon)
 
 
-def _pick(geo: np.ndarray, cand: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise nearest candidate with the smallest-place_id tie rule."""
-    best = geo.min(axis=1)
-    key = np.where(geo <= best[:, None] + TIE_KM, rank[cand], np.iinfo(np.int64).max)
-    col = key.argmin(axis=1)
-    rows = np.arange(len(cand))
-    return cand[rows, col], geo[rows, col]
+def _snap(paths: Paths, lat: np.ndarray, lon: np.ndarray, *, light: bool
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Snapping, remembered on disk for the built-in network on the light way."""
+    if light and paths.digest == builtin_digest():
+        return snapcache.snap_remembered(paths, lat, lon)
+    return snap_points(paths, lat, lon)
+
+
+def remember_snaps(instance: Instance) -> None:
+    """Snap every home and unit of ``instance`` over the built-in network now, so that later
+    questions about any of them (``bedplan suggest``) find their snaps on disk. Nothing
+    for an instance with its own geography, geodesic distances, or the caches off."""
+    if instance.geography is not None or instance.policy.distance != "road" \
+            or not cache_files.enabled():
+        return
+    points = np.array([(p.home_lat, p.home_lon) for p in instance.patients]
+                      + [(u.lat, u.lon) for u in instance.units], dtype=float).reshape(-1, 2)
+    points = points[np.isfinite(points).all(axis=1) & (np.abs(points[:, 0]) <= 90)
+                    & (np.abs(points[:, 1]) <= 180)]
+    if len(points):
+        uniq = np.unique(points, axis=0)
+        snapcache.snap_remembered(builtin_paths(), uniq[:, 0], uniq[:, 1])
 
 
 # --------------------------------------------------------------------------- distances
 
 
-def road_km(network: RoadNetwork, from_lat: npt.ArrayLike, from_lon: npt.ArrayLike,
-            to_lat: npt.ArrayLike, to_lon: npt.ArrayLike) -> np.ndarray:
-    """km (len(from), len(to)) over ``network``: access + shortest path + access."""
-    fa, fk = snap(network, from_lat, from_lon)
-    ta, tk = snap(network, to_lat, to_lon)
+def _road_km(paths: Paths, from_lat: npt.ArrayLike, from_lon: npt.ArrayLike,
+             to_lat: npt.ArrayLike, to_lon: npt.ArrayLike, *, light: bool = False
+             ) -> np.ndarray:
+    fa, fk = _snap(paths, np.atleast_1d(np.asarray(from_lat, float)),
+                   np.atleast_1d(np.asarray(from_lon, float)), light=light)
+    ta, tk = _snap(paths, np.atleast_1d(np.asarray(to_lat, float)),
+                   np.atleast_1d(np.asarray(to_lon, float)), light=light)
     if len(fa) == 0 or len(ta) == 0:
         return np.zeros((len(fa), len(ta)))
     fu, finv = np.unique(fa, return_inverse=True)
     tu, tinv = np.unique(ta, return_inverse=True)
-    if len(tu) <= len(fu):  # one Dijkstra per distinct place on the smaller side
-        path = dijkstra(network.matrix, directed=False, indices=tu)[:, fu].T
-    else:
-        path = dijkstra(network.matrix, directed=False, indices=fu)[:, tu]
+    # Dijkstra from each distinct place on the smaller side
+    path = shortest_km(paths, tu, fu).T if len(tu) <= len(fu) else shortest_km(paths, fu, tu)
     km: np.ndarray = fk[:, None] + path[finv.ravel()][:, tinv.ravel()] + tk[None, :]
     return km
+
+
+def road_km(network: RoadNetwork, from_lat: npt.ArrayLike, from_lon: npt.ArrayLike,
+            to_lat: npt.ArrayLike, to_lon: npt.ArrayLike) -> np.ndarray:
+    """km (len(from), len(to)) over ``network``: access + shortest path + access."""
+    return _road_km(network.paths, from_lat, from_lon, to_lat, to_lon)
 
 
 def road_distance(lat1: float, lon1: float, lat2: float, lon2: float,
                   geography: Geography | None = None) -> float:
     """One road distance in km (the CLI's ``bedplan distance``)."""
-    network = builtin_network() if geography is None else custom_network(geography)
-    return float(road_km(network, np.array([lat1]), np.array([lon1]), np.array([lat2]),
-                         np.array([lon2]))[0, 0])
+    paths = builtin_paths() if geography is None else custom_network(geography).paths
+    return float(_road_km(paths, np.array([lat1]), np.array([lon1]), np.array([lat2]),
+                          np.array([lon2]), light=True)[0, 0])
+
+
+def _light(paths: Paths, homes: int) -> bool:
+    """Whether distances from ``homes`` distinct homes take the light way (module doc)."""
+    return homes <= LIGHT_HOMES and len(paths) <= LIGHT_PLACES
 
 
 _MEMO: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -300,8 +386,7 @@ _MEMO_LOCK = threading.Lock()  # the service may compute distances from several 
 
 def cache_dir() -> Path:
     """Where road matrices persist between runs: ``$BEDPLAN_CACHE_DIR`` or ~/.cache/bedplan."""
-    env = os.environ.get("BEDPLAN_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "bedplan"
+    return cache_files.cache_dir()
 
 
 def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.ndarray:
@@ -314,14 +399,14 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
     invalid input (InputError naming the row of patients.csv).
     """
     n, m = len(instance.patients), len(instance.units)
-    network = network_for(instance)
+    paths = paths_for(instance)
     if n == 0 or m == 0:
         return np.zeros((n, m))
     homes = np.array([(p.home_lat, p.home_lon) for p in instance.patients], dtype=float)
     sites = np.array([(u.lat, u.lon) for u in instance.units], dtype=float)
     _check_coordinates(instance, homes, sites)
     uniq, inverse = np.unique(homes, axis=0, return_inverse=True)
-    key = hashlib.sha256(b"road-v1\0" + network.digest.encode() + b"\0"
+    key = hashlib.sha256(b"road-v1\0" + paths.digest.encode() + b"\0"
                          + np.ascontiguousarray(uniq).tobytes() + b"\0"
                          + np.ascontiguousarray(sites).tobytes()).hexdigest()
     with _MEMO_LOCK:
@@ -333,7 +418,8 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
             os.environ.get("BEDPLAN_CACHE_DIR"))
         compact = _load(key, (len(uniq), m)) if use_disk else None
         if compact is None:
-            compact = road_km(network, uniq[:, 0], uniq[:, 1], sites[:, 0], sites[:, 1])
+            compact = _road_km(paths, uniq[:, 0], uniq[:, 1], sites[:, 0], sites[:, 1],
+                               light=_light(paths, len(uniq)))
             if use_disk:
                 _store(key, compact)
         with _MEMO_LOCK:
@@ -346,11 +432,6 @@ def road_matrix(instance: Instance, *, disk_cache: bool | None = None) -> np.nda
     if instance.geography is not None:
         _check_current_units(instance, lambda rows, cols: km[rows, cols])
     return km
-
-
-#: Dijkstra sources per batch in :func:`road_pairs`: only the columns needed are kept, so a
-#: large custom network never holds a (sources, all places) table at once.
-_PAIR_BATCH = 256
 
 
 @dataclass(frozen=True, eq=False)
@@ -391,7 +472,7 @@ def road_pairs(instance: Instance) -> RoadPairs:
     same coordinate checks and InputErrors as :func:`road_matrix`, so the values are equal.
     """
     n, m = len(instance.patients), len(instance.units)
-    network = network_for(instance)
+    paths = paths_for(instance)
     dtype = matrix_dtype(n, m)
     if n == 0 or m == 0:
         return RoadPairs(np.zeros(n), np.zeros(n, np.intp), np.zeros(m), np.zeros(m, np.intp),
@@ -400,27 +481,19 @@ def road_pairs(instance: Instance) -> RoadPairs:
     sites = np.array([(u.lat, u.lon) for u in instance.units], dtype=float)
     _check_coordinates(instance, homes, sites)
     uniq, inverse = np.unique(homes, axis=0, return_inverse=True)
-    fa, fk = snap(network, uniq[:, 0], uniq[:, 1])
-    ta, tk = snap(network, sites[:, 0], sites[:, 1])
+    light = _light(paths, len(uniq))
+    fa, fk = _snap(paths, uniq[:, 0], uniq[:, 1], light=light)
+    ta, tk = _snap(paths, sites[:, 0], sites[:, 1], light=light)
     fu, finv = np.unique(fa, return_inverse=True)
     tu, tinv = np.unique(ta, return_inverse=True)
     # from the side with fewer distinct places, as road_km does (same sums, same bits)
-    path = _paths(network, tu, fu).T if len(tu) <= len(fu) else _paths(network, fu, tu)
+    path = (shortest_km(paths, tu, fu).T if len(tu) <= len(fu)
+            else shortest_km(paths, fu, tu))
     inverse = inverse.ravel()
     pairs = RoadPairs(fk[inverse], finv.ravel()[inverse], tk, tinv.ravel(), path, dtype)
     if instance.geography is not None:
         _check_current_units(instance, pairs.km)
     return pairs
-
-
-def _paths(network: RoadNetwork, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Shortest-path km (sources, targets), Dijkstra from the sources in batches."""
-    out = np.empty((len(sources), len(targets)))
-    for start in range(0, len(sources), _PAIR_BATCH):
-        chunk = sources[start:start + _PAIR_BATCH]
-        out[start:start + len(chunk)] = dijkstra(network.matrix, directed=False,
-                                                 indices=chunk)[:, targets]
-    return out
 
 
 def _check_coordinates(instance: Instance, homes: np.ndarray, sites: np.ndarray) -> None:
@@ -495,6 +568,8 @@ def _load(key: str, shape: tuple[int, int]) -> np.ndarray | None:
 
 
 def _store(key: str, compact: np.ndarray) -> None:
+    from models.atomic import atomic_write
+
     buffer = io.BytesIO()
     np.save(buffer, compact, allow_pickle=False)
     try:

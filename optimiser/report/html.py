@@ -35,8 +35,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.compatibility import ward_function_words
 from models.domain import Instance
 from models.errors import InputError, Problem
+from models.text import count, number, pounds
 from optimiser.core.result import Assignment, Result
 
 if TYPE_CHECKING:
@@ -248,14 +250,21 @@ def charts(instance: Instance, rows: Sequence[Outcome], k: Kpis) -> dict[str, by
     occ = occupancy(instance, rows)
     pos = {u.unit_id: (u.lat, u.lon) for u in instance.units}
     units = [(u.lat, u.lon, occ[u.unit_id], u.open_beds) for u in instance.units]
-    moves = [(*pos[r.before_unit], *pos[r.after_unit]) for r in moved(rows)
+    pairs = [(r.before_unit, r.after_unit) for r in moved(rows)
              if r.before_unit in pos and r.after_unit in pos]
+    moves = [(*pos[a], *pos[b]) for a, b in pairs]
+    routes: list[list[tuple[float, float]]] = []
+    if instance.policy.distance == "road" and pairs:  # moves drawn along their roads
+        from optimiser.geography.route import move_polylines
+
+        routes = move_polylines(instance, pairs)
     return {
         "distance.png": distance_png([r.before_km for r in rows if r.before_km is not None],
                                      [r.after_km for r in rows if r.after_km is not None],
                                      before_label, after_label),
-        "out_of_area.png": out_of_area_png(k.by_network, before_label, after_label),
-        "map.png": map_png(units, moves, backdrop()),
+        "out_of_area.png": out_of_area_png(k.by_network, before_label, after_label,
+                                           dict(k.admitted_by_network)),
+        "map.png": map_png(units, moves, backdrop(), routes),
     }
 
 
@@ -287,23 +296,13 @@ ul.diag{background:#fff4f4;border-left:6px solid #d5281b;padding:10px 30px}
 _MAP_PLACEHOLDER = (
     "url(\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='560' "
     "height='40'%3E%3Ctext x='280' y='25' font-family='Arial' font-size='15' fill='%234c6272' "
-    "text-anchor='middle'%3EInteractive map: needs an internet connection to load"
+    "text-anchor='middle'%3EInteractive map: loading…"
     "%3C/text%3E%3C/svg%3E\")")
 PAGE_CSS = PAGE_CSS.replace("$MAPNOTE", _MAP_PLACEHOLDER)
 
 
 def _n(x: float | None, digits: int = 0) -> str:
-    if x is None or not math.isfinite(x):
-        return "–"
-    return f"{x:,.{digits}f}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
-def _money(x: float | None) -> str:
-    return "not given" if x is None else f"£{x:,.0f}"
+    return number(x, digits, missing="–")
 
 
 def _delta(before: float | None, after: float | None, *, lower_is_better: bool = True,
@@ -329,8 +328,8 @@ def _cost_card(k: Kpis, before: str) -> str:
     if k.cost_per_day_after is None or k.cost_per_day_before is None:
         return _kpi("cost", "not given", label, "units.csv gives no cost_per_day")
     yb, ya = k.cost_per_day_before * DAYS_PER_YEAR, k.cost_per_day_after * DAYS_PER_YEAR
-    return _kpi("cost", _money(ya), label,
-                f"{before}: {_money(yb)} " + _delta(yb, ya)
+    return _kpi("cost", pounds(ya), label,
+                f"{before}: {pounds(yb)} " + _delta(yb, ya)
                 + f" ({k.placed_before:,} → {k.placed_after:,} occupied beds)")
 
 
@@ -357,6 +356,32 @@ def kpi_json(k: Kpis) -> str:
 
     text = json.dumps(kpi_dict(k), allow_nan=False, default=str)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def money_table(instance: Instance, rows: Sequence[Outcome], before: str, after: str) -> str:
+    """£ per day and per year: all placements, out of area, independent sector, before and
+    after (the same rows as the key figures: patients placed before, placed after)."""
+    from optimiser.planning.money import spend
+
+    units = {u.unit_id: u for u in instance.units}
+    people = {p.patient_id: p for p in instance.patients}
+    b = spend((people[r.patient_id], units[r.before_unit]) for r in rows
+              if r.before_unit in units and r.patient_id in people)
+    a = spend((people[r.patient_id], units[r.after_unit]) for r in rows
+              if r.after_unit in units and r.patient_id in people)
+    if not (b.per_day or a.per_day):
+        return '<p class="note">units.csv gives no cost_per_day.</p>'
+    lines = (("all placements", b.per_day, a.per_day),
+             ("out of area", b.out_of_area_per_day, a.out_of_area_per_day),
+             ("independent sector", b.independent_per_day, a.independent_per_day))
+    body = "".join(
+        f"<tr><td>{what}</td><td>{pounds(x)}</td><td>{pounds(y)}</td>"
+        f"<td>{pounds(x * DAYS_PER_YEAR)}</td><td>{pounds(y * DAYS_PER_YEAR)}</td>"
+        f"<td>{_delta(x * DAYS_PER_YEAR, y * DAYS_PER_YEAR)}</td></tr>"
+        for what, x, y in lines)
+    return (f"<table><tr><th></th><th>£ a day {before}</th><th>£ a day {after}</th>"
+            f"<th>£ a year {before}</th><th>£ a year {after}</th><th>change a year</th></tr>"
+            f"{body}</table>")
 
 
 def render_html(instance: Instance, result: Result, rows: Sequence[Outcome], k: Kpis,
@@ -388,7 +413,7 @@ def render_html(instance: Instance, result: Result, rows: Sequence[Outcome], k: 
              + f" (tonight's census × {DAYS_PER_YEAR})"),
         _cost_card(k, before),
         _kpi("placed", f"{k.placed_after:,}", f"patients placed {after}",
-             f"{_plural(k.unplaced_after, 'referral')} left unplaced; "
+             f"{count(k.unplaced_after, 'referral')} left unplaced; "
              f"{k.admitted:,} admitted"),
         _kpi("moves", f"{k.moves:,}", "moves between units", ""),
         _kpi("median_km", f"{_n(k.median_km_before, 1)} → {_n(k.median_km_after, 1)} km",
@@ -407,9 +432,20 @@ def render_html(instance: Instance, result: Result, rows: Sequence[Outcome], k: 
                  f"<th>change</th></tr>{net_rows}</table>" if net_rows
                  else '<p class="note">No out-of-area placements.</p>')
     moves = moved(rows)
+    by_id = {u.unit_id: u for u in instance.units}
+
+    def ward(uid: str | None) -> str:
+        """Unit id, name and function: what kind of ward a patient moves into."""
+        u = by_id.get(uid or "")
+        if u is None:
+            return esc(uid or "")
+        words = ward_function_words(u)
+        return esc(" ".join(x for x in (u.unit_id, u.name, f"({words})" if words else "")
+                            if x))
+
     move_rows = "".join(
-        f"<tr><td>{esc(r.patient_id)}</td><td>{esc(r.before_unit or '')}</td>"
-        f"<td>{esc(r.after_unit or '')}</td><td>{_n(r.before_km, 1)}</td>"
+        f"<tr><td>{esc(r.patient_id)}</td><td>{ward(r.before_unit)}</td>"
+        f"<td>{ward(r.after_unit)}</td><td>{_n(r.before_km, 1)}</td>"
         f"<td>{_n(r.after_km, 1)}</td></tr>" for r in moves[:MAX_MOVE_ROWS])
     more = (f'<p class="note">… and {len(moves) - MAX_MOVE_ROWS:,} more moves '
             "(assignments.csv lists them all).</p>" if len(moves) > MAX_MOVE_ROWS else "")
@@ -419,9 +455,8 @@ def render_html(instance: Instance, result: Result, rows: Sequence[Outcome], k: 
     iframe = ""
     if map_html is not None:
         iframe = ('<h3>Interactive map</h3><p class="note">Zoom and hover for each unit\'s '
-                  "occupancy. It needs an internet connection (the map library and tiles load "
-                  "from the web); offline it stays blank: the static map above shows the "
-                  "same units and moves.</p>"
+                  "occupancy. It works offline: the map library is built in and England's "
+                  "regions are drawn from a shipped boundary (no map tiles).</p>"
                   f'<iframe title="interactive map" srcdoc="{esc(map_html, quote=True)}">'
                   "</iframe>")
     objective = "" if k.objective is None else f" · objective {_n(k.objective, 1)}"
@@ -438,6 +473,8 @@ def render_html(instance: Instance, result: Result, rows: Sequence[Outcome], k: 
 <div class="kpis" id="kpis">{"".join(cards)}</div>
 <script type="application/json" id="kpi-data">{kpi_json(k)}</script>
 {diag}
+<h2>Money</h2>
+{money_table(instance, rows, before, after) if result.has_plan else ""}
 <h2>Distance from home</h2>
 {_img("chart-distance", pngs["distance.png"], "distance from home before and after")}
 <h2>Out-of-area placements by home collaborative</h2>

@@ -41,7 +41,7 @@ def test_invalid_instance_lists_every_problem_and_exits_2(make_instance, tiny_ta
     assert result.stderr.splitlines() == [
         "error: units.csv:2: beds: must be >= 0, got -1",
         "error: patients.csv:2: current_unit_id: unknown unit 'W99'",
-        "2 problems found; nothing was written.",
+        "2 problems found.",
     ]
 
 

@@ -286,3 +286,45 @@ def test_headless_browser_renders_the_page(tmp_path):
         assert im.size == (1280, 2000)
         colours = im.convert("RGB").getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 50  # not a blank page
+
+
+def test_the_money_table_gives_all_out_of_area_and_independent_before_and_after():
+    from models.domain import Instance, Patient, Policy, Unit
+    from optimiser.core.solve import solve
+    from optimiser.report.html import money_table, outcomes
+
+    home = Unit("H", "N1", "adult_secure", "medium", 1, 52.0, -1.0, provider_type="nhs",
+                cost_per_day=450.0, name="Home ward", specialisms=frozenset({"ld"}),
+                specialist_only=False, function="rehabilitation ward")
+    away = Unit("A", "N2", "adult_secure", "medium", 1, 53.0, -1.0,
+                provider_type="independent", cost_per_day=680.0)
+    p = Patient("P", "inpatient", "adult_secure", "medium", "male", 30, 52.0, -1.0, "N1",
+                current_unit_id="A")
+    inst = Instance((home, away), (p,), policy=Policy(distance="geodesic"))
+    result = solve(inst)  # P comes home
+    rows = outcomes(inst, result)
+    table = money_table(inst, rows, "tonight", "after the plan")
+    assert "<td>all placements</td><td>£680</td><td>£450</td>" in table
+    assert "<td>out of area</td><td>£680</td><td>£0</td>" in table
+    assert "<td>independent sector</td><td>£680</td><td>£0</td>" in table
+    assert "£248,200</td><td>£164,250</td>" in table  # a year: × 365
+    free = Unit("A", "N2", "adult_secure", "medium", 1, 53.0, -1.0)
+    plain = Instance((Unit("H", "N1", "adult_secure", "medium", 1, 52.0, -1.0), free), (p,),
+                     policy=Policy(distance="geodesic"))
+    assert "no cost_per_day" in money_table(plain, outcomes(plain, solve(plain)), "a", "b")
+
+
+def test_moves_name_the_ward_function(tmp_path):
+    from models.domain import Instance, Patient, Policy, Unit
+    from optimiser.core.solve import solve
+    from optimiser.report.html import write_report
+
+    home = Unit("H", "N1", "adult_secure", "medium", 1, 52.0, -1.0, name="Home ward",
+                function="rehabilitation ward")
+    away = Unit("A", "N2", "adult_secure", "medium", 1, 53.0, -1.0, name="Far <b>ward</b>")
+    p = Patient("P", "inpatient", "adult_secure", "medium", "male", 30, 52.0, -1.0, "N1",
+                current_unit_id="A")
+    inst = Instance((home, away), (p,), policy=Policy(distance="geodesic"))
+    page = write_report(tmp_path, inst, solve(inst)).read_text(encoding="utf-8")
+    assert "H Home ward (rehabilitation ward)" in page
+    assert "Far &lt;b&gt;ward&lt;/b&gt;" in page and "Far <b>" not in page

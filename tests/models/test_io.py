@@ -334,3 +334,171 @@ def test_contract_1_2_columns_round_trip_and_stay_out_when_unused(tmp_path):
         text = (tmp_path / "old" / name).read_text(encoding="utf-8")
         assert "specialist_only" not in text and "expected_discharge" not in text
     assert read_instance(tmp_path / "old").units[1].accepts_referrals is True
+
+
+# --- the cache of parsed instances (read_instance_cached: bedplan suggest)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BEDPLAN_CACHE_DIR", str(folder))
+    monkeypatch.delenv("BEDPLAN_NO_CACHE", raising=False)
+    return folder
+
+
+def _cached(path, **kwargs):
+    from models.io import read_instance_cached
+
+    return read_instance_cached(path, **kwargs)
+
+
+def test_a_valid_instance_is_read_from_the_cache_the_second_time(cache_dir, tmp_path):
+    from models import instance_cache
+
+    write_instance(rich_instance(), tmp_path / "rich")
+    first, hit1 = _cached(tmp_path / "rich")
+    second, hit2 = _cached(tmp_path / "rich")
+    assert (hit1, hit2) == (False, True)
+    assert instance_cache.same(second, first) and second.source == str(tmp_path / "rich")
+    assert second.geography == first.geography and second.policy == first.policy
+    (file,) = cache_dir.glob("instance-*.json")
+    assert oct(file.stat().st_mode & 0o777) == "0o600"
+    assert oct(cache_dir.stat().st_mode & 0o777) == "0o700"
+    assert read_instance(tmp_path / "rich", cache=True) == first  # the flag, same answer
+
+
+@pytest.mark.parametrize("change", ["units.csv", "patients.csv", "networks.csv",
+                                    "policy.toml", "geography/links.csv", "geography/places.csv",
+                                    "a new policy.toml"])
+def test_a_changed_byte_in_any_file_read_is_a_new_key(cache_dir, tmp_path, change):
+    """Keyed by the bytes: a blank line more changes no value, yet nothing is reused."""
+    folder = tmp_path / "rich"
+    write_instance(rich_instance(), folder)
+    if change == "a new policy.toml":
+        (folder / "policy.toml").unlink()
+    before, _ = _cached(folder)
+    assert _cached(folder)[1]
+    if change == "a new policy.toml":
+        (folder / "policy.toml").write_text("", encoding="utf-8")
+    else:
+        with open(folder / change, "a", encoding="utf-8") as fh:
+            fh.write("\n")
+    after, hit = _cached(folder)
+    assert not hit and same(after, before)
+    assert _cached(folder)[1]
+
+
+def test_a_changed_value_is_read_anew(cache_dir, make_instance, tiny_tables):
+    path = make_instance(**tiny_tables)
+    assert _cached(path)[0].units[0].name == "Ward One"
+    tiny_tables["units"][0]["name"] = "Ward One (renamed)"
+    tiny_tables["patients"][0]["legal_status"] = "s3"
+    make_instance(**tiny_tables)  # the same folder, rewritten
+    again, hit = _cached(path)
+    assert not hit and again.units[0].name == "Ward One (renamed)"
+    assert again.patients[0].legal_status == "s3"
+
+
+def test_invalid_input_is_reported_every_time_and_never_cached(cache_dir, make_instance,
+                                                               tiny_tables):
+    from models.errors import InputError
+
+    tiny_tables["units"][0]["beds"] = "many"
+    path = make_instance(**tiny_tables)
+    for _ in range(2):
+        with pytest.raises(InputError, match="beds"):
+            _cached(path)
+    assert not cache_dir.exists() or list(cache_dir.iterdir()) == []
+
+
+def test_policy_overrides_are_part_of_the_key_and_checked_every_time(cache_dir,
+                                                                     tiny_instance):
+    from models.errors import InputError
+
+    road, _ = _cached(tiny_instance, policy_overrides={"distance": "road"})
+    geodesic, hit = _cached(tiny_instance, policy_overrides={"distance": "geodesic"})
+    assert not hit and (road.policy.distance, geodesic.policy.distance) == ("road", "geodesic")
+    assert _cached(tiny_instance, policy_overrides={"distance": "geodesic",
+                                                    "max_moves": None})[1]
+    for _ in range(2):
+        with pytest.raises(InputError, match="distance"):
+            _cached(tiny_instance, policy_overrides={"distance": "flying"})
+
+
+@pytest.mark.parametrize("damage", ["byte", "truncated", "other key", "empty"])
+def test_a_damaged_cache_file_is_ignored(cache_dir, tiny_instance, damage):
+    first, _ = _cached(tiny_instance)
+    (file,) = cache_dir.glob("instance-*.json")
+    data = file.read_bytes()
+    if damage == "byte":
+        at = data.index(b'"U2"')
+        data = data[:at] + b'"U9"' + data[at + 4:]  # the checksum no longer matches
+    elif damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "other key":
+        data = data.replace(file.stem.removeprefix("instance-").encode(), b"0" * 64, 1)
+    else:
+        data = b""
+    file.write_bytes(data)
+    again, hit = _cached(tiny_instance)
+    assert not hit and again == first and again.units[1].unit_id == "U2"
+    assert _cached(tiny_instance)[1]  # stored again, good
+
+
+def test_caches_off_and_workbooks_read_as_usual(cache_dir, tiny_instance, tmp_path,
+                                                monkeypatch):
+    write_workbook(read_instance(tiny_instance), tmp_path / "book.xlsx")
+    assert _cached(tmp_path / "book.xlsx")[1] is False
+    assert _cached(tmp_path / "book.xlsx")[1] is False
+    monkeypatch.setenv("BEDPLAN_NO_CACHE", "1")
+    assert [_cached(tiny_instance)[1] for _ in range(2)] == [False, False]
+    assert not cache_dir.exists()
+
+
+def test_a_new_version_of_the_reading_code_is_a_new_key(cache_dir, tiny_instance,
+                                                        monkeypatch):
+    from models import io as models_io
+
+    _cached(tiny_instance)
+    assert _cached(tiny_instance)[1]
+    monkeypatch.setattr(models_io, "code_digest", lambda: "another version")
+    assert not _cached(tiny_instance)[1]
+    assert len(list(cache_dir.glob("instance-*.json"))) == 2
+
+
+def test_the_code_digest_names_the_modules_data_and_postcode_libraries():
+    from models.io import code_digest
+
+    assert code_digest() == code_digest() and len(code_digest()) == 64
+
+
+def test_only_the_most_recent_instances_are_kept(cache_dir, make_instance, tiny_tables,
+                                                 monkeypatch):
+    from models import instance_cache
+
+    monkeypatch.setattr(instance_cache, "KEEP", 2)
+    for k in range(4):
+        tiny_tables["units"][0]["name"] = f"Ward {k}"
+        _cached(make_instance(f"i{k}", **tiny_tables))
+        time.sleep(0.01)
+    assert len(list(cache_dir.glob("instance-*.json"))) == 2
+    assert _cached(cache_dir.parent / "i3")[1] and not _cached(cache_dir.parent / "i0")[1]
+
+
+def test_a_read_from_the_cache_imports_no_validation(cache_dir, tiny_instance):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom models.io import read_instance_cached\n"
+            f"print(read_instance_cached({str(tiny_instance)!r})[1], "
+            "'models.validation' in sys.modules, 'models.readers' in sys.modules)")
+    env = {**os.environ, "BEDPLAN_CACHE_DIR": str(cache_dir)}
+
+    def run() -> str:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env=env).stdout.strip()
+
+    assert run() == "False True True"
+    assert run() == "True False False"

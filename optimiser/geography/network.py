@@ -379,6 +379,8 @@ def _light(paths: Paths, homes: int) -> bool:
     return homes <= LIGHT_HOMES and len(paths) <= LIGHT_PLACES
 
 
+#: Road matrices kept on disk (the most recently written; suggest writes one per home).
+ROAD_FILES_KEPT = 64
 _MEMO: OrderedDict[str, np.ndarray] = OrderedDict()
 _MEMO_SIZE = 8
 _MEMO_LOCK = threading.Lock()  # the service may compute distances from several threads
@@ -576,3 +578,5 @@ def _store(key: str, compact: np.ndarray) -> None:
         atomic_write(cache_dir() / f"road-{key}.npy", buffer.getvalue())
     except OSError as exc:  # a cache is a convenience, never a reason to fail
         log.warning("could not write the distance cache: %s", exc)
+        return
+    cache_files.prune(cache_dir(), "road-*.npy", ROAD_FILES_KEPT)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
 
 from bedplan.cli import cli
 from optimiser.geography.geodesic import geodesic_km
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory, monkeypatch):
+    """Each test's caches in a folder of its own (never the user's ~/.cache)."""
+    monkeypatch.setenv("BEDPLAN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("BEDPLAN_NO_CACHE", raising=False)
 
 
 def run(*args: str):
@@ -265,3 +276,191 @@ def test_contract_invariants_on_england():
                     if km[rows[pid], j] < every.options[0].distance_km}
             assert {r.unit_id for r in every.rejected} == near - {
                 o.unit_id for o in every.options}
+
+
+# ------------------------------------------------------------------ --tonight
+
+
+LIMIT_1 = "[limits]\nmax_admissions_per_unit = 1\n"
+
+
+def _admitted_to_u1(tiny_tables, on: str):
+    tiny_tables["patients"][0]["admitted_on"] = on  # P1, in U1 (R1's only fitting ward)
+    return tiny_tables
+
+
+def test_tonight_stops_a_ward_that_took_its_new_patients(make_instance, tiny_tables):
+    path = make_instance(**_admitted_to_u1(tiny_tables, "2026-12-07"), policy=LIMIT_1)
+    base = [str(path), "--patient", "R1", "--json", "--distance", "geodesic"]
+    limited = run(*base, "--tonight", "2026-12-07")
+    assert limited.exit_code == 0, limited.output
+    d = json.loads(limited.stdout)
+    assert d["options"] == []
+    assert [(r["unit_id"], r["reasons"]) for r in d["rejected"] if r["unit_id"] == "U1"] == [
+        ("U1", ["already took 1 new patient tonight (max_admissions_per_unit = 1)"])]
+    # another night, or no --tonight (the default): U1 is offered as the contract says
+    for extra in (["--tonight", "2026-12-08"], []):
+        d = json.loads(run(*base, *extra).stdout)
+        assert [o["unit_id"] for o in d["options"]] == ["U1"], extra
+
+
+def test_tonight_today_is_this_machines_date(make_instance, tiny_tables):
+    today = dt.date.today()
+    path = make_instance(**_admitted_to_u1(tiny_tables, today.isoformat()), policy=LIMIT_1)
+    base = [str(path), "--patient", "R1", "--json", "--distance", "geodesic"]
+    assert json.loads(run(*base, "--tonight", "today").stdout)["options"] == []
+    assert json.loads(run(*base, "--tonight", " TODAY ").stdout)["options"] == []
+    other = (today - dt.timedelta(days=1)).isoformat()
+    assert [o["unit_id"] for o in json.loads(run(*base, "--tonight", other).stdout)[
+        "options"]] == ["U1"]
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2026-02-30", "20261207",
+                                   "2026-12-7", "07/12/2026", ""])
+def test_tonight_must_be_a_date_or_today(tiny_instance, value):
+    res = run(str(tiny_instance), "--patient", "R1", "--tonight", value)
+    assert res.exit_code == 2
+    assert "Invalid value for '--tonight'" in res.output and "YYYY-MM-DD" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_tonight_without_a_limit_in_the_policy_says_so(make_instance, tiny_tables):
+    path = make_instance(**_admitted_to_u1(tiny_tables, "2026-12-07"))
+    res = run(str(path), "--patient", "R1", "--json", "--distance", "geodesic",
+              "--tonight", "2026-12-07")
+    assert [o["unit_id"] for o in json.loads(res.stdout)["options"]] == ["U1"]
+    assert res.stderr == ("note: --tonight 2026-12-07: the policy sets no "
+                          "max_admissions_per_unit, so no ward is limited\n")
+    limited = make_instance("limited", **_admitted_to_u1(tiny_tables, "2026-12-01"),
+                            policy=LIMIT_1)
+    res = run(str(limited), "--patient", "R1", "--json", "--distance", "geodesic",
+              "--tonight", "2026-12-07")
+    assert res.stderr == "" and json.loads(res.stdout)["options"] != []
+
+
+def test_no_admissions_at_all_is_a_note_and_with_tonight_a_reason(make_instance, tiny_tables):
+    path = make_instance(**tiny_tables, policy="[limits]\nmax_admissions_per_unit = 0\n")
+    base = [str(path), "--patient", "R1", "--distance", "geodesic"]
+    res = run(*base, "--json")
+    assert [o["unit_id"] for o in json.loads(res.stdout)["options"]] == ["U1"]
+    assert res.stderr == ("note: max_admissions_per_unit = 0: tonight's plan takes no new "
+                          "patient into any ward\n")
+    assert "note: max_admissions_per_unit = 0: tonight's plan takes no new patient into any " \
+           "ward" in run(*base).stdout.splitlines()
+    res = run(*base, "--json", "--tonight", "2026-12-07")
+    d = json.loads(res.stdout)
+    assert d["options"] == [] and res.stderr == ""
+    assert "no new patients tonight: max_admissions_per_unit = 0" in d["rejected"][0]["reasons"]
+
+
+def test_a_chain_longer_than_max_moves_is_noted(make_instance, tiny_tables):
+    tiny_tables["units"][0]["beds"] = "1"  # U1 full with P1: R1 needs P1 moved to U2
+    for budget, note in (("0", True), ("1", False)):
+        path = make_instance(f"m{budget}", **tiny_tables,
+                             policy=f"[limits]\nmax_moves = {budget}\n")
+        res = run(str(path), "--patient", "R1", "--json", "--distance", "geodesic",
+                  "--allow-moves", "1")
+        assert [o["unit_id"] for o in json.loads(res.stdout)["options"]] == ["U1"]
+        assert (res.stderr == "note: option 1 (U1) needs 1 move tonight, more than "
+                "max_moves = 0\n") is note, budget
+
+
+# ------------------------------------------------------------------ ties at one site
+
+
+def _same_site(tiny_tables, *, specialist: bool):
+    """A5 next door to U1 (same place, collaborative and price): U1 has 3 free beds, A5 1;
+    A5 is a specialist-only ld ward when ``specialist``; R1 needs ld."""
+    tiny_tables["units"][0]["beds"] = "4"
+    a5 = dict(tiny_tables["units"][0], unit_id="A5", name="Ward Five", sex="mixed",
+              beds="2", specialist_only="true" if specialist else "false")
+    tiny_tables["units"].append(a5)
+    tiny_tables["patients"].append(dict(tiny_tables["patients"][0], patient_id="P5",
+                                        current_unit_id="A5"))
+    return tiny_tables
+
+
+def test_ties_at_one_site_prefer_the_specialist_ward_of_the_need(make_instance, tiny_tables):
+    path = make_instance(**_same_site(tiny_tables, specialist=True))
+    d = json.loads(run(str(path), "--patient", "R1", "--json", "--distance", "geodesic").stdout)
+    assert [o["unit_id"] for o in d["options"]] == ["A5", "U1"]
+    assert d["options"][0]["cost"] == d["options"][1]["cost"]
+
+
+def test_ties_at_one_site_otherwise_prefer_more_free_beds_not_the_name(make_instance,
+                                                                       tiny_tables):
+    path = make_instance(**_same_site(tiny_tables, specialist=False))
+    res = run(str(path), "--patient", "R1", "--distance", "geodesic")
+    d = json.loads(run(str(path), "--patient", "R1", "--json", "--distance",
+                       "geodesic").stdout)
+    assert [o["unit_id"] for o in d["options"]] == ["U1", "A5"]  # 3 free beds before 1
+    lines = res.stdout.splitlines()
+    assert lines[lines.index("  1. U1: Ward One") + 1].endswith(
+        "3 free beds; medium secure, male")
+    assert "  2. A5: Ward Five" in lines
+
+
+# ------------------------------------------------------------------ --referral, text
+
+
+def test_referral_legal_status_is_shown(tiny_instance):
+    spec = ("service=adult_secure,level=medium,sex=male,age=30,home_lat=51.6,home_lon=-0.1,"
+            "home_network_id=N1,needs=ld,legal_status=s37/41")
+    res = run(str(tiny_instance), "--referral", spec, "--distance", "geodesic")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[0] == (
+        "REFERRAL: referral for adult_secure medium, male, 30, needs ld; legal status s37/41")
+    plain = run(str(tiny_instance), "--referral", spec.removesuffix(",legal_status=s37/41"),
+                "--distance", "geodesic")
+    assert plain.stdout.splitlines()[0].endswith("; legal status not recorded")
+
+
+# ------------------------------------------------------------------ speed: the caches
+
+
+def test_a_census_asked_about_again_comes_from_the_cache(tiny_instance, monkeypatch):
+    from models import io as models_io
+
+    first = run(str(tiny_instance), "--patient", "R1", "--json")  # road, built-in network
+    assert first.exit_code == 0, first.output
+    cache = os.environ["BEDPLAN_CACHE_DIR"]
+    names = {n.split("-")[0] for n in os.listdir(cache)}
+    assert {"instance", "snaps"} <= names  # (paths: once per process, maybe elsewhere)
+
+    def no_validation(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(models_io, "validate", no_validation)
+    again = run(str(tiny_instance), "--patient", "R1", "--json")
+    assert again.exit_code == 0 and again.stdout == first.stdout
+    monkeypatch.setenv("BEDPLAN_NO_CACHE", "1")  # off: the files are read and checked
+    off = run(str(tiny_instance), "--patient", "R1", "--json")
+    assert off.exit_code == 2 and "AssertionError: validated again" in off.stderr
+
+
+def test_invalid_input_is_reported_on_every_run(make_instance, tiny_tables):
+    tiny_tables["patients"][4]["age"] = "old"
+    path = make_instance(**tiny_tables)
+    for _ in range(2):
+        res = run(str(path), "--patient", "R1")
+        assert res.exit_code == 2 and "age" in res.output
+    assert not [n for n in os.listdir(os.environ["BEDPLAN_CACHE_DIR"])
+                if n.startswith("instance-")]
+
+
+def test_a_question_on_a_census_seen_before_imports_no_heavy_library(tiny_instance):
+    """Road km on the built-in network: the second run reads the instance, the network and
+    the snaps from the cache, so neither pandas, SciPy nor pyproj is imported."""
+    code = ("import sys\nfrom bedplan.cli import cli\n"
+            "try:\n    cli(['suggest', sys.argv[1], '--patient', 'R1', '--json'])\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "print(' '.join(m for m in ('pandas', 'scipy', 'pyproj') if m in sys.modules),"
+            " file=sys.stderr)")
+
+    def heavy() -> str:
+        done = subprocess.run([sys.executable, "-c", code, str(tiny_instance)],
+                              capture_output=True, text=True, check=True, env=os.environ)
+        return done.stderr.strip()
+
+    assert heavy() == "pyproj"  # the first time: every home snapped once (geodesics)
+    assert heavy() == ""

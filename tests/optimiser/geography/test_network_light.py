@@ -175,3 +175,17 @@ def test_one_home_twice_needs_no_heavy_library_the_second_time(cache_dir: Path) 
     assert "pyproj" in first and not first & {"pandas", "scipy"}  # snapped: geodesics
     assert snapcache.snaps_file(geo.builtin_digest()).is_file()
     assert not _modules_after(code, cache_dir) & HEAVY  # everything from the cache
+
+
+def test_road_matrices_on_disk_are_pruned_to_the_newest(cache_dir: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(geo, "ROAD_FILES_KEPT", 2)
+    for k in range(4):
+        geo._MEMO.clear()
+        geo.road_matrix(_tiny([(51.0 + k / 10, -1.0)]), disk_cache=True)
+    assert len(list(cache_dir.glob("road-*.npy"))) == 2
+    geo._MEMO.clear()
+    monkeypatch.setattr(geo, "ROAD_FILES_KEPT", 10)
+    geo.road_matrix(_tiny([(52.0, -1.0)]), disk_cache=True)  # under the limit: all kept
+    assert len(list(cache_dir.glob("road-*.npy"))) == 3
+    geo._MEMO.clear()

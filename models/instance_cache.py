@@ -28,6 +28,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -126,20 +127,18 @@ def _columns(rows: Sequence[Any], cls: type) -> dict[str, Any]:
     ``w`` (None when every row has its own value, in order)."""
     out: dict[str, Any] = {"n": len(rows)}
     for f in dataclasses.fields(cls):
-        distinct: dict[tuple[type, object], int] = {}
-        firsts: list[object] = []
-        index = []
-        for row in rows:
-            v = getattr(row, f.name)
-            k = (type(v), repr(v) if isinstance(v, float) else v)  # keeps -0.0 apart
-            i = distinct.get(k)
-            if i is None:
-                i = distinct[k] = len(firsts)
-                firsts.append(v)
-            index.append(i)
-        u = [_value(v) for v in firsts]
+        values = list(map(attrgetter(f.name), rows))
+        kinds = set(map(type, values))
+        # equal keys must mean the same value and type: 1 == 1.0 == True and 0.0 == -0.0
+        keys: list[Any] = values
+        if float in kinds or len(kinds & {bool, int}) > 1:
+            keys = [(type(v), repr(v) if type(v) is float else v) for v in values]
+        firsts = dict(zip(keys, values, strict=True))  # equal keys: equal values
+        position = {k: i for i, k in enumerate(firsts)}
+        u = [_value(v) for v in firsts.values()]
         typecode = next(c for c in "BHIQ" if len(firsts) < 256 ** array(c).itemsize)
-        packed = None if len(firsts) == len(rows) else array(typecode, index).tobytes().hex()
+        packed = None if len(firsts) == len(rows) else array(
+            typecode, map(position.__getitem__, keys)).tobytes().hex()
         out[f.name] = {"u": u, "tagged": any(isinstance(x, dict) for x in u), "w": typecode,
                        "i": packed}
     return out
@@ -155,8 +154,9 @@ def _value(v: object) -> object:
         return {"s": sorted(v)}
     if type(v) is dt.date:
         return {"d": v.isoformat()}
-    if type(v) is tuple:
-        return {"t": [_value(x) for x in v]}
+    if type(v) is tuple and all(type(x) is tuple and len(x) == 2 and type(x[0]) is str
+                                and type(x[1]) is str for x in v):
+        return {"p": [list(x) for x in v]}  # extra columns: (name, text) pairs
     if dataclasses.is_dataclass(v) and type(v).__name__ in _CLASSES \
             and _CLASSES[type(v).__name__] is type(v):
         return {"c": type(v).__name__,
@@ -233,7 +233,7 @@ def _unvalue(v: Any) -> Any:
         return frozenset(v["s"])
     if "d" in v:
         return dt.date.fromisoformat(v["d"])
-    if "t" in v:
-        return tuple(_unvalue(x) for x in v["t"])
+    if "p" in v:
+        return tuple(map(tuple, v["p"]))
     cls = _CLASSES[v["c"]]
     return cls(**{k: _unvalue(x) for k, x in v["f"].items()})

@@ -73,9 +73,10 @@ def test_minus_zero_stays_minus_zero_and_true_is_not_one() -> None:
 
 def test_a_value_the_format_cannot_hold_is_not_stored(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("BEDPLAN_CACHE_DIR", str(tmp_path))
-    odd = dataclasses.replace(instance(2).patients[0], needs=frozenset({1, 2}))  # not text
-    inst = dataclasses.replace(instance(2), patients=(odd,))
-    assert ic.store("k", inst) is False
+    for odd in (dataclasses.replace(instance(2).patients[0], needs=frozenset({1, 2})),
+                dataclasses.replace(instance(2).patients[0], extra=(("a", "b", "c"),)),
+                dataclasses.replace(instance(2).patients[0], age=[30])):
+        assert ic.store("k", dataclasses.replace(instance(2), patients=(odd,))) is False
     assert list(tmp_path.iterdir()) == []
     assert ic.store("k", instance(2)) is True
 

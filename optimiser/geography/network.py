@@ -318,10 +318,11 @@ def snap(network: RoadNetwork, lat: npt.ArrayLike, lon: npt.ArrayLike
 
 def _snap(paths: Paths, lat: np.ndarray, lon: np.ndarray, *, light: bool
           ) -> tuple[np.ndarray, np.ndarray]:
-    """Snapping, remembered on disk for the built-in network on the light way."""
+    """Snapping; on the light way by NumPy (no SciPy import) and, for the built-in network,
+    remembered on disk."""
     if light and paths.digest == builtin_digest():
-        return snapcache.snap_remembered(paths, lat, lon)
-    return snap_points(paths, lat, lon)
+        return snapcache.snap_remembered(paths, lat, lon, brute=True)
+    return snap_points(paths, lat, lon, brute=True if light else None)
 
 
 def remember_snaps(instance: Instance) -> None:
@@ -336,8 +337,8 @@ def remember_snaps(instance: Instance) -> None:
     points = points[np.isfinite(points).all(axis=1) & (np.abs(points[:, 0]) <= 90)
                     & (np.abs(points[:, 1]) <= 180)]
     if len(points):
-        uniq = np.unique(points, axis=0)
-        snapcache.snap_remembered(builtin_paths(), uniq[:, 0], uniq[:, 1])
+        uniq = np.unique(points, axis=0)  # by NumPy: a KD-tree would cost a SciPy import
+        snapcache.snap_remembered(builtin_paths(), uniq[:, 0], uniq[:, 1], brute=True)
 
 
 # --------------------------------------------------------------------------- distances

@@ -113,13 +113,13 @@ def _remembered(found: Paths) -> np.ndarray:
     return rows
 
 
-def snap_remembered(found: Paths, lat: npt.ArrayLike, lon: npt.ArrayLike
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~optimiser.geography.paths.snap_points`, with every coordinate snapped before
-    read from the disk cache and the new ones added to it."""
+def snap_remembered(found: Paths, lat: npt.ArrayLike, lon: npt.ArrayLike, *,
+                    brute: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~optimiser.geography.paths.snap_points` (``brute`` passed on), with every
+    coordinate snapped before read from the disk cache and the new ones added to it."""
     lat_a, lon_a = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
     if not cache.enabled() or len(lat_a) == 0:
-        return snap_points(found, lat_a, lon_a)
+        return snap_points(found, lat_a, lon_a, brute=brute)
     rows = _remembered(found)
     where = {(a, o): k for k, (a, o) in enumerate(rows[:, :2].tolist())}
     at = np.array([where.get(q, -1) for q in zip(lat_a.tolist(), lon_a.tolist(), strict=True)],
@@ -130,7 +130,7 @@ def snap_remembered(found: Paths, lat: npt.ArrayLike, lon: npt.ArrayLike
     missing = np.flatnonzero(~known)
     if len(missing):
         pairs = np.unique(np.column_stack([lat_a[missing], lon_a[missing]]), axis=0)
-        new_idx, new_km = snap_points(found, pairs[:, 0], pairs[:, 1])
+        new_idx, new_km = snap_points(found, pairs[:, 0], pairs[:, 1], brute=brute)
         added = np.column_stack([pairs, new_idx.astype(float), new_km])
         fresh = {(a, o): k for k, (a, o) in enumerate(pairs.tolist())}
         for i in missing:

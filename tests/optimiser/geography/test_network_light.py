@@ -32,13 +32,8 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _reference_row(paths: pt.Paths, patient: Patient, units: tuple[Unit, ...]) -> np.ndarray:
     """A home's row the heavy way: KD-tree snapping, SciPy Dijkstra from the home's place."""
-    old = pt._BRUTE_PAIRS
-    pt._BRUTE_PAIRS = 0
-    try:
-        (h,), (hk,) = pt.snap_points(paths, [patient.home_lat], [patient.home_lon])
-        u, uk = pt.snap_points(paths, [x.lat for x in units], [x.lon for x in units])
-    finally:
-        pt._BRUTE_PAIRS = old
+    (h,), (hk,) = pt.snap_points(paths, [patient.home_lat], [patient.home_lon], brute=False)
+    u, uk = pt.snap_points(paths, [x.lat for x in units], [x.lon for x in units], brute=False)
     row = dijkstra(paths.matrix, directed=False, indices=[h])[0]
     return hk + row[u] + uk  # type: ignore[no-any-return]
 

@@ -19,19 +19,10 @@ def england() -> pt.Paths:
     return geo.builtin_network().paths
 
 
-def _by_tree(monkeypatch: pytest.MonkeyPatch, paths: pt.Paths, lat: np.ndarray,
-             lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """snap_points forced to take its KD-tree way."""
-    with monkeypatch.context() as m:
-        m.setattr(pt, "_BRUTE_PAIRS", 0)
-        return pt.snap_points(paths, lat, lon)
-
-
 # ------------------------------------------------------------------ snapping
 
 
-def test_brute_force_and_kd_tree_snap_alike_on_england(england: pt.Paths,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_brute_force_and_kd_tree_snap_alike_on_england(england: pt.Paths) -> None:
     rng = np.random.default_rng(3)
     lat, lon = rng.uniform(50.0, 55.8, 400), rng.uniform(-5.7, 1.8, 400)
     # and points exactly on places, and halfway between neighbouring places
@@ -39,15 +30,14 @@ def test_brute_force_and_kd_tree_snap_alike_on_england(england: pt.Paths,
     a, b = england.nbr[england.indptr[k]], k
     lat = np.r_[lat, england.lat[k], (england.lat[a] + england.lat[b]) / 2]
     lon = np.r_[lon, england.lon[k], (england.lon[a] + england.lon[b]) / 2]
-    brute = pt.snap_points(england, lat, lon)
-    tree = _by_tree(monkeypatch, england, lat, lon)
+    brute = pt.snap_points(england, lat, lon, brute=True)
+    tree = pt.snap_points(england, lat, lon, brute=False)
     assert np.array_equal(brute[0], tree[0]) and np.array_equal(brute[1], tree[1])
     assert np.array_equal(brute[0][400:500], k)  # a place snaps to itself
     assert (brute[1][400:500] == 0).all()
 
 
-def test_snap_is_the_exact_nearest_with_the_tie_rule_in_a_crowd(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_snap_is_the_exact_nearest_with_the_tie_rule_in_a_crowd() -> None:
     """Many places at the same spot or equidistant (the candidates' shortlist is too short
     to settle): both ways search the safe radius and take the smallest place_id."""
     rng = np.random.default_rng(11)
@@ -58,12 +48,29 @@ def test_snap_is_the_exact_nearest_with_the_tie_rule_in_a_crowd(
     net = geo.build_network(np.array(ids)[order], lat[order], lon[order], [], [], [],
                             digest="crowd")
     qlat, qlon = np.r_[52.0, rng.uniform(51.9, 52.1, 50)], np.r_[-1.0, rng.uniform(-1.1, -0.9, 50)]
-    brute = pt.snap_points(net.paths, qlat, qlon)
-    tree = _by_tree(monkeypatch, net.paths, qlat, qlon)
+    brute = pt.snap_points(net.paths, qlat, qlon, brute=True)
+    tree = pt.snap_points(net.paths, qlat, qlon, brute=False)
     assert np.array_equal(brute[0], tree[0]) and np.array_equal(brute[1], tree[1])
     assert net.place_ids[brute[0][0]] == "p000"  # 20 places on the spot: the smallest id
     every = geodesic_km(qlat[:, None], qlon[:, None], net.lat[None, :], net.lon[None, :])
     assert np.allclose(brute[1], every.min(axis=1), atol=pt.TIE_KM)
+
+
+def test_the_size_of_the_batch_chooses_the_way_unless_asked(
+        england: pt.Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_tree(self: pt.Paths) -> None:
+        raise AssertionError("KD-tree used")
+
+    few = (np.array([51.5, 52.0]), np.array([-0.1, -1.0]))
+    many = (np.linspace(50.5, 54.5, 200), np.linspace(-3.0, 0.0, 200))  # 670,000 pairs
+    with monkeypatch.context() as m:
+        m.setattr(pt.Paths, "tree", property(no_tree))
+        pt.snap_points(england, *few)
+        pt.snap_points(england, *many, brute=True)
+        with pytest.raises(AssertionError, match="KD-tree used"):
+            pt.snap_points(england, *many)
+        with pytest.raises(AssertionError, match="KD-tree used"):
+            pt.snap_points(england, *few, brute=False)
 
 
 def test_snap_of_nothing_and_onto_nothing() -> None:

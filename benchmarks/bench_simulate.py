@@ -9,6 +9,8 @@ Rerunnable; appends to ``benchmarks/results/simulate.csv``. Two cases:
   that run measured inside its worker (one process: what one run costs on a 2-core machine
   with the other core busy) and its figures. The comparison's runs.csv, summary.json and
   report.html go to ``benchmarks/results/simulate-england/`` (docs/simulate.md quotes them).
+* ``one``: one ``reallocate`` run of the same year in this process; ``wall_s`` its wall
+  time, ``run_s`` its CPU time (the process's, solver threads included).
 * ``dask``: runs per minute in this process, on 1 and on 2 local Dask workers (the
   cluster's start-up included), for ``nearest`` over 365 nights and ``reallocate`` over
   ``--realloc-days`` nights (``instances/england``, tonight's census);
@@ -18,6 +20,7 @@ The machine's load average is recorded: on a shared 2-core machine timings depen
 else runs.
 
     .venv/bin/python benchmarks/bench_simulate.py --case year --runs 4
+    .venv/bin/python benchmarks/bench_simulate.py --case one
     .venv/bin/python benchmarks/bench_simulate.py --case dask --realloc-days 10
 """
 
@@ -107,6 +110,20 @@ def write_year(world: World, results: list[Any], seed: int) -> None:
                   kept, world)
 
 
+def one(world: World, seed: int) -> None:
+    """One run of ``reallocate`` in this process: wall and CPU time (the 10-minute target)."""
+    def measure() -> dict[str, Any]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = run_task(world, "reallocate", 1, seed)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        return {**_base(world, "one"), "policy": "reallocate", "days": world.days, "runs": 1,
+                "workers": 0, "run": 1, "wall_s": round(wall, 1), "run_s": round(cpu, 1),
+                "runs_per_min": "", "identical_to_in_process": "", **res.figures,
+                "failed_nights": res.failed_nights, "loadavg_1m": _load()}
+
+    append_rows(RESULTS, COLUMNS, [measure])
+
+
 def dask(world: World, policy: str, runs: int, seed: int) -> None:
     reference: list[str] = []
 
@@ -129,7 +146,7 @@ def dask(world: World, policy: str, runs: int, seed: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=("year", "dask"), required=True)
+    parser.add_argument("--case", choices=("year", "one", "dask"), required=True)
     parser.add_argument("--instance", default=None,
                         help="default: instances/england-12-weeks for the year (the census "
                              "and the referrals of the next 12 weeks), instances/england for "
@@ -144,13 +161,16 @@ def main() -> None:
     parser.add_argument("--write-partial", action="store_true",
                         help="write the year's outputs from the runs kept in --partial")
     args = parser.parse_args()
-    default = "england-12-weeks" if args.case == "year" or args.write_partial else "england"
+    default = "england-12-weeks" if args.case in ("year", "one") or args.write_partial \
+        else "england"
     inst = read_instance(args.instance or ROOT / "instances" / default)
     if args.write_partial:
         import pickle
 
         write_year(build_world(inst, days=args.days, start=START),
                    pickle.loads(args.partial.read_bytes()), args.seed)
+    elif args.case == "one":
+        one(build_world(inst, days=args.days, start=START), args.seed)
     elif args.case == "year":
         year(build_world(inst, days=args.days, start=START), args.runs, args.seed,
              args.partial)

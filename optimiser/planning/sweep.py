@@ -26,6 +26,7 @@ import numpy as np
 from models.domain import Instance, Patient
 from models.errors import InputError, Problem
 from models.sweepgrid import Demand, Scenario, SweepGrid
+from models.text import count
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,21 +182,17 @@ def describe_demand(instance: Instance, demand: Demand) -> str:
     """What a sweep's referrals are, in one sentence (the command line says it first)."""
     own = sum(p.is_referral for p in instance.patients)
     if demand.mode == "instance":
-        return f"the instance's {_plural(own, 'referral')} as given (no draws)"
+        return f"the instance's {count(own, 'referral')} as given (no draws)"
     n = own if demand.referrals is None else demand.referrals
     source = "resampled from the instance's patients" if demand.source == "instance" or (
         demand.source == "auto" and instance.geography is not None) else \
         "from the population model"
-    draws = f"{_plural(demand.seeds, 'draw')} (seeds {demand.draws[0]}" + (
+    draws = f"{count(demand.seeds, 'draw')} (seeds {demand.draws[0]}" + (
         f"-{demand.draws[-1]})" if demand.seeds > 1 else ")")
     if demand.mode == "add":
-        return (f"the instance's {_plural(own, 'referral')} plus {n:,} drawn {source}, "
+        return (f"the instance's {count(own, 'referral')} plus {n:,} drawn {source}, "
                 f"{draws}")
     return (f"{n:,} referrals drawn {source} instead of the instance's {own:,}, {draws}")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def demand_instance(instance: Instance, demand: Demand, seed: int | None) -> Instance:

@@ -52,6 +52,7 @@ JOB_FILES: dict[str, tuple[str, ...]] = {
 #: Policy keys a job may override (the command line's flags).
 OVERRIDE_KEYS = ("max_moves", "max_admissions_per_unit", "time_limit", "gap", "distance")
 _PROGRESS_EVERY = 0.5  # seconds between progress writes
+STOPPED = "the server stopped before it finished"
 
 
 def job_dict(row: JobRow, *, result: bool = True) -> dict[str, Any]:
@@ -116,6 +117,7 @@ class JobRunner:
         self._cache = cache
         self._distances = distances
         self._isolate_plans = isolate_plans
+        self._stopping = False
         self._dir = data_dir / "jobs"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedplan-job")
         self._lock = threading.Lock()
@@ -124,7 +126,7 @@ class JobRunner:
         """Jobs a previous server left queued or running cannot finish: say so."""
         with writing(self._factory) as s:
             s.execute(update(JobRow).where(JobRow.status.in_(("queued", "running")))
-                      .values(status="failed", error="the server stopped before it finished",
+                      .values(status="failed", error=STOPPED,
                               finished_at=dt.datetime.now(dt.UTC)))
 
     def submit(self, user: User, kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +157,14 @@ class JobRunner:
             return [j for j in jobs if may_see(user, j)][:limit]
 
     def shutdown(self) -> None:
+        """Stop: queued jobs are dropped and a running plan's child is killed (the next
+        start marks them failed), so that the server stops at once."""
+        from .planjob import stop_plans
+
+        self._stopping = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if stop_plans():
+            log.info("a running plan was stopped with the server")
 
     # ------------------------------------------------------------------ worker side
 
@@ -180,8 +189,9 @@ class JobRunner:
                       finished_at=dt.datetime.now(dt.UTC))
             return
         except PlanChildDied as exc:  # its own words: no internals in them
-            log.error("job %s: %s", job_id, exc)
-            self._set(job_id, status="failed", error=str(exc), progress="failed",
+            why = STOPPED if self._stopping else str(exc)
+            log.error("job %s: %s", job_id, why)
+            self._set(job_id, status="failed", error=why, progress="failed",
                       finished_at=dt.datetime.now(dt.UTC))
             return
         except Exception:  # logged in full; the user sees no internals

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -42,6 +43,9 @@ from models.errors import InputError
 from optimiser.core.plansolve import PlanResult
 
 log = logging.getLogger(__name__)
+#: Plan children running now (see :func:`stop_plans`).
+_LIVE: set[Any] = set()
+_LOCK = threading.Lock()
 
 #: Steps of the schedule carried in a job's JSON (the page); schedule.csv has them all.
 SCHEDULE_SHOWN = 5000
@@ -133,7 +137,9 @@ def run_plan_isolated(census: Instance, out: Path, *, start: dt.date, nights: in
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, name="bedplan-plan", daemon=True, args=(
         send, census, out, start, nights, network, full_distances, policy_instance))
-    child.start()
+    with _LOCK:
+        child.start()
+        _LIVE.add(child)
     send.close()  # the child holds the only sending end: its death ends recv() below
     try:
         while True:
@@ -156,10 +162,23 @@ def run_plan_isolated(census: Instance, out: Path, *, start: dt.date, nights: in
         child.join(5)
         if child.is_alive():
             child.kill()
+        with _LOCK:
+            _LIVE.discard(child)
+
+
+def stop_plans() -> int:
+    """Kill every plan child still running (the server is stopping: a plan of all of
+    England would otherwise keep it from stopping for minutes); how many were killed."""
+    with _LOCK:
+        live = [c for c in _LIVE if c.is_alive()]
+    for child in live:
+        child.kill()
+    return len(live)
 
 
 class PlanChildDied(Exception):
-    """The plan's child process ended without an answer (killed, e.g. for memory)."""
+    """The plan's child process ended without an answer (killed, e.g. for memory, or by
+    :func:`stop_plans`)."""
 
     def __init__(self, exitcode: int | None) -> None:
         super().__init__(f"the plan's process stopped (exit code {exitcode}) before it "

@@ -334,3 +334,31 @@ def test_a_child_killed_meanwhile_fails_the_job_in_plain_words(example, tmp_path
     with pytest.raises(PlanChildDied, match="out of memory"):
         run_plan_isolated(example, tmp_path, start=START, nights=7, network=None,
                           progress=kill)
+
+
+@pytest.mark.slow
+def test_stopping_the_server_kills_a_running_plan(example, tmp_path):
+    from bedplan.service.planjob import PlanChildDied, run_plan_isolated, stop_plans
+
+    killed: list[int] = []
+    with pytest.raises(PlanChildDied):
+        run_plan_isolated(example, tmp_path, start=START, nights=7, network=None,
+                          progress=lambda _m: killed.append(stop_plans()))
+    assert killed[0] == 1 and stop_plans() == 0
+
+
+@pytest.mark.parametrize(("stopping", "words"), [
+    (False, "perhaps out of memory"), (True, "the server stopped before it finished")])
+def test_a_plan_child_that_died_fails_its_job_in_plain_words(client, as_user, monkeypatch,
+                                                             stopping, words):
+    from bedplan.service import planjob
+
+    def died(*_a, **_k):
+        raise planjob.PlanChildDied(-9)
+
+    monkeypatch.setattr(planjob, "run_plan_job", died)
+    client.app.state.bedplan.jobs._stopping = stopping
+    h = as_user("admin")
+    job = wait_job(client, h, client.post("/api/jobs", headers=h,
+                                          json={"kind": "plan", "nights": 2}).json()["id"])
+    assert job["status"] == "failed" and words in job["error"], job

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -240,26 +241,35 @@ def _pick(geo: np.ndarray, cand: np.ndarray, rank: np.ndarray) -> tuple[np.ndarr
 # --------------------------------------------------------------------------- shortest paths
 
 
-def shortest_km(paths: Paths, sources: npt.ArrayLike, targets: npt.ArrayLike) -> np.ndarray:
+def shortest_km(paths: Paths, sources: npt.ArrayLike, targets: npt.ArrayLike, *,
+                python: bool | None = None) -> np.ndarray:
     """Shortest-path km (sources, targets) over the links; ``inf`` where unreachable.
 
-    Up to :data:`PY_SOURCES` sources in Python (see the module docstring for why the values
-    equal SciPy's), more with ``scipy.sparse.csgraph.dijkstra``.
+    In Python when ``python``, with ``scipy.sparse.csgraph.dijkstra`` when not; by default
+    in Python for up to :data:`PY_SOURCES` sources unless SciPy's Dijkstra is imported
+    already (a long-lived process). The values are the same either way (module docstring):
+    only the time differs.
     """
     src = np.asarray(sources, dtype=np.intp).ravel()
     tgt = np.asarray(targets, dtype=np.intp).ravel()
+    if python is None:
+        python = len(src) <= PY_SOURCES and not scipy_dijkstra_loaded()
     out = np.empty((len(src), len(tgt)))
-    if len(src) > PY_SOURCES:
-        from scipy.sparse.csgraph import dijkstra
-
-        for s in range(0, len(src), _SCIPY_BATCH):  # only the targets' columns are kept
-            chunk = src[s:s + _SCIPY_BATCH]
-            out[s:s + len(chunk)] = dijkstra(paths.matrix, directed=False,
-                                             indices=chunk)[:, tgt]
+    if python:
+        for r, s in enumerate(src.tolist()):
+            out[r] = np.asarray(dijkstra_one(paths, s))[tgt]
         return out
-    for r, s in enumerate(src.tolist()):
-        out[r] = np.asarray(dijkstra_one(paths, s))[tgt]
+    from scipy.sparse.csgraph import dijkstra
+
+    for s in range(0, len(src), _SCIPY_BATCH):  # only the targets' columns are kept
+        chunk = src[s:s + _SCIPY_BATCH]
+        out[s:s + len(chunk)] = dijkstra(paths.matrix, directed=False, indices=chunk)[:, tgt]
     return out
+
+
+def scipy_dijkstra_loaded() -> bool:
+    """Whether this process has imported SciPy's Dijkstra (then it is the faster way)."""
+    return "scipy.sparse.csgraph" in sys.modules
 
 
 def dijkstra_one(paths: Paths, source: int) -> list[float]:

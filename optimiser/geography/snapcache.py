@@ -99,18 +99,34 @@ def snaps_file(digest: str) -> Path:
     return _name("snaps", digest, str(SNAP_VERSION), _snap_code(), geodesic.implementation())
 
 
-def _remembered(found: Paths) -> np.ndarray:
-    """The (k, 4) rows remembered for this network (none when the file does not check)."""
-    rows = _load(snaps_file(found.digest))
-    empty = np.zeros((0, 4))
+#: The snap file last read, per file: (its size and mtime, rows, coordinates -> row), so a
+#: long-lived process does not read it again while it has not changed.
+_READ: dict[Path, tuple[tuple[int, int], np.ndarray, dict[tuple[float, float], int]]] = {}
+
+
+def _remembered(found: Paths) -> tuple[np.ndarray, dict[tuple[float, float], int]]:
+    """The (k, 4) rows remembered for this network (none when the file does not check) and
+    where each coordinate's row is."""
+    file = snaps_file(found.digest)
+    try:
+        st = file.stat()
+        stamp = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        stamp = (-1, -1)
+    known = _READ.get(file)
+    if known is not None and known[0] == stamp:
+        return known[1], known[2]
+    rows = _load(file)
     if rows is None or rows.ndim != 2 or rows.shape[1] != 4 or rows.dtype != np.float64 \
             or not np.isfinite(rows).all():
-        return empty
+        rows = np.zeros((0, 4))
     idx = rows[:, 2]
     if not (np.array_equal(idx, np.floor(idx)) and (idx >= 0).all()
             and (idx < len(found)).all() and (rows[:, 3] >= 0).all()):
-        return empty
-    return rows
+        rows = np.zeros((0, 4))
+    where = {(a, o): k for k, (a, o) in enumerate(rows[:, :2].tolist())}
+    _READ[file] = (stamp, rows, where)
+    return rows, where
 
 
 def snap_remembered(found: Paths, lat: npt.ArrayLike, lon: npt.ArrayLike, *,
@@ -120,8 +136,7 @@ def snap_remembered(found: Paths, lat: npt.ArrayLike, lon: npt.ArrayLike, *,
     lat_a, lon_a = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
     if not cache.enabled() or len(lat_a) == 0:
         return snap_points(found, lat_a, lon_a, brute=brute)
-    rows = _remembered(found)
-    where = {(a, o): k for k, (a, o) in enumerate(rows[:, :2].tolist())}
+    rows, where = _remembered(found)
     at = np.array([where.get(q, -1) for q in zip(lat_a.tolist(), lon_a.tolist(), strict=True)],
                   dtype=np.intp)
     idx, km = np.empty(len(lat_a), dtype=np.intp), np.empty(len(lat_a))
@@ -139,5 +154,12 @@ def snap_remembered(found: Paths, lat: npt.ArrayLike, lon: npt.ArrayLike, *,
         rows = np.concatenate([rows, added])
         if len(rows) > MAX_SNAPS:
             rows = rows[-MAX_SNAPS // 2:]
-        _save(snaps_file(found.digest), rows)
+        file = snaps_file(found.digest)
+        _save(file, rows)
+        try:  # what this process wrote, it knows
+            st = file.stat()
+            where = {(a, o): k for k, (a, o) in enumerate(rows[:, :2].tolist())}
+            _READ[file] = ((st.st_size, st.st_mtime_ns), rows, where)
+        except OSError:
+            pass
     return idx, km

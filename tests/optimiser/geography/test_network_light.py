@@ -39,12 +39,14 @@ def _reference_row(paths: pt.Paths, patient: Patient, units: tuple[Unit, ...]) -
 
 
 @pytest.mark.skipif(not (ENGLAND / "units.csv").is_file(), reason="no England instance")
-def test_one_home_on_england_equals_the_scipy_way_bit_for_bit(cache_dir: Path) -> None:
+def test_one_home_on_england_equals_the_scipy_way_bit_for_bit(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from models.io import read_instance
 
     inst = read_instance(ENGLAND)
     paths = geo.builtin_paths()
     chosen = inst.patients[::300]
+    monkeypatch.setattr(pt, "scipy_dijkstra_loaded", lambda: False)  # Python, as in the CLI
     for p in chosen:
         light = geo.road_matrix(dataclasses.replace(inst, patients=(p,)))[0]
         assert np.array_equal(light, _reference_row(paths, p, inst.units)), p.patient_id
@@ -69,6 +71,7 @@ def test_light_and_heavy_ways_agree_for_every_count_of_homes(
     rng = np.random.default_rng(2)
     homes = [(float(a), float(o)) for a, o in zip(rng.uniform(50.5, 54.5, 12),
                                                    rng.uniform(-3.5, 0.5, 12), strict=True)]
+    monkeypatch.setattr(pt, "scipy_dijkstra_loaded", lambda: False)  # as in a fresh CLI
     for k in (1, 2, geo.LIGHT_HOMES, geo.LIGHT_HOMES + 1, 12):
         inst = _tiny(homes[:k])
         geo._MEMO.clear()

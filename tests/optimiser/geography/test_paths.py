@@ -122,15 +122,27 @@ def test_unreachable_places_are_inf_both_ways() -> None:
                           [[0.0, 5.0, np.inf], [np.inf, np.inf, 0.0]])
 
 
-def test_shortest_km_switches_to_scipy_above_a_few_sources(
-        england: pt.Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shortest_km_in_python_or_scipy_alike(england: pt.Paths,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     sources, targets = np.arange(0, 3000, 150), np.arange(5, 3300, 7)
-    many = pt.shortest_km(england, sources, targets)  # 20 sources: SciPy, in batches
-    monkeypatch.setattr(pt, "PY_SOURCES", 100)
-    assert np.array_equal(pt.shortest_km(england, sources, targets), many)  # Python
-    monkeypatch.setattr(pt, "PY_SOURCES", 0)
+    scipy_way = pt.shortest_km(england, sources, targets, python=False)
+    assert np.array_equal(pt.shortest_km(england, sources, targets, python=True), scipy_way)
     monkeypatch.setattr(pt, "_SCIPY_BATCH", 3)
-    assert np.array_equal(pt.shortest_km(england, sources, targets), many)
+    assert np.array_equal(pt.shortest_km(england, sources, targets, python=False), scipy_way)
+
+
+@pytest.mark.parametrize(("sources", "scipy_loaded", "python"), [
+    (1, False, True), (pt.PY_SOURCES, False, True), (pt.PY_SOURCES + 1, False, False),
+    (1, True, False)])
+def test_shortest_km_chooses_python_for_a_few_sources_without_scipy(
+        england: pt.Paths, monkeypatch: pytest.MonkeyPatch, sources: int,
+        scipy_loaded: bool, python: bool) -> None:
+    calls: list[int] = []
+    real = pt.dijkstra_one
+    monkeypatch.setattr(pt, "scipy_dijkstra_loaded", lambda: scipy_loaded)
+    monkeypatch.setattr(pt, "dijkstra_one", lambda p, s: calls.append(s) or real(p, s))
+    pt.shortest_km(england, np.arange(sources), [0, 1])
+    assert bool(calls) is python
 
 
 # ------------------------------------------------------------------ building and the flat form

@@ -141,3 +141,17 @@ def test_an_unwritable_cache_is_only_a_warning(tmp_path: Path, england: pt.Paths
     assert np.array_equal(idx, pt.snap_points(england, LAT, LON)[0])
     assert "could not write the cache file" in caplog.text
     assert os.listdir(tmp_path) == ["file"]
+
+
+def test_a_long_lived_process_reads_the_snap_file_again_only_when_it_changed(
+        cache_dir: Path, england: pt.Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    snapcache.snap_remembered(england, LAT[:2], LON[:2])  # written, and known in memory
+    reads: list[Path] = []
+    real = snapcache._load
+    monkeypatch.setattr(snapcache, "_load", lambda p: reads.append(p) or real(p))
+    snapcache.snap_remembered(england, LAT[:2], LON[:2])
+    assert reads == []  # unchanged file: not read again
+    file = snapcache.snaps_file(england.digest)
+    np.save(file, np.load(file)[:1])  # another process rewrote it
+    idx, _ = snapcache.snap_remembered(england, LAT[:2], LON[:2])
+    assert reads == [file] and np.array_equal(idx, pt.snap_points(england, LAT[:2], LON[:2])[0])

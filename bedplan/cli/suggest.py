@@ -52,8 +52,8 @@ def _night(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.
 @click.option("--tonight", default=None, metavar="DATE", callback=_night,
               help="Apply the policy's max_admissions_per_unit to this night (YYYY-MM-DD or "
                    "'today'): a ward that already took that many patients admitted_on DATE "
-                   "is not offered (nor the end of a chain of moves), and says so. Default: "
-                   "not applied.")
+                   "is not offered (nor the destination of a move in a chain), and says so. "
+                   "Default: not applied.")
 @click.option("--distance", type=click.Choice(["road", "geodesic"]), default=None,
               help="Distance used for km (default: policy.toml, else road).")
 @click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON.")

@@ -304,6 +304,22 @@ def test_tonight_stops_a_ward_that_took_its_new_patients(make_instance, tiny_tab
         assert [o["unit_id"] for o in d["options"]] == ["U1"], extra
 
 
+def test_tonight_also_closes_a_full_ward_to_the_moves_of_a_chain(make_instance, tiny_tables):
+    """U1 full (P1); the only chain moves P1 to U2, which took P2 tonight (limit 1)."""
+    tiny_tables["units"][0]["beds"] = "1"
+    tiny_tables["patients"][1]["admitted_on"] = "2026-12-07"  # P2, in U2
+    path = make_instance(**tiny_tables, policy=LIMIT_1)
+    base = [str(path), "--patient", "R1", "--json", "--distance", "geodesic",
+            "--allow-moves", "1"]
+    d = json.loads(run(*base, "--tonight", "2026-12-07").stdout)
+    assert d["options"] == []
+    (u1,) = [r for r in d["rejected"] if r["unit_id"] == "U1"]
+    assert "no chain of up to 1 moves frees a bed" in u1["reasons"]
+    d = json.loads(run(*base, "--tonight", "2026-12-08").stdout)
+    assert [(o["unit_id"], o["moves"]) for o in d["options"]] == [
+        ("U1", [{"patient_id": "P1", "from": "U1", "to": "U2"}])]
+
+
 def test_tonight_today_is_this_machines_date(make_instance, tiny_tables):
     today = dt.date.today()
     path = make_instance(**_admitted_to_u1(tiny_tables, today.isoformat()), policy=LIMIT_1)

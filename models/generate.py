@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -385,24 +385,33 @@ def _future_referrals(rng: np.random.Generator, inpatients: Sequence[Patient], w
     """Referrals arriving over the next ``days`` days, ``arrives_on`` uniform over them.
 
     For every (service, level, home collaborative), the number is Poisson with mean
-    ``days x`` :func:`models.calibration.referrals_per_day` of that group's inpatients (Little's
-    law: as many arrive as leave). Each lives in that collaborative's area (drawn by
-    population) and is made to fit a ward of its level that takes referrals, drawn with weight
-    open beds x exp(-km / IN_AREA_DECAY_KM) from home.
+    ``days x`` the sum over that group's inpatients of 1 / their mean stay
+    (:func:`models.calibration.mean_stay_days`, which knows eating-disorder stays: Little's
+    law patient by patient, as many arrive as leave). Each lives in that collaborative's area
+    (drawn by population) and is made to fit a ward of its level that takes referrals, drawn
+    with weight open beds / the ward's mean stay x exp(-km / IN_AREA_DECAY_KM) from home.
     """
     areas = wards.areas
-    groups = Counter((p.service, p.level, p.home_network_id) for p in inpatients)
+    # Little's law patient by patient: each inpatient leaves (and is replaced) at the rate
+    # 1 / their own mean stay, so a CAMHS eating-disorder bed (125 days) turns over a third
+    # as often as a general adolescent one (35 days).
+    flow: dict[tuple[str, str, str], float] = defaultdict(float)
+    for p in inpatients:
+        flow[(p.service, p.level, p.home_network_id)] += \
+            1.0 / cal.mean_stay_days(p.service, p.level, p.needs)
     out: list[Patient] = []
-    for (service, level, net) in sorted(groups):
-        n = int(rng.poisson(days * cal.referrals_per_day(groups[(service, level, net)],
-                                                         service, level)))
+    for (service, level, net) in sorted(flow):
+        n = int(rng.poisson(days * flow[(service, level, net)]))
         pool = [u for u in wards.by_level.get((service, level), [])
                 if u.accepts_referrals and u.open_beds > 0]
         nets = homes.networks(service, level)
         where = areas.weight * (nets == net)
         if n == 0 or not pool or where.sum() <= 0:
             continue
-        beds = np.array([u.open_beds for u in pool], dtype=float)
+        # wards take new patients as fast as their beds turn over
+        beds = np.array([u.open_beds / cal.mean_stay_days(
+            u.service, u.level, u.specialisms if u.specialist_only else frozenset())
+            for u in pool], dtype=float)
         for _ in range(n):
             h = _pick_area(rng, where)
             assert h is not None

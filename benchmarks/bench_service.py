@@ -13,7 +13,10 @@ token and sends ``POST /api/suggestions`` for referrals of the census:
 * ``plan-job``: one plan job over several nights (``--plan-network``, ``all`` for all of
   England; ``--plan-nights``), from ``POST /api/jobs`` until it is done, and
   ``sequential-during-plan``: suggestions sent one at a time while that job runs in the
-  server's worker thread (the latency a bed manager sees while a planner plans).
+  server's worker thread (the latency a bed manager sees while a planner plans). The plan
+  runs in a child process as the service runs it; ``--plan-ab`` runs it four times, in a
+  child process and in the server's worker thread alternately (child, thread, thread,
+  child: the choice ``Settings.isolate_plans`` makes, measured in one run).
 
 Every suggestion also appends its audit event (a write), as in production. Request counts
 and total time are bounded (``--requests``, ``--max-seconds``). For comparison the same
@@ -139,20 +142,24 @@ def bench(db_label: str, db_url: str | None, instance: Path, args: argparse.Name
                              time.perf_counter() - start))
             print(rows[-1], flush=True)
             if args.plan_nights > 0:
-                rows += _plan_job(db_label, url, headers, ids, args)
+                jobs = app.state.bedplan.jobs
+                for isolate in (True, False, False, True) if args.plan_ab else (True,):
+                    jobs._isolate_plans = isolate
+                    rows += _plan_job(db_label, url, headers, ids, args,
+                                      "child process" if isolate else "server thread")
         app.state.bedplan.engine.dispose()
     return rows
 
 
 def _plan_job(db_label: str, url: str, headers: dict[str, str], ids: list[str],
-              args: argparse.Namespace) -> list[dict[str, object]]:
+              args: argparse.Namespace, where: str) -> list[dict[str, object]]:
     """One plan job, timed from submit to done, and suggestions sent while it runs."""
     import httpx
 
     body: dict[str, object] = {"kind": "plan", "nights": args.plan_nights}
     if args.plan_network != "all":
         body["network"] = args.plan_network
-    label = f"plan-job ({args.plan_network}, {args.plan_nights} nights)"
+    label = f"plan-job ({args.plan_network}, {args.plan_nights} nights, {where})"
     times: list[float] = []
     errors = 0
     with httpx.Client(base_url=url, headers=headers, timeout=30) as c:
@@ -178,7 +185,7 @@ def _plan_job(db_label: str, url: str, headers: dict[str, str], ids: list[str],
     summary = {} if failed else status["result"]["summary"]
     print(f"{label}: {status['status']}, {summary.get('status')}, {seconds:.1f} s", flush=True)
     rows = [_row(db_label, label, 1, [] if failed else [seconds], int(failed), seconds),
-            _row(db_label, "sequential-during-plan", 1, times, errors, seconds)]
+            _row(db_label, f"sequential-during-plan ({where})", 1, times, errors, seconds)]
     for r in rows:
         print(r, flush=True)
     return rows
@@ -211,6 +218,8 @@ def main() -> None:
     ap.add_argument("--plan-network", default="wy-secure",
                     help="collaborative of the plan job, or 'all' (all of England)")
     ap.add_argument("--plan-nights", type=int, default=28, help="0: no plan job")
+    ap.add_argument("--plan-ab", action="store_true",
+                    help="plan in a child process and in the server's thread, alternately")
     ap.add_argument("--postgres", default=None, metavar="URL",
                     help="also benchmark on this (empty) PostgreSQL database")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" /

@@ -10,12 +10,13 @@ exact plan (:func:`optimiser.planning.plan.plan`), each night's ordered steps
 from the census's matrix the service already holds when it is ready (rows and columns of the
 collaborative's patients and units; the same numbers), else are computed.
 
-A plan of all of England runs for a minute or more of pure Python and solver work; in the
-server's own process it would hold the interpreter lock that requests need too (measured:
-suggestions sent meanwhile took p95 142 ms instead of 70). So the service runs each plan in
-a child process of its own (:func:`run_plan_isolated`; ``Settings.isolate_plans``), which
-sends its progress lines and its result back through a pipe; a child that dies (e.g. killed
-for memory) fails the job with a plain message.
+The service runs each plan in a child process of its own (:func:`run_plan_isolated`;
+``Settings.isolate_plans``), which sends its progress lines and its result back through a
+pipe: stopping the server kills it at once (:func:`stop_plans`) instead of waiting minutes for
+an England plan; a plan that exhausts memory (England, 28 nights: ~2.2 GiB) ends its own
+process, not the server's; its memory goes back to the system when it ends. (It does not
+change suggestion latency either way: ``bench_service.py --plan-ab``.) A child that dies
+fails the job with a plain message.
 
 What the page shows is grouped here, once, as plain JSON (:func:`plan_view`): the summary,
 every night (out-of-area patients, referrals waiting, moves, admissions, discharges), each

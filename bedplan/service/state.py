@@ -44,8 +44,8 @@ class Settings:
     login_window: int = 15 * 60
     #: Map tile URL template (``{z}/{x}/{y}``), or None for a map without a background.
     map_tiles: str | None = OSM_TILES
-    #: Run plan jobs in a child process, so that a long plan does not hold the interpreter
-    #: lock the requests need (tests turn it off to save the child's start-up).
+    #: Run plan jobs in a child process: a stop kills it at once, and a plan out of memory
+    #: ends its own process, not the server (tests turn it off to save the child's start-up).
     isolate_plans: bool = True
 
     @property

@@ -96,15 +96,15 @@ class RowFamily:
         rows — a lookup for single rows, a difference of cumulative sums for runs."""
         if self.opt is None:
             return np.append(np.asarray(y, dtype=float), 0.0)[self.lo[first:last]]
-        out = np.zeros(last - first)
         a, b = np.searchsorted(self.opt, (first, last))
-        if b > a:
-            if self.hi is None:
-                np.add.at(out, self.opt[a:b] - first, np.asarray(y, float)[self.lo[a:b]])
-            else:
-                cum = np.concatenate(([0.0], np.cumsum(y, dtype=float)))
-                np.add.at(out, self.opt[a:b] - first, cum[self.hi[a:b]] - cum[self.lo[a:b]])
-        return out
+        if b <= a:
+            return np.zeros(last - first)
+        if self.hi is None:
+            part = np.asarray(y, float)[self.lo[a:b]]
+        else:
+            cum = np.concatenate(([0.0], np.cumsum(y, dtype=float)))
+            part = cum[self.hi[a:b]] - cum[self.lo[a:b]]
+        return np.bincount(self.opt[a:b] - first, weights=part, minlength=last - first)
 
     def members(self) -> Iterator[tuple[int, np.ndarray]]:
         """(row, its options in option order) for every row with at least one option."""

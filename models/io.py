@@ -98,12 +98,12 @@ def content_key(path: str | os.PathLike[str],
     would read (found as :func:`_read` finds it: name and bytes, or absent), the overrides,
     :func:`code_digest`. None for a workbook or anything that cannot be read now."""
     folder = Path(path)
-    h = hashlib.sha256(code_digest().encode())
     given = sorted((k, repr(v)) for k, v in (policy_overrides or {}).items() if v is not None)
-    h.update(json.dumps(given).encode() + b"\0")
     try:
         if not folder.is_dir():
             return None
+        h = hashlib.sha256(code_digest().encode())
+        h.update(json.dumps(given).encode() + b"\0")
         for name in FILE_ORDER:
             where, _, base = name.rpartition("/")
             directory = folder / where if where else folder

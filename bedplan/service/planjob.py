@@ -33,7 +33,6 @@ import math
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +93,9 @@ def run_plan_job(census: Instance, out: Path, *, start: dt.date, nights: int,
     ``policy_instance`` the same census under the job's policy overrides (default: census).
     """
     from optimiser.geography.distances import distance_matrix
-    from optimiser.planning.plan import plan_nights, schedule
-    from optimiser.planning.planfiles import summary_dict, write_plan
-    from optimiser.planning.run import PhaseClock, exit_code
+    from optimiser.planning.planfiles import summary_dict
+    from optimiser.planning.planrun import plan_instance
+    from optimiser.planning.run import PhaseClock
 
     clock = PhaseClock(lambda e: progress(f"{e.phase}: {e.message}"))
     base = policy_instance or census
@@ -110,20 +109,12 @@ def run_plan_job(census: Instance, out: Path, *, start: dt.date, nights: int,
         note.append("from the census's matrix" if km is not None else "computed")
         if km is None:
             km = distance_matrix(scope)
-    with clock.phase("solve") as note:
-        result = _solve(scope, start, nights, km, lambda m: clock.say("solve", m))
-        note.append(f"{result.status}, {nights} nights from {start.isoformat()}")
-    with clock.phase("schedule") as note:
-        result, steps = _schedule(scope, result, km, schedule)
-        per_night = plan_nights(scope, result, km)
-        note.append(f"{len(steps):,} steps")
-    with clock.phase("write") as note:
-        write_plan(out, scope, result, per_night, steps, clock.timings)
-        note.append("plan.csv, nights.csv, schedule.csv, summary.json")
+    outcome = plan_instance(scope, out, start=start, nights=nights, distances=km, clock=clock)
+    result, per_night, steps = outcome.result, outcome.nights, outcome.steps
     summary = summary_dict(scope, result, per_night, clock.timings)
     view = plan_view(scope, result, per_night, steps)
     return {"summary": summary, "network": network, **view,
-            "exit_code": exit_code(result.status)}
+            "exit_code": outcome.exit_code}
 
 
 def run_plan_isolated(census: Instance, out: Path, *, start: dt.date, nights: int,
@@ -204,36 +195,6 @@ def _child(send: Any, census: Instance, out: Path, start: dt.date, nights: int,
         send.close()
 
 
-def _solve(scope: Instance, start: dt.date, nights: int, km: np.ndarray,
-           say: Callable[[str], None]) -> PlanResult:
-    """The plan; running out of memory is an honest ``error`` with advice, not a crash."""
-    from optimiser.planning.plan import plan
-
-    try:
-        return plan(scope, start=start, nights=nights, distances=km, progress=say)
-    except InputError:
-        raise
-    except MemoryError:
-        return PlanResult("error", None, None, None, scope.policy.solver.name, 0.0, start,
-                          nights, (), ("the solver ran out of memory: plan fewer nights or "
-                                       "one collaborative",))
-
-
-def _schedule(scope: Instance, result: PlanResult, km: np.ndarray,
-              schedule: Callable[..., Any]) -> tuple[PlanResult, tuple[Any, ...]]:
-    """The night-by-night steps; a plan that is not a valid schedule is an ``error`` (as
-    ``bedplan plan`` says it), never a half-shown plan."""
-    from optimiser.planning.transfers import PlanError
-
-    try:
-        return result, tuple(schedule(scope, result, km))
-    except PlanError as exc:
-        bad = replace(result, status="error", objective=None, bound=None, gap=None, rows=(),
-                      diagnosis=(*result.diagnosis,
-                                 f"internal error: the plan is not a valid schedule ({exc})"))
-        return bad, ()
-
-
 def _km(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), 3)
 
@@ -246,16 +207,13 @@ def plan_view(scope: Instance, result: PlanResult, nights: Sequence[Any],
     week's last night), ``schedule`` (the steps, at most :data:`SCHEDULE_SHOWN`, each with
     its week, the patient's home collaborative and whether the step brings them home) and
     ``units`` (name and collaborative of every ward the schedule names)."""
+    from optimiser.planning.plan import brought_home
     from optimiser.report.plan import brought_home_by_week
 
     units = {u.unit_id: u for u in scope.units}
     home = {p.patient_id: p.home_network_id for p in scope.patients}
     rows = result.rows if result.has_plan else ()
-    home_coming = {  # patient → the home ward the plan moves them into
-        r.patient_id: r.unit_id for r in rows
-        if r.action == "move" and r.night and r.unit_id and r.current_unit_id
-        and units[r.current_unit_id].network_id != home[r.patient_id]
-        and units[r.unit_id].network_id == home[r.patient_id]}
+    home_coming = {pid: unit for pid, (_, unit) in brought_home(scope, result).items()}
     by_week = brought_home_by_week(scope, result) if rows else []
     weeks = []
     for w in range(1, -(-len(nights) // WEEK) + 1):

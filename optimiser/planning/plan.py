@@ -20,8 +20,8 @@ from optimiser.core.plansolve import PlanResult, PlanRow, solve_plan, stays_of
 from optimiser.core.result import Assignment, Result
 from optimiser.planning.transfers import transfer_plan
 
-__all__ = ["PlanNight", "PlanResult", "PlanRow", "ScheduleStep", "plan", "plan_metrics",
-           "plan_nights", "schedule"]
+__all__ = ["PlanNight", "PlanResult", "PlanRow", "ScheduleStep", "brought_home", "plan",
+           "plan_metrics", "plan_nights", "schedule"]
 
 
 def plan(instance: Instance, policy: Policy | None = None, *, start: dt.date, nights: int,
@@ -115,16 +115,22 @@ def plan_nights(instance: Instance, result: PlanResult,
         for t in range(1, n + 1))
 
 
+def brought_home(instance: Instance, result: PlanResult) -> dict[str, tuple[int, str]]:
+    """patient_id → (night, unit_id) of every move from a unit outside the patient's home
+    collaborative into one inside it (summary.json's ``brought_home``)."""
+    units = {u.unit_id: u.network_id for u in instance.units}
+    homes = {p.patient_id: p.home_network_id for p in instance.patients}
+    rows = result.rows if result.has_plan else ()
+    return {r.patient_id: (r.night, r.unit_id) for r in rows
+            if r.action == "move" and r.night and r.unit_id and r.current_unit_id
+            and units[r.current_unit_id] != homes[r.patient_id]
+            and units[r.unit_id] == homes[r.patient_id]}
+
+
 def plan_metrics(instance: Instance, result: PlanResult,
                  nights: tuple[PlanNight, ...]) -> dict[str, float | int]:
     """summary.json's ``metrics`` of a plan (contract 1.2); zeros without a plan."""
     rows = result.rows if result.has_plan else ()
-    units = {u.unit_id: u for u in instance.units}
-    homes = {p.patient_id: p.home_network_id for p in instance.patients}
-    brought_home = sum(
-        1 for r in rows if r.action == "move" and r.unit_id and r.current_unit_id
-        and units[r.current_unit_id].network_id != homes[r.patient_id]
-        and units[r.unit_id].network_id == homes[r.patient_id])
     count = {a: sum(r.action == a for r in rows) for a in ("move", "admit", "unplaced", "later")}
     return {
         "patients": len(instance.patients),
@@ -133,7 +139,7 @@ def plan_metrics(instance: Instance, result: PlanResult,
         "unplaced": count["unplaced"],
         "later": count["later"],
         "waiting_nights": sum(x.waiting for x in nights),
-        "brought_home": brought_home,
+        "brought_home": len(brought_home(instance, result)),
         "out_of_area_first_night": nights[0].out_of_area if nights else 0,
         "out_of_area_last_night": nights[-1].out_of_area if nights else 0,
         "out_of_area_nights": sum(x.out_of_area for x in nights),

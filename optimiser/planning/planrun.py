@@ -73,10 +73,25 @@ def run_plan(instance_path: str | os.PathLike[str], out_dir: str | os.PathLike[s
     with clock.phase("distances") as note:
         km = distance_matrix(instance)
         note.append(f"{instance.policy.distance}, {km.shape[0]:,} x {km.shape[1]:,}")
+    return plan_instance(instance, out, start=begin, nights=count, distances=km,
+                         method=method, clock=clock)
+
+
+def plan_instance(instance: Instance, out_dir: str | os.PathLike[str], *, start: dt.date,
+                  nights: int, distances: np.ndarray, method: str = "auto",
+                  clock: PhaseClock | None = None, progress: Progress | None = None
+                  ) -> PlanOutcome:
+    """Plan an instance already in memory with its distances, schedule every night, write
+    the four files (all or nothing): what ``bedplan plan`` and the service's plan jobs share.
+    A failure inside the solver, or a plan that is not a valid schedule, is an honest
+    ``error`` (exit 4), never a traceback."""
+    out = check_out_dir(out_dir)
+    clock = clock or PhaseClock(progress)
+    km = distances
     with clock.phase("solve") as note:
-        result = _solve(instance, begin, count, km, method, clock)
-        note.append(f"{result.status}, objective {result.objective}, {count} nights from "
-                    f"{begin.isoformat()} ({result.method})")
+        result = _solve(instance, start, nights, km, method, clock)
+        note.append(f"{result.status}, objective {result.objective}, {nights} nights from "
+                    f"{start.isoformat()} ({result.method})")
     with clock.phase("schedule") as note:
         try:
             steps = schedule(instance, result, km)
@@ -86,7 +101,7 @@ def run_plan(instance_path: str | os.PathLike[str], out_dir: str | os.PathLike[s
                                                  f"plan is not a valid schedule ({exc})"))
             steps = ()
         per_night = plan_nights(instance, result, km)
-        note.append(f"{len(steps):,} steps over {count} nights")
+        note.append(f"{len(steps):,} steps over {nights} nights")
     with clock.phase("write") as note:
         try:
             paths = write_plan(out, instance, result, per_night, steps, clock.timings)
@@ -107,7 +122,7 @@ def _solve(instance: Instance, start: dt.date, nights: int, km: np.ndarray, meth
     except InputError:
         raise
     except MemoryError:
-        message = "the solver ran out of memory; try fewer --nights or --network"
+        message = "the solver ran out of memory: plan fewer nights, or one collaborative"
     except Exception as exc:  # the solver failed: exit 4 with summary.json saying why
         message = f"the solver failed: {type(exc).__name__}: {exc}"
     return PlanResult(ERROR, None, None, None, instance.policy.solver.name, 0.0, start,

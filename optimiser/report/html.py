@@ -40,6 +40,7 @@ from models.domain import Instance
 from models.errors import InputError, Problem
 from models.text import count, number, pounds
 from optimiser.core.result import Assignment, Result
+from optimiser.geography.distances import KmTable
 
 if TYPE_CHECKING:
     from models.changes import Changes
@@ -124,7 +125,7 @@ def _finite(x: float | None) -> float | None:
 
 
 def outcomes(instance: Instance, result: Result, *, baseline: Result | None = None,
-             distances: np.ndarray | None = None) -> list[Outcome]:
+             distances: KmTable | None = None) -> list[Outcome]:
     """Every patient of ``instance`` before and after, in patients.csv order.
 
     Before is ``baseline``'s plan when given, else tonight (needs ``distances`` for the
@@ -507,7 +508,7 @@ i.e. tonight's census taken as the steady state of the year.</li>
 
 
 def write_report(out_dir: str | Path, instance: Instance, result: Result, *,
-                 baseline: Result | None = None, distances: np.ndarray | None = None,
+                 baseline: Result | None = None, distances: KmTable | None = None,
                  title: str = "") -> Path:
     """Write ``OUT/report.html`` and ``OUT/charts/*.png``; return the report's path.
 

@@ -17,7 +17,7 @@ from models.atomic import atomic_write
 from models.domain import Instance
 from models.text import number
 from optimiser.core.plansolve import PlanResult
-from optimiser.planning.plan import PlanNight, ScheduleStep, plan_metrics
+from optimiser.planning.plan import PlanNight, ScheduleStep, brought_home, plan_metrics
 from optimiser.report.charts import AFTER_COLOUR, BEFORE_COLOUR, png_bytes, pyplot
 from optimiser.report.html import PAGE_CSS
 
@@ -27,13 +27,7 @@ REPORT, CHART = "report.html", "charts/plan.png"
 def brought_home_by_week(instance: Instance, result: PlanResult) -> list[int]:
     """Moves from a unit outside the patient's home collaborative into one inside it, by week
     of the move (week 1 = nights 1–7)."""
-    units = {u.unit_id: u.network_id for u in instance.units}
-    homes = {p.patient_id: p.home_network_id for p in instance.patients}
-    weeks = Counter(
-        (r.night - 1) // 7 for r in result.rows
-        if r.action == "move" and r.night and r.unit_id and r.current_unit_id
-        and units[r.current_unit_id] != homes[r.patient_id]
-        and units[r.unit_id] == homes[r.patient_id])
+    weeks = Counter((night - 1) // 7 for night, _ in brought_home(instance, result).values())
     return [weeks.get(w, 0) for w in range((result.nights + 6) // 7)]
 
 

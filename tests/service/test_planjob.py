@@ -231,13 +231,13 @@ def test_the_schedule_shown_is_capped_and_says_so(example, tmp_path, monkeypatch
 
 
 def test_running_out_of_memory_is_an_honest_error(example, tmp_path, monkeypatch):
-    import optimiser.planning.plan as plan_module
+    import optimiser.planning.planrun as planrun
     from bedplan.service.planjob import run_plan_job
 
     def no_memory(*_a, **_k):
         raise MemoryError
 
-    monkeypatch.setattr(plan_module, "plan", no_memory)
+    monkeypatch.setattr(planrun, "solve_plan", no_memory)
     res = run_plan_job(example, tmp_path, start=START, nights=7, network=None,
                        progress=lambda _m: None)
     assert res["summary"]["status"] == "error" and res["exit_code"] == 4
@@ -247,14 +247,14 @@ def test_running_out_of_memory_is_an_honest_error(example, tmp_path, monkeypatch
 
 def test_a_plan_that_is_no_schedule_is_an_error_not_a_half_plan(example, tmp_path,
                                                                  monkeypatch):
-    import optimiser.planning.plan as plan_module
+    import optimiser.planning.planrun as planrun
     from bedplan.service.planjob import run_plan_job
     from optimiser.planning.transfers import PlanError
 
     def broken(*_a, **_k):
         raise PlanError("H over capacity on night 3")
 
-    monkeypatch.setattr(plan_module, "schedule", broken)
+    monkeypatch.setattr(planrun, "schedule", broken)
     res = run_plan_job(example, tmp_path, start=START, nights=7, network=None,
                        progress=lambda _m: None)
     assert res["summary"]["status"] == "error"

@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(api_router)
     app.include_router(page_router)
+    # Leaflet is vendored once, with the report's map (optimiser/report/data/leaflet)
+    leaflet = resources.files("optimiser.report") / "data" / "leaflet"
+    app.mount("/static/leaflet", StaticFiles(directory=str(leaflet)), name="leaflet")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(Guard, csp=content_security_policy(settings.map_tiles))
     return app

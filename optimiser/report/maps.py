@@ -5,11 +5,13 @@ and regions; the interactive one is a folium (Leaflet) document with Leaflet inl
 and the same boundary as a GeoJSON layer instead of map tiles (tiles would need the
 internet). The boundary, ``data/uk-regions.geojson``, is Natural Earth 1:10m admin-1
 (public domain) dissolved into England's nine regions and the other nations (see
-``data/README.md``); Leaflet 1.9.3 is vendored in ``data/leaflet/`` (BSD-2-Clause).
+``data/README.md``); Leaflet 1.9.4 is vendored in ``data/leaflet/`` (BSD-2-Clause), shared
+with the service.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import json
@@ -318,8 +320,14 @@ def _move_lines(instance: Instance, pairs: Sequence[tuple[str | None, str | None
 
 @functools.cache
 def _inline_leaflet() -> str:
-    """Leaflet's CSS and JS as inline elements (vendored; no request leaves the page)."""
+    """Leaflet's CSS and JS as inline elements (vendored once, unchanged, in ``data/leaflet``
+    — the service serves the same files; the CSS's images become data URIs here, so the
+    page needs no request at all)."""
     css = _data("leaflet/leaflet.css").decode("utf-8")
+    for name in ("layers.png", "layers-2x.png", "marker-icon.png"):
+        uri = "data:image/png;base64," + base64.b64encode(
+            _data(f"leaflet/images/{name}")).decode("ascii")
+        css = css.replace(f"url(images/{name})", f"url({uri})")
     js = _data("leaflet/leaflet.js").decode("utf-8")
     js = "\n".join(line for line in js.splitlines()
                    if not line.startswith("//# sourceMappingURL"))

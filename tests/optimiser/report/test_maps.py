@@ -157,7 +157,7 @@ def test_the_interactive_map_makes_no_request_to_the_internet() -> None:
     assert page is not None
     assert not re.search(r"<script[^>]*\bsrc=", page)
     assert not re.search(r"<link[^>]*\bhref=", page)
-    assert "Leaflet 1.9.3" in page and "L.map(" in page
+    assert "Leaflet 1.9.4" in page and "L.map(" in page
     assert "L.tileLayer" not in page  # no tiles: they would need the internet
     assert "East of England" in page  # the regions layer
     assert "sourceMappingURL" not in page

@@ -12,6 +12,8 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --upgrade pip
 	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# bytecode now, so that no command compiles the project on first use (suggest's start-up)
+	$(BIN)/python -m compileall -q models optimiser bedplan
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -162,3 +162,18 @@ def make_instance(tmp_path: Path) -> Callable[..., Path]:
 def tiny_instance(make_instance: Callable[..., Path]) -> Path:
     """The tiny valid instance directory described in this module's docstring."""
     return make_instance()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_caches(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every cache bedplan writes (parsed instances, snapped places, road matrices) goes to a
+    folder of this test session, never the user's ~/.cache/bedplan; subprocesses inherit it."""
+    import os
+
+    saved = os.environ.get("BEDPLAN_CACHE_DIR")
+    os.environ["BEDPLAN_CACHE_DIR"] = str(tmp_path_factory.mktemp("bedplan-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("BEDPLAN_CACHE_DIR", None)
+    else:
+        os.environ["BEDPLAN_CACHE_DIR"] = saved

@@ -730,7 +730,7 @@ def _run_tasks(instance: Instance, distances: np.ndarray, costs: CostTable,
         return out
     from dask.distributed import as_completed
 
-    from optimiser.planning.sweep import dask_client
+    from optimiser.planning.cluster import dask_client
 
     with dask_client(workers, scheduler) as client:  # _resolve pickles by reference
         say(f"re-solving on Dask ({scheduler or f'{workers} local workers'})")

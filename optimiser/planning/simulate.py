@@ -101,28 +101,11 @@ def _bar(total: int, enabled: bool) -> Any:
 
 def _run_dask(world: World, tasks: Sequence[tuple[str, int]], seed: int, workers: int,
               scheduler: str | None, bar: Any) -> list[RunResult]:
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
-    quiet = not log.isEnabledFor(logging.DEBUG)
-    if quiet:  # Dask logs every worker start and stop at INFO: noise on a CLI's stderr
-        for name in ("distributed", "distributed.scheduler", "distributed.nanny",
-                     "distributed.core", "distributed.http.proxy", "distributed.worker"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", scheduler_kwargs={"dashboard": False},
-                               worker_dashboard_address=None,
-                               silence_logs=logging.ERROR if quiet else logging.INFO)
-        client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise InputError(Problem("--scheduler", None, None,
-                                     f"cannot reach a Dask scheduler at {scheduler}: {exc}")
-                             ) from None
-    try:
+    from optimiser.planning.cluster import dask_client
+
+    with dask_client(workers, scheduler) as client:
         world_f = client.scatter(world, broadcast=True)
         tag = uuid.uuid4().hex[:8]
         futures = [client.submit(_task_remote, world_f, p, r, seed,
@@ -134,10 +117,6 @@ def _run_dask(world: World, tasks: Sequence[tuple[str, int]], seed: int, workers
             bar.update(world.days)
             fut.release()
         return results
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # --------------------------------------------------------------------------- outputs

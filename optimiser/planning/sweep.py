@@ -10,14 +10,13 @@ scenarios are compared on the same demand. Rows are sorted by (scenario_id, seed
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import math
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -335,48 +334,11 @@ def run_sweep(instance: Instance, grid: SweepGrid, *, workers: int = 2,
     return results_frame(rows, grid)
 
 
-@contextlib.contextmanager
-def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
-    """A Dask client: on ``scheduler`` (an existing cluster's address) or on a LocalCluster
-    of ``workers`` single-threaded processes, closed (with its cluster) afterwards.
-
-    An unreachable scheduler is an InputError; Dask's per-worker start/stop logging is
-    silenced unless this logger is at DEBUG (``-vv``).
-    """
-    from dask.distributed import Client, LocalCluster
-
-    cluster = None
-    quiet = not log.isEnabledFor(logging.DEBUG)
-    # Dask logs every worker start and stop at INFO, and a heartbeat that races the
-    # shutdown of a busy cluster as an ERROR with a traceback: noise on a CLI's stderr (a
-    # task's own failure comes back through its future). -vv shows everything.
-    level = logging.CRITICAL if quiet else logging.INFO
-    for name in ("distributed", "distributed.scheduler", "distributed.nanny",
-                 "distributed.core", "distributed.http.proxy", "distributed.worker"):
-        logging.getLogger(name).setLevel(level)
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", scheduler_kwargs={"dashboard": False},
-                               worker_dashboard_address=None, silence_logs=level)
-        client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise InputError(Problem("--scheduler", None, None,
-                                     f"cannot reach a Dask scheduler at {scheduler}: {exc}")
-                             ) from None
-    try:
-        yield client
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
 def _run_dask(base: Instance, tasks: Sequence[Task], demand: Demand, token: int, workers: int,
               scheduler: str | None, solve_fn: SolveFn | None, bar: Any) -> list[dict[str, Any]]:
     from dask.distributed import as_completed
+
+    from optimiser.planning.cluster import dask_client
 
     with dask_client(workers, scheduler) as client:
         base_f = client.scatter(base, broadcast=True)

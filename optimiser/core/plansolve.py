@@ -33,6 +33,7 @@ from optimiser.core.rows import (
     build_plan_rows,
     build_rows,
 )
+from optimiser.core.solve import SolveClock
 from optimiser.core.solvers import solver_spec
 from optimiser.core.verdict import SolveOutcome, Verdict, judge
 
@@ -100,13 +101,8 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     if solver_log is None:
         solver_log = log.isEnabledFor(logging.DEBUG)
     t0 = time.perf_counter()
-    laps: list[tuple[str, float]] = []
-    say = progress or (lambda _m: None)
-
-    def lap(phase: str, detail: str = "") -> None:
-        now = time.perf_counter()
-        laps.append((phase, now - t0 - sum(s for _, s in laps)))
-        say(f"{phase}: {now - t0:.2f} s" + (f" ({detail})" if detail else ""))
+    clock = SolveClock(progress)
+    say, lap = clock.say, clock.lap
 
     hz = horizon(instance, start, nights)
     if distances is None:
@@ -125,7 +121,7 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         return PlanResult(status, verdict.objective if verdict else None,
                           verdict.bound if verdict else None, verdict.gap if verdict else None,
                           solver_name, time.perf_counter() - t0, start, nights, rows,
-                          diagnosis, label, tuple(laps), hz)
+                          diagnosis, label, tuple(clock.laps), hz)
 
     if not check.feasible or check.start is None:
         return result(INFEASIBLE, diagnosis=check.messages)

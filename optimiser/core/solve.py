@@ -56,7 +56,7 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     spec = solver_spec(policy.solver.name)
     if solver_log is None:
         solver_log = log.isEnabledFor(logging.DEBUG)
-    clock = _Clock(progress)
+    clock = SolveClock(progress)
     t0 = time.perf_counter()
 
     if distances is None:
@@ -130,7 +130,7 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     return result(verdict.status, verdict, notes, assignments)
 
 
-def _solve_mip(costs: CostTable, rows: ModelRows, policy: Policy, clock: _Clock,
+def _solve_mip(costs: CostTable, rows: ModelRows, policy: Policy, clock: SolveClock,
                solver_log: bool) -> SolveOutcome:
     from optimiser.core.formulation import build_model, solve_model
 
@@ -169,8 +169,8 @@ def _assignments(instance: Instance, costs: CostTable, chosen: np.ndarray
     return tuple(out)
 
 
-class _Clock:
-    """Phase timings, reported through ``progress``."""
+class SolveClock:
+    """Phase timings, reported through ``progress`` (and logged): each phase's own time."""
 
     def __init__(self, progress: Callable[[str], None] | None) -> None:
         self.progress = progress

@@ -21,6 +21,7 @@ from typing import Any
 
 from models.atomic import atomic_open
 from models.domain import Instance
+from optimiser.core.plansolve import PlanResult
 from optimiser.core.result import Assignment, Result
 from optimiser.planning.transfers import TRANSFER_COLUMNS, TransferStep
 
@@ -93,6 +94,20 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def verdict_fields(result: Result | PlanResult) -> dict[str, Any]:
+    """The first keys of every summary.json: status, objective, bound, gap (null without a
+    plan, never NaN), solver and seconds."""
+    plan = result.has_plan
+    return {
+        "status": result.status,
+        "objective": finite(result.objective, 6) if plan else None,
+        "bound": finite(result.bound, 6) if plan else None,
+        "gap": finite(result.gap) if plan else None,
+        "solver": result.solver,
+        "seconds": round(result.seconds, 3),
+    }
+
+
 def summary_dict(instance: Instance, result: Result,
                  extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """summary.json as a dict: the contract keys first, then ``method``, ``timings``, extras."""
@@ -104,12 +119,7 @@ def summary_dict(instance: Instance, result: Result,
     metrics["total_km"] = finite(metrics["total_km"], KM_DECIMALS)
     metrics["median_km"] = finite(metrics["median_km"], KM_DECIMALS)
     out: dict[str, Any] = {
-        "status": result.status,
-        "objective": finite(result.objective, 6) if plan else None,
-        "bound": finite(result.bound, 6) if plan else None,
-        "gap": finite(result.gap) if plan else None,
-        "solver": result.solver,
-        "seconds": round(result.seconds, 3),
+        **verdict_fields(result),
         "metrics": metrics,
         "diagnosis": list(result.diagnosis),
         "method": result.method,

@@ -17,7 +17,7 @@ from typing import Any
 
 from models.domain import Instance
 from optimiser.core.plansolve import PlanResult
-from optimiser.planning.outputs import finite, format_km, jsonable, write_files
+from optimiser.planning.outputs import format_km, jsonable, verdict_fields, write_files
 from optimiser.planning.plan import PlanNight, ScheduleStep, plan_metrics
 
 PLAN, NIGHTS, SCHEDULE, SUMMARY = "plan.csv", "nights.csv", "schedule.csv", "summary.json"
@@ -83,14 +83,8 @@ def render_schedule(steps: Sequence[ScheduleStep]) -> str:
 def summary_dict(instance: Instance, result: PlanResult, nights: Sequence[PlanNight],
                  timings: Sequence[tuple[str, float]] = ()) -> dict[str, Any]:
     """summary.json of a plan: the contract's keys, then ``method`` and phase timings."""
-    plan = result.has_plan
     return {
-        "status": result.status,
-        "objective": finite(result.objective, 6) if plan else None,
-        "bound": finite(result.bound, 6) if plan else None,
-        "gap": finite(result.gap) if plan else None,
-        "solver": result.solver,
-        "seconds": round(result.seconds, 3),
+        **verdict_fields(result),
         "start": result.start.isoformat(),
         "nights": result.nights,
         "metrics": plan_metrics(instance, result, tuple(nights)),

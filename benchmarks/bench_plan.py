@@ -4,7 +4,7 @@ what the plan gains over re-running tonight's optimum every night, measured in o
 Each case runs in a fresh process (``--case``), so its peak memory (``maxrss_gib``) is its
 own: the plan over ``nights`` nights with the instance's own policy and limits
 (``plan_s``, status, objective, bound, gap), then, on the same instance and nights, the
-rolling baseline (``optimiser.planning.rolling``: ``reallocate``'s optimum carried out and
+rolling baseline (``optimiser.core.rolling``: ``reallocate``'s optimum carried out and
 re-run night after night, every patient still changing ward at most once; ``rolling_s``).
 ``better`` = rolling objective − plan objective (never negative when the plan is optimal),
 ``better_pct`` against the rolling objective; ``more_home`` = patients brought home by the
@@ -52,9 +52,9 @@ def measure(instance_path: str, nights: int, rolling: bool, time_limit: float) -
     from models.domain import SolverSettings
     from models.io import read_instance
     from optimiser.core.plansolve import solve_plan
+    from optimiser.core.rolling import rolling_plan
     from optimiser.geography.distances import distance_matrix
     from optimiser.planning.plan import plan_metrics, plan_nights
-    from optimiser.planning.rolling import rolling_plan
 
     inst = read_instance(instance_path)
     inst = replace(inst, policy=replace(inst.policy, solver=SolverSettings(

@@ -40,7 +40,7 @@ import numpy as np
 
 from models.domain import Instance
 from models.errors import InputError
-from optimiser.core.plansolve import PlanResult
+from optimiser.core.planresult import PlanResult
 
 log = logging.getLogger(__name__)
 #: Plan children running now (see :func:`stop_plans`).

@@ -16,15 +16,14 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.compatibility import is_compatible
 from models.domain import Instance, Policy
 from optimiser.core.costs import ADMIT, KIND_NAMES, LATER, UNPLACED, build_cost_table
 from optimiser.core.diagnosis import check_beds
-from optimiser.core.plantable import Horizon, PlanTable, build_plan_table, horizon
+from optimiser.core.planresult import PlanResult, PlanRow, plan_objective
+from optimiser.core.plantable import PlanTable, build_plan_table, horizon
 from optimiser.core.result import ERROR, INFEASIBLE, OPTIMAL
 from optimiser.core.rows import (
     NIGHTLY_ADMISSIONS,
@@ -40,48 +39,8 @@ from optimiser.core.verdict import SolveOutcome, Verdict, judge
 log = logging.getLogger(__name__)
 
 METHODS = ("auto", "mip", "fast")
-
-
-@dataclass(frozen=True, slots=True)
-class PlanRow:
-    """One patient's part of the plan: a row of plan.csv.
-
-    ``night``: the night of the move or admission (None otherwise); ``unit_id``: where the
-    patient sleeps after the change (a stay: the current unit; None when unplaced or later).
-    """
-
-    patient_id: str
-    status: str
-    current_unit_id: str | None
-    action: str  # stay | move | admit | unplaced | later
-    night: int | None
-    unit_id: str | None
-    distance_km: float | None
-    out_of_area: bool | None
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    """The outcome of a plan: honest status, objective, bound, gap and one row per patient
-    (empty when there is no plan)."""
-
-    status: str
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    solver: str
-    seconds: float
-    start: dt.date
-    nights: int
-    rows: tuple[PlanRow, ...] = ()
-    diagnosis: tuple[str, ...] = ()
-    method: str = "fast"
-    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
-    horizon: Horizon | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def has_plan(self) -> bool:
-        return self.status in (OPTIMAL, "feasible")
+#: Beyond this many nights the plan starts from the rolling baseline (see solve_plan).
+ROLLING_START_NIGHTS = 28
 
 
 def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.date,
@@ -133,6 +92,19 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     if costs.n_patients == 0:
         return result(OPTIMAL, Verdict(OPTIMAL, 0.0, 0.0, 0.0))
     begin = greedy_start(table, rows, table.from_day(check.start))
+    if nights > ROLLING_START_NIGHTS:
+        # A long horizon may not be proven within the time limit: start from re-running
+        # tonight's optimum every night (about a second a night on England), so that even a
+        # plan stopped early is never worse than that baseline.
+        from optimiser.core.rolling import rolling_plan
+
+        rolled = rolling_plan(instance, policy, start=start, nights=nights,
+                              distances=distances)
+        options = as_options(table, rolled)
+        if options is not None and rows.violated(options) == [] and \
+                costs.cost[options].sum() < costs.cost[begin].sum():
+            begin = options
+        lap("rolling start", f"objective {rolled.objective}")
     if use_fast:
         from optimiser.core.pricing import solve_fast
 
@@ -159,6 +131,26 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     notes = (verdict.message,) if verdict.message and verdict.status != OPTIMAL else ()
     lap("plan")
     return result(verdict.status, verdict, notes, plan_rows)
+
+
+def as_options(table: PlanTable, plan: PlanResult) -> np.ndarray | None:
+    """The plan table's option of each patient's row of ``plan`` (None when a row has no
+    option, e.g. a plan of another instance)."""
+    c = table.costs
+    unit_index = {uid: j for j, uid in enumerate(c.unit_ids)}
+    kinds = {name: k for k, name in enumerate(KIND_NAMES)}
+    out = np.empty(c.n_patients, dtype=np.int64)
+    for i, row in enumerate(plan.rows):
+        lo, hi = int(c.start[i]), int(c.start[i + 1])
+        want = (c.kind[lo:hi] == kinds[row.action]) & \
+            (table.night[lo:hi] == (row.night or 0))
+        if row.unit_id is not None and row.action != "later":
+            want &= c.unit[lo:hi] == unit_index.get(row.unit_id, -2)
+        hit = np.flatnonzero(want)
+        if hit.size != 1:
+            return None
+        out[i] = lo + int(hit[0])
+    return out
 
 
 def greedy_start(table: PlanTable, rows: ModelRows, begin: np.ndarray) -> np.ndarray:
@@ -217,48 +209,3 @@ def _rows(instance: Instance, table: PlanTable, chosen: np.ndarray) -> tuple[Pla
             night if night > 0 else None, c.unit_ids[int(c.unit[k])] if placed else None,
             float(c.km[k]) if placed else None, bool(c.out_of_area[k]) if placed else None))
     return tuple(out)
-
-
-def stays_of(row: PlanRow, hz: Horizon, i: int) -> list[tuple[str, int]]:
-    """(unit_id, nights) the patient sleeps in each unit over the plan (present nights only)."""
-    n, last = hz.nights, int(hz.last[i])
-    if row.action == "stay" and row.unit_id is not None:
-        return [(row.unit_id, last)]
-    if row.action == "move" and row.unit_id and row.current_unit_id and row.night:
-        return [(row.current_unit_id, row.night - 1), (row.unit_id, last - row.night + 1)]
-    if row.action == "admit" and row.unit_id and row.night:
-        return [(row.unit_id, n - row.night + 1)]
-    return []
-
-
-def waiting_nights(row: PlanRow, hz: Horizon, i: int) -> int:
-    """Nights on or after arrival that a referral is still waiting for a bed."""
-    if row.status != "referral" or row.action == "later":
-        return 0
-    arrival = int(hz.arrival[i])
-    if row.action == "admit" and row.night:
-        return row.night - arrival
-    return hz.nights - arrival + 1
-
-
-def plan_objective(instance: Instance, rows: tuple[PlanRow, ...], hz: Horizon,
-                   distances: np.ndarray, policy: Policy) -> float:
-    """The contract's objective of a written plan, from scratch (not from the solver):
-    per present night the placement term (and ``w.delayed`` in a ward that is not compatible),
-    ``w.move`` per move, ``w.unplaced·priority`` per night waiting."""
-    w = policy.weights
-    units = {u.unit_id: (j, u) for j, u in enumerate(instance.units)}
-    total = 0.0
-    for i, (p, row) in enumerate(zip(instance.patients, rows, strict=True)):
-        for uid, n in stays_of(row, hz, i):
-            if n <= 0:
-                continue
-            j, u = units[uid]
-            per_night = (w.km * float(distances[i, j])
-                         + w.out_of_area * (u.network_id != p.home_network_id)
-                         + w.cost * u.cost_per_day
-                         + w.delayed * (not is_compatible(p, u)))
-            total += n * per_night
-        total += w.move * (row.action == "move")
-        total += w.unplaced * p.priority * waiting_nights(row, hz, i)
-    return total

@@ -21,7 +21,7 @@ from typing import Any
 
 from models.atomic import atomic_open
 from models.domain import Instance
-from optimiser.core.plansolve import PlanResult
+from optimiser.core.planresult import PlanResult
 from optimiser.core.result import Assignment, Result
 from optimiser.planning.transfers import TRANSFER_COLUMNS, TransferStep
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from models.domain import Instance, Patient, Policy
-from optimiser.core.plansolve import PlanResult, PlanRow, solve_plan, stays_of
+from optimiser.core.planresult import PlanResult, PlanRow, stays_of
+from optimiser.core.plansolve import solve_plan
 from optimiser.core.result import Assignment, Result
 from optimiser.planning.transfers import transfer_plan
 

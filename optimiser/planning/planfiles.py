@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from models.domain import Instance
-from optimiser.core.plansolve import PlanResult
+from optimiser.core.planresult import PlanResult
 from optimiser.planning.outputs import format_km, jsonable, verdict_fields, write_files
 from optimiser.planning.plan import PlanNight, ScheduleStep, plan_metrics
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from models.domain import Instance, Policy
 from models.errors import InputError, Problem
-from optimiser.core.plansolve import PlanResult, solve_plan
+from optimiser.core.planresult import PlanResult
+from optimiser.core.plansolve import solve_plan
 from optimiser.core.result import ERROR
 from optimiser.planning.plan import PlanNight, ScheduleStep, plan_nights, schedule
 from optimiser.planning.planfiles import write_plan

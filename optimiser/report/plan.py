@@ -16,7 +16,7 @@ from pathlib import Path
 from models.atomic import atomic_write
 from models.domain import Instance
 from models.text import number
-from optimiser.core.plansolve import PlanResult
+from optimiser.core.planresult import PlanResult
 from optimiser.planning.plan import PlanNight, ScheduleStep, brought_home, plan_metrics
 from optimiser.report.charts import AFTER_COLOUR, BEFORE_COLOUR, png_bytes, pyplot
 from optimiser.report.html import PAGE_CSS

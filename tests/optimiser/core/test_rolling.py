@@ -13,7 +13,7 @@ import pytest
 
 from models.io import read_instance
 from optimiser.core.plansolve import solve_plan
-from optimiser.planning.rolling import rolling_plan
+from optimiser.core.rolling import rolling_plan
 
 HERE = Path(__file__).resolve()
 EXAMPLE = HERE.parents[3] / "instances" / "examples" / "plan-home-ward"
@@ -56,3 +56,26 @@ def test_the_plan_is_never_worse_than_re_running_tonight(seed):
     # the rolling schedule is a plan of the model: the exhaustive optimum is no worse
     assert best.objective <= rolling.objective + 1e-6
     assert cases.brute_force(inst, nights) == pytest.approx(best.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_rolling_plan_is_a_plan_of_the_table_and_can_start_the_plan(seed, monkeypatch):
+    import optimiser.core.plansolve as ps
+    from optimiser.core.costs import build_cost_table
+    from optimiser.core.plantable import build_plan_table, horizon
+    from optimiser.core.rows import build_plan_rows
+
+    cases = _cases()
+    inst, nights = cases.tiny(seed)
+    rolling = rolling_plan(inst, start=START, nights=nights)
+    hz = horizon(inst, START, nights)
+    table = build_plan_table(inst, hz, day=build_cost_table(inst))
+    rows = build_plan_rows(table.costs, table.night, hz.current, hz.last, nights,
+                           inst.policy.limits)
+    options = ps.as_options(table, rolling)
+    assert options is not None and rows.violated(options) == []
+    assert float(table.costs.cost[options].sum()) == pytest.approx(rolling.objective)
+    monkeypatch.setattr(ps, "ROLLING_START_NIGHTS", 0)  # start every plan from it
+    best = ps.solve_plan(inst, start=START, nights=nights)
+    assert best.status == "optimal"
+    assert best.objective == pytest.approx(cases.brute_force(inst, nights), rel=1e-9)

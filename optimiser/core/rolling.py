@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from models.domain import Instance, Policy
-from optimiser.core.plansolve import PlanResult, PlanRow, plan_objective
+from optimiser.core.planresult import PlanResult, PlanRow, plan_objective
 from optimiser.core.plantable import horizon
 from optimiser.core.result import FEASIBLE, INFEASIBLE
 from optimiser.core.solve import solve

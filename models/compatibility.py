@@ -104,54 +104,67 @@ def incompatibility_reasons(patient: Patient, unit: Unit) -> list[str]:
 def is_compatible(patient: Patient, unit: Unit) -> bool:
     """True when ``unit`` may take ``patient`` (see :func:`incompatibility_reasons`)."""
     return (
-        unit.service == patient.service
-        and unit.level == patient.level
-        and unit.sex in ("mixed", patient.sex)
+        _fits_ward(patient, unit)
         and unit.min_age <= patient.age <= unit.max_age
-        and patient.needs <= unit.specialisms
-        and (not unit.specialist_only or bool(patient.needs & unit.specialisms))
-        and (unit.accepts_referrals or not patient.is_referral)
         and unit.unit_id not in patient.excluded_units
     )
 
 
-#: What compatibility depends on, besides excluded_units: service, level, sex, age, needs and
-#: whether the patient is a referral (transfers-only wards).
-Profile = tuple[str, str, str, int, frozenset[str], bool]
+def _fits_ward(patient: Patient, unit: Unit) -> bool:
+    """The rules that depend on the patient only through :func:`_profile`."""
+    return (
+        unit.service == patient.service
+        and unit.level == patient.level
+        and unit.sex in ("mixed", patient.sex)
+        and patient.needs <= unit.specialisms
+        and (not unit.specialist_only or bool(patient.needs & unit.specialisms))
+        and (unit.accepts_referrals or not patient.is_referral)
+    )
+
+
+#: What compatibility depends on, besides age and excluded_units: service, level, sex, needs
+#: and whether the patient is a referral (transfers-only wards).
+Profile = tuple[str, str, str, frozenset[str], bool]
 
 
 def _profile(p: Patient) -> Profile:
-    return (p.service, p.level, p.sex, p.age, p.needs, p.is_referral)
+    return (p.service, p.level, p.sex, p.needs, p.is_referral)
 
 
 def compatibility_matrix(patients: Sequence[Patient], units: Sequence[Unit],
                          profiles: dict[Profile, np.ndarray] | None = None) -> np.ndarray:
     """Boolean matrix ``C[i, j] = is_compatible(patients[i], units[j])``.
 
-    Compatibility depends on a patient only through (service, level, sex, age, needs) and
-    excluded_units, so each distinct profile is checked once against every unit with
-    :func:`is_compatible` and exclusions are applied afterwards: England (9,400 × 700) takes
-    a fraction of a second instead of millions of Python calls. Pass the same ``profiles``
-    dict to calls over chunks of one instance's patients (same ``units``) so that each
-    profile is checked once for the whole instance, not once per chunk.
+    Compatibility depends on a patient only through (service, level, sex, needs, referral),
+    age and excluded_units, so each distinct profile is checked once against every unit with
+    the rules of :func:`is_compatible` but age and exclusions, the age ranges are compared
+    as arrays and exclusions are applied afterwards: England (9,400 × 700) takes a fraction
+    of a second instead of millions of Python calls. Pass the same ``profiles`` dict to calls
+    over chunks of one instance's patients (same ``units``) so that each profile is checked
+    once for the whole instance, not once per chunk.
     """
     n, m = len(patients), len(units)
-    out = np.zeros((n, m), dtype=bool)
     if n == 0 or m == 0:
-        return out
+        return np.zeros((n, m), dtype=bool)
     rows: dict[Profile, np.ndarray] = {} if profiles is None else profiles
-    unit_pos = {u.unit_id: j for j, u in enumerate(units)}
+    which = np.empty(n, dtype=np.int64)
+    keys: dict[Profile, int] = {}
     for i, p in enumerate(patients):
         key = _profile(p)
-        row = rows.get(key)
-        if row is None:
-            proto = Patient(
-                patient_id="", status=p.status, service=p.service, level=p.level, sex=p.sex,
-                age=p.age, home_lat=0.0, home_lon=0.0, home_network_id="", needs=p.needs,
-            )
-            row = np.fromiter((is_compatible(proto, u) for u in units), dtype=bool, count=m)
-            rows[key] = row
-        out[i] = row
+        k = keys.get(key)
+        if k is None:
+            k = keys[key] = len(keys)
+            if key not in rows:
+                rows[key] = np.fromiter((_fits_ward(p, u) for u in units), dtype=bool,
+                                        count=m)
+        which[i] = k
+    table = np.stack([rows[key] for key in keys])
+    ages = np.fromiter((p.age for p in patients), dtype=np.int64, count=n)[:, None]
+    min_age = np.fromiter((u.min_age for u in units), dtype=np.int64, count=m)
+    max_age = np.fromiter((u.max_age for u in units), dtype=np.int64, count=m)
+    out = table[which] & (min_age <= ages) & (ages <= max_age)
+    unit_pos = {u.unit_id: j for j, u in enumerate(units)}
+    for i, p in enumerate(patients):
         for uid in p.excluded_units:
             j = unit_pos.get(uid)
             if j is not None:

@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from models.domain import Instance
 from models.text import count, number
 from optimiser.core.result import Assignment, Result
@@ -68,7 +70,7 @@ def summarise(instance: Instance, result: Result, distances: KmTable | None = No
         return base
     outcome = {a.patient_id: a for a in result.assignments}
     brought_home = sent_away = 0
-    km_saved = 0.0
+    moved: list[tuple[int, int, int]] = []  # (patient, unit before, unit after)
     for i, p in enumerate(instance.patients):
         a = outcome.get(p.patient_id)
         if p.is_referral or a is None or a.unit_id is None or p.current_unit_id is None:
@@ -78,8 +80,12 @@ def summarise(instance: Instance, result: Result, distances: KmTable | None = No
         brought_home += (not was_home) and is_home
         sent_away += was_home and not is_home
         if distances is not None and a.unit_id != p.current_unit_id:
-            before = float(distances[i, u_index[p.current_unit_id]])
-            after = float(distances[i, u_index[a.unit_id]])
+            moved.append((i, u_index[p.current_unit_id], u_index[a.unit_id]))
+    km_saved = 0.0
+    if distances is not None and moved:  # one lookup for every pair (pairs computed on ask)
+        rows, was, now = (np.array(c, dtype=np.intp) for c in zip(*moved, strict=True))
+        for before, after in zip(distances[rows, was].tolist(), distances[rows, now].tolist(),
+                                 strict=True):
             if math.isfinite(before) and math.isfinite(after):
                 km_saved += before - after
     placed = [a for a in result.assignments if a.unit_id is not None]

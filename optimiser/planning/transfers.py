@@ -26,6 +26,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from models.domain import Instance
 from optimiser.core.result import Result
 from optimiser.geography.distances import KmTable
@@ -72,11 +74,20 @@ class PlanError(ValueError):
     """The allocation cannot be reached bed by bed (it exceeds some unit's open beds)."""
 
 
-def _km(distances: KmTable | None, row: int | None, col: int | None) -> float | None:
-    if distances is None or row is None or col is None:
-        return None
-    value = float(distances[row, col])
-    return value if math.isfinite(value) else None
+def _km_of_pairs(distances: KmTable | None, pairs: list[tuple[int | None, int | None]]
+                 ) -> list[float | None]:
+    """km of each (patient row, unit column) pair in one lookup (None: unknown or
+    unreachable): pairs are computed on ask, so one call beats one per pair."""
+    out: list[float | None] = [None] * len(pairs)
+    known = [k for k, (r, c) in enumerate(pairs) if r is not None and c is not None]
+    if distances is None or not known:
+        return out
+    rows = np.array([pairs[k][0] for k in known], dtype=np.intp)
+    cols = np.array([pairs[k][1] for k in known], dtype=np.intp)
+    for k, value in zip(known, np.asarray(distances[rows, cols], dtype=float).tolist(),
+                        strict=True):
+        out[k] = value if math.isfinite(value) else None
+    return out
 
 
 def transfer_plan(instance: Instance, result: Result,
@@ -108,8 +119,14 @@ def transfer_plan(instance: Instance, result: Result,
             continue
         km_after[a.patient_id] = a.distance_km
 
-    def distance_to(pid: str, uid: str | None) -> float | None:
-        return _km(distances, p_index.get(pid), None if uid is None else u_index.get(uid))
+    asked = [(m.patient_id, uid) for m in moves.values() for uid in (m.source, m.target)]
+    asked += admissions
+    lookup = dict(zip(asked, _km_of_pairs(
+        distances, [(p_index.get(pid), u_index.get(uid)) for pid, uid in asked]),
+        strict=True))
+
+    def distance_to(pid: str, uid: str) -> float | None:
+        return lookup.get((pid, uid))
 
     def after(pid: str, uid: str) -> float | None:
         known = distance_to(pid, uid)

@@ -38,6 +38,11 @@ Algorithm and proof:
    solution better than ``z_R`` (and the ``z_R`` plan), so its optimum is the full
    model's optimum and its dual bound is a valid bound.
 
+5. *Time limit.* Pricing stops at 80 % of the limit (``RESERVE_SHARE``); the time left
+   solves the MIP over the master's columns from the best plan known. That plan is
+   reported ``feasible`` with the Lagrangian bound of the last pricing round, which is
+   valid for the full model (the restricted MIP's own bound is not).
+
 Ties: options are in the cost table's id order and HiGHS is deterministic, so the same
 input gives the same plan.
 """
@@ -68,6 +73,10 @@ INITIAL_PER_PATIENT = 4
 ADD_PER_PATIENT = 4
 #: Solve the first LP by interior point when it has more columns than this.
 IPM_MIN_COLUMNS = 5000
+#: Share of a finite time limit kept for a MIP over the master's columns when pricing has
+#: not converged by then (:func:`_restricted_plan`): a long plan returns a good plan, not
+#: only its starting one.
+RESERVE_SHARE = 0.2
 #: A reduced cost below -RC_TOL prices an option in.
 RC_TOL = 1e-7
 #: Options priced per numpy block (bounds the temporaries at 100k × 5k).
@@ -338,22 +347,18 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
                                                          highspy.HighsVarType.kInteger,
                                                          dtype=np.uint8))
         h.setOptionValue("solver", "choose")
-        if best is not None:  # the plan the last solve found is inside: start from it
-            _warm(master, best)
         say(f"reduced-cost screening: {int(ub.sum() - lb.sum())} options free within "
             f"{delta:.6g} of the LP bound, {int(lb.sum())} fixed at 1")
-        _solve(master, deadline)
-        raw = read_highs(h)
+        # the plan the last solve found is inside: start from it
+        raw, chosen = _solve_mip(master, deadline, best)
         if raw.proven_infeasible:
             if proven_above:  # cannot happen: the last plan found is inside
                 return None
             delta *= 16.0
             continue
-        if not raw.has_solution or raw.objective is None or not raw.proven_optimal:
+        if chosen is None or raw.objective is None or not raw.proven_optimal:
             return None
         z = raw.objective
-        x = np.asarray(h.getSolution().col_value, dtype=np.float64)[master.aux:]
-        chosen = opts[x > 0.5]
         tol = 1e-9 * max(1.0, abs(z)) + 1e-7
         if z <= lp_value + delta + tol:
             say(f"MIP {z:.10g} within {delta:.6g} of the LP bound: proven optimal")
@@ -390,9 +395,11 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     added = _add_columns(master, np.concatenate(init))
     h.setOptionValue("run_crossover", "on")
 
-    # Pricing loop on the LP relaxation.
+    # Pricing loop on the LP relaxation, until the time kept for the restricted MIP.
     rounds, lp_value, lagrange = 0, -math.inf, -math.inf
     incumbent = start
+    left = deadline - time.perf_counter()
+    pricing_deadline = deadline - RESERVE_SHARE * left if math.isfinite(left) else deadline
     while True:
         rounds += 1
         # The first LP by interior point (with crossover to a vertex), then dual simplex
@@ -401,12 +408,12 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         big = ipm_first and rounds == 1 and added > IPM_MIN_COLUMNS
         h.setOptionValue("solver", "ipm" if big else "simplex")
         t_lp = time.perf_counter()
-        _solve(master, deadline)
+        _solve(master, pricing_deadline)
         t_lp = time.perf_counter() - t_lp
         status = h.getModelStatus()
         if status != ms.kOptimal:
-            return _timeout(master, costs, incumbent, lagrange, say,
-                            h.modelStatusToString(status))
+            return _restricted_plan(master, costs, incumbent, lagrange, deadline, say,
+                                    h.modelStatusToString(status))
         lp_value = float(h.getInfo().objective_function_value)
         solution = h.getSolution()
         duals = _family_duals(master, np.asarray(solution.row_dual, dtype=np.float64))
@@ -423,6 +430,9 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
             break
         added = _add_columns(master, _per_patient_best(hits, rc, costs.patient[hits],
                                                        ADD_PER_PATIENT))
+        if time.perf_counter() >= pricing_deadline:
+            return _restricted_plan(master, costs, incumbent, lagrange, deadline, say,
+                                    "time limit while pricing")
 
     opts = master.options
     if np.all(np.abs(x - np.round(x)) <= 1e-6):
@@ -444,15 +454,10 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     h.changeColsIntegrality(
         opts.size, np.arange(master.aux, master.aux + opts.size, dtype=np.int32),
         np.full(opts.size, highspy.HighsVarType.kInteger, dtype=np.uint8))
-    if start is not None:
-        _warm(master, start)
-    _solve(master, deadline)
-    raw = read_highs(h)
-    if not raw.has_solution or raw.objective is None:
+    raw, chosen = _solve_mip(master, deadline, start)
+    if chosen is None or raw.objective is None:
         return _timeout(master, costs, incumbent, lp_value, say, raw.solver_status)
     z_r = raw.objective
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64)[master.aux:]
-    chosen = master.options[x > 0.5]
     tol = 1e-9 * max(1.0, abs(z_r)) + 1e-7
     if raw.proven_optimal and z_r <= lp_value + tol:
         say(f"MIP {z_r:.6g} meets the LP bound: proven optimal")
@@ -472,19 +477,57 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost fixing)", True, False,
                                        True, z_r, bound), chosen)
     _add_columns(master, fix, integer=True)
-    _warm(master, chosen)
-    _solve(master, deadline)
-    raw = read_highs(h)
-    if not raw.has_solution or raw.objective is None:
+    raw, found = _solve_mip(master, deadline, chosen)
+    if found is None or raw.objective is None:
         return SolveOutcome(RawOutcome("highs", raw.solver_status, False, False, True, z_r,
                                        lp_value), chosen)
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64)[master.aux:]
-    chosen = master.options[x > 0.5]
+    chosen = found
     bound = max(lp_value, raw.bound) if raw.bound is not None else lp_value
     if raw.proven_optimal:
         bound = raw.objective if raw.bound is None else bound
     return SolveOutcome(RawOutcome("highs", raw.solver_status, raw.proven_optimal, False, True,
                                    raw.objective, min(bound, raw.objective)), chosen)
+
+
+def _solve_mip(master: _Master, deadline: float, warm: np.ndarray | None
+               ) -> tuple[RawOutcome, np.ndarray | None]:
+    """Solve the master as a MIP (integrality set by the caller), started from ``warm`` when
+    given: what HiGHS said, and the options of the solution it returned (None: none).
+
+    HiGHS 1.16 can report the optimum of a start it repaired in presolve's reduced space
+    while returning the start itself: the solution's cost then differs from the objective
+    reported. The plan is what counts, so such a run is repeated without the start."""
+    h = master.h
+    raw, chosen = _mip_once(master, deadline, warm)
+    if warm is not None and chosen is not None and not _costs_agree(master, raw, chosen):
+        log.warning("HiGHS returned its start (cost %.10g) with another objective (%.10g): "
+                    "solving again without the start", master.costs.cost[chosen].sum(),
+                    raw.objective)
+        h.clearSolver()
+        raw, chosen = _mip_once(master, deadline, None)
+    if chosen is not None and not _costs_agree(master, raw, chosen):  # never trust it
+        z = float(master.costs.cost[chosen].sum())
+        raw = RawOutcome(raw.solver, f"{raw.solver_status} (objective recomputed)", False,
+                         False, True, z, raw.bound, raw.message)
+    return raw, chosen
+
+
+def _mip_once(master: _Master, deadline: float, warm: np.ndarray | None
+              ) -> tuple[RawOutcome, np.ndarray | None]:
+    if warm is not None:
+        _warm(master, warm)
+    _solve(master, deadline)
+    raw = read_highs(master.h)
+    if not raw.has_solution or raw.objective is None:
+        return raw, None
+    x = np.asarray(master.h.getSolution().col_value, dtype=np.float64)[master.aux:]
+    return raw, master.options[x > 0.5]
+
+
+def _costs_agree(master: _Master, raw: RawOutcome, chosen: np.ndarray) -> bool:
+    z = float(master.costs.cost[chosen].sum())
+    return raw.objective is not None and \
+        abs(z - raw.objective) <= 1e-9 * max(1.0, abs(z)) + 1e-6
 
 
 def _warm(master: _Master, chosen: np.ndarray) -> None:
@@ -503,6 +546,34 @@ def _warm(master: _Master, chosen: np.ndarray) -> None:
             values[at_slack:at_slack + f.n_rows] = f.rhs - f.activity(chosen)
             at_slack += f.n_rows
     master.h.setSolution(values.size, np.arange(values.size, dtype=np.int32), values)
+
+
+def _restricted_plan(master: _Master, costs: CostTable, incumbent: np.ndarray | None,
+                     bound: float, deadline: float, say: Callable[[str], None],
+                     words: str) -> SolveOutcome:
+    """Pricing stopped before it converged: the best plan among the master's columns (a MIP
+    over them with the time left, started from the best plan known), and the Lagrangian
+    bound of the pricing rounds — valid for the full model, unlike the restricted MIP's own
+    bound, which ignores the omitted options."""
+    import highspy
+
+    h = master.h
+    opts = master.options
+    say(f"pricing stopped ({words}): the best plan among the {opts.size:,} columns priced in")
+    h.setOptionValue("solver", "choose")
+    h.changeColsIntegrality(
+        opts.size, np.arange(master.aux, master.aux + opts.size, dtype=np.int32),
+        np.full(opts.size, highspy.HighsVarType.kInteger, dtype=np.uint8))
+    raw, chosen = _solve_mip(master, deadline, incumbent)
+    known = math.inf if incumbent is None else float(costs.cost[incumbent].sum())
+    if chosen is not None and raw.objective is not None and raw.objective < known:
+        say(f"best plan among the priced columns: {raw.objective:.10g}"
+            + (f" (the plan known before: {known:.10g})" if math.isfinite(known) else ""))
+        return SolveOutcome(RawOutcome("highs", f"{words} (best plan among the columns "
+                                       "priced in)", False, False, True, raw.objective,
+                                       bound if math.isfinite(bound) else None),
+                            chosen)
+    return _timeout(master, costs, incumbent, bound, say, words)
 
 
 def _timeout(master: _Master, costs: CostTable, start: np.ndarray | None, bound: float,

@@ -114,3 +114,67 @@ def test_lagrangian_bound_is_valid_and_tight_at_the_lp_optimum(b):
     cheapest = sum(costs.cost[costs.start[p]:costs.start[p + 1]].min()
                    for p in range(costs.n_patients))
     assert weak == pytest.approx(cheapest)
+
+
+class _Clock:
+    """A clock for the pricing module that jumps when told (real time otherwise)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.real = time.perf_counter
+        self.offset = 0.0
+
+    def perf_counter(self) -> float:
+        return self.real() + self.offset
+
+
+def _stopped_early(b, monkeypatch, jump: float):
+    """Solve with a 100 s limit on a clock that jumps ``jump`` s after the first pricing."""
+    from dataclasses import replace
+
+    from models.domain import SolverSettings
+
+    inst, d = b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
+    costs = build_cost_table(inst, d)
+    start = check_beds(inst, costs, inst.policy.limits, _rows(costs)).start
+    clock = _Clock()
+    monkeypatch.setattr(fast, "time", clock)
+    price = fast._price
+
+    def price_then_jump(*args, **kwargs):
+        out = price(*args, **kwargs)
+        clock.offset += jump
+        return out
+
+    monkeypatch.setattr(fast, "_price", price_then_jump)
+    policy = replace(inst.policy, limits=Limits(max_moves=3, max_admissions_per_unit=2),
+                     solver=SolverSettings(name="highs", time_limit=100.0, mip_gap=0.0))
+    seen: list[str] = []
+    outcome = fast.solve_fast(costs, policy, start=start, progress=seen.append,
+                              rows=_rows(costs))
+    mip = solve(inst, distances=d, method="mip")
+    return costs, start, outcome, mip, "\n".join(seen)
+
+
+def test_time_limit_while_pricing_returns_the_best_plan_among_priced_columns(b, lean,
+                                                                             monkeypatch):
+    # Binds: past 80 % of the limit after the first round, pricing stops and a MIP over the
+    # columns priced in so far improves on the starting plan, with the Lagrangian bound.
+    costs, start, outcome, mip, log = _stopped_early(b, monkeypatch, jump=85.0)
+    assert "pricing stopped (time limit while pricing)" in log
+    raw = outcome.raw
+    assert not raw.proven_optimal and raw.has_solution and outcome.chosen is not None
+    chosen = np.asarray(outcome.chosen)
+    assert sorted(costs.patient[chosen]) == list(range(costs.n_patients))
+    assert _rows(costs).violated(chosen) == []
+    assert raw.objective == pytest.approx(costs.cost[chosen].sum(), rel=1e-9)
+    assert mip.objective - 1e-6 <= raw.objective < costs.cost[start].sum()
+    assert raw.bound is not None and raw.bound <= mip.objective + 1e-6
+
+
+def test_time_left_for_pricing_proves_optimality(b, lean, monkeypatch):
+    # Does not bind: a clock that stays within 80 % of the limit leaves pricing to converge.
+    _, _, outcome, mip, log = _stopped_early(b, monkeypatch, jump=1.0)
+    assert "pricing stopped" not in log and outcome.raw.proven_optimal
+    assert outcome.raw.objective == pytest.approx(mip.objective, rel=1e-9)

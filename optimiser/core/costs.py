@@ -294,12 +294,24 @@ def cheapest_per_patient(costs: CostTable, k: int, kinds: tuple[int, ...] = (MOV
         q = int(np.searchsorted(costs.start, lo + block, side="right")) - 1
         q = min(max(q, p + 1), costs.n_patients)
         hi = int(costs.start[q])
-        idx = np.flatnonzero(np.isin(costs.kind[lo:hi], kinds)) + lo
-        if idx.size:
-            order = np.lexsort((idx, costs.cost[idx], costs.patient[idx]))
-            pat = costs.patient[idx][order]
-            first = np.r_[0, np.flatnonzero(np.diff(pat)) + 1]
-            rank = np.arange(pat.size) - np.repeat(first, np.diff(np.r_[first, pat.size]))
-            out.append(idx[order[rank < k]])
+        # k passes of "each patient's cheapest left" (a segment minimum, its first
+        # occurrence): linear in the options, where sorting them all is not.
+        c = np.where(np.isin(costs.kind[lo:hi], kinds), costs.cost[lo:hi], np.inf)
+        seg = (costs.start[p:q] - lo).astype(np.intp)
+        owner = np.repeat(np.arange(q - p), np.diff(np.r_[seg, hi - lo]))
+        picks, ranks = [], []
+        for r in range(k):
+            low = np.minimum.reduceat(c, seg)
+            at = np.flatnonzero((c == low[owner]) & np.isfinite(c))
+            if at.size == 0:
+                break
+            who = owner[at]
+            at = at[np.r_[True, who[1:] != who[:-1]]]
+            c[at] = np.inf
+            picks.append(at + lo)
+            ranks.append(np.full(at.size, r))
+        if picks:
+            idx, rank = np.concatenate(picks), np.concatenate(ranks)
+            out.append(idx[np.lexsort((rank, costs.patient[idx]))])
         p = q
     return np.concatenate(out)

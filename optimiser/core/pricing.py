@@ -77,6 +77,10 @@ IPM_MIN_COLUMNS = 5000
 #: not converged by then (:func:`_restricted_plan`): a long plan returns a good plan, not
 #: only its starting one.
 RESERVE_SHARE = 0.2
+#: The first screening keeps options within SCREEN_DELTA · |z_LP| (at least 1) of the LP
+#: bound: a plan's MIP is usually within a unit or two of its LP, and on a long horizon
+#: (England, 84 nights) 1e-6 · |z_LP| kept 400k options free, 1e-7 a fraction of them.
+SCREEN_DELTA = 1e-7
 #: A reduced cost below -RC_TOL prices an option in.
 RC_TOL = 1e-7
 #: Options priced per numpy block (bounds the temporaries at 100k × 5k).
@@ -331,7 +335,7 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
     import highspy
 
     h = master.h
-    delta = max(1e-6 * abs(lp_value), 1.0)
+    delta = max(SCREEN_DELTA * abs(lp_value), 1.0)
     proven_above = False
     best: np.ndarray | None = None
     while True:
@@ -500,7 +504,7 @@ def _solve_mip(master: _Master, deadline: float, warm: np.ndarray | None
     h = master.h
     raw, chosen = _mip_once(master, deadline, warm)
     if warm is not None and chosen is not None and not _costs_agree(master, raw, chosen):
-        log.warning("HiGHS returned its start (cost %.10g) with another objective (%.10g): "
+        log.info("HiGHS returned its start (cost %.10g) with another objective (%.10g): "
                     "solving again without the start", master.costs.cost[chosen].sum(),
                     raw.objective)
         h.clearSolver()

@@ -130,3 +130,22 @@ def test_cheapest_per_patient_ties_by_unit_id_and_blocks(b):
     assert np.array_equal(cheapest_per_patient(t, 2, block=1), got)
     moves = cheapest_per_patient(t, 1, (MOVE,))
     assert [t.unit_ids[t.unit[k]] for k in moves] == ["A"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cheapest_per_patient_equals_a_full_sort(b, seed):
+    # The k-pass selection must pick what sorting every option by (patient, cost, index)
+    # picks, ties included (costs rounded to force them), block by block or at once.
+    from optimiser.core.costs import cheapest_per_patient
+
+    rng = np.random.default_rng(seed)
+    inst, d = b.random_instance(seed, 40, 9, unreachable=0.1)
+    t = build_cost_table(inst, np.round(d, -1))
+    for k, kinds in ((1, (MOVE,)), (3, (MOVE, ADMIT)), (50, (MOVE, ADMIT, STAY))):
+        idx = np.flatnonzero(np.isin(t.kind, kinds))
+        order = idx[np.lexsort((idx, t.cost[idx], t.patient[idx]))]
+        pat = t.patient[order]
+        rank = np.array([np.sum(pat[:i] == pat[i]) for i in range(pat.size)], dtype=int)
+        expected = order[rank < k]
+        for block in (1, int(rng.integers(2, 60)), 1 << 22):
+            assert np.array_equal(cheapest_per_patient(t, k, kinds, block=block), expected)

@@ -92,10 +92,11 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     if costs.n_patients == 0:
         return result(OPTIMAL, Verdict(OPTIMAL, 0.0, 0.0, 0.0))
     begin = greedy_start(table, rows, table.from_day(check.start))
-    if nights > ROLLING_START_NIGHTS:
+    if use_fast and nights > ROLLING_START_NIGHTS and policy.solver.time_limit is not None:
         # A long horizon may not be proven within the time limit: start from re-running
         # tonight's optimum every night (about a second a night on England), so that even a
-        # plan stopped early is never worse than that baseline.
+        # plan stopped early is never worse than that baseline. Without a time limit the
+        # plan is proven optimal, hence never worse, and the baseline would only cost time.
         from optimiser.core.rolling import rolling_plan
 
         rolled = rolling_plan(instance, policy, start=start, nights=nights,

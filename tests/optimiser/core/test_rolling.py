@@ -79,3 +79,24 @@ def test_a_rolling_plan_is_a_plan_of_the_table_and_can_start_the_plan(seed, monk
     best = ps.solve_plan(inst, start=START, nights=nights)
     assert best.status == "optimal"
     assert best.objective == pytest.approx(cases.brute_force(inst, nights), rel=1e-9)
+
+
+@pytest.mark.parametrize("time_limit,used", [(60.0, True), (None, False)])
+def test_a_long_plan_starts_from_the_rolling_plan_only_under_a_time_limit(
+        time_limit, used, monkeypatch):
+    # Binds under a time limit (a plan stopped early is never worse than the baseline);
+    # without one the plan is proven optimal, so the baseline would only cost time.
+    from dataclasses import replace
+
+    import optimiser.core.plansolve as ps
+    from models.domain import SolverSettings
+
+    cases = _cases()
+    inst, nights = cases.tiny(3)
+    inst = replace(inst, policy=replace(inst.policy, solver=SolverSettings(
+        name="highs", time_limit=time_limit, mip_gap=0.0)))
+    monkeypatch.setattr(ps, "ROLLING_START_NIGHTS", 0)
+    best = ps.solve_plan(inst, start=START, nights=nights)
+    assert ("rolling start" in dict(best.timings)) is used
+    assert best.status == "optimal"
+    assert best.objective == pytest.approx(cases.brute_force(inst, nights), rel=1e-9)

@@ -371,17 +371,20 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
         delta, proven_above, best = z - lp_value, True, chosen
 
 
-def _solve(master: _Master, deadline: float) -> float:
-    """Run HiGHS with the remaining time; returns the seconds left afterwards."""
+def _solve(master: _Master, deadline: float, mip: bool = False) -> bool:
+    """Run HiGHS with the time left before ``deadline``; False when none was left (not run).
+
+    HiGHS measures an LP's time limit on a clock that runs across runs (``getRunTime``), a
+    MIP's on a clock of its own run: measured, England over 28 nights, a MIP given
+    ``getRunTime() + left`` ran 18.8 s with 5 s left."""
     left = deadline - time.perf_counter()
     if left <= 0:
-        return 0.0
+        return False
     h = master.h
-    # HiGHS's time limit is measured on its own clock, which runs across runs.
-    limit = float(h.getRunTime()) + left if math.isfinite(left) else math.inf
+    limit = left if mip or not math.isfinite(left) else float(h.getRunTime()) + left
     h.setOptionValue("time_limit", limit)
     h.run()
-    return deadline - time.perf_counter()
+    return True
 
 
 def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: float,
@@ -412,9 +415,9 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         big = ipm_first and rounds == 1 and added > IPM_MIN_COLUMNS
         h.setOptionValue("solver", "ipm" if big else "simplex")
         t_lp = time.perf_counter()
-        _solve(master, pricing_deadline)
+        ran = _solve(master, pricing_deadline)
         t_lp = time.perf_counter() - t_lp
-        status = h.getModelStatus()
+        status = h.getModelStatus() if ran else ms.kTimeLimit
         if status != ms.kOptimal:
             return _restricted_plan(master, costs, incumbent, lagrange, deadline, say,
                                     h.modelStatusToString(status))
@@ -520,7 +523,9 @@ def _mip_once(master: _Master, deadline: float, warm: np.ndarray | None
               ) -> tuple[RawOutcome, np.ndarray | None]:
     if warm is not None:
         _warm(master, warm)
-    _solve(master, deadline)
+    if not _solve(master, deadline, mip=True):
+        return RawOutcome("highs", "Time limit reached", False, False, False, None, None,
+                          "highs: no time left for the MIP"), None
     raw = read_highs(master.h)
     if not raw.has_solution or raw.objective is None:
         return raw, None
@@ -570,7 +575,8 @@ def _restricted_plan(master: _Master, costs: CostTable, incumbent: np.ndarray | 
         np.full(opts.size, highspy.HighsVarType.kInteger, dtype=np.uint8))
     raw, chosen = _solve_mip(master, deadline, incumbent)
     known = math.inf if incumbent is None else float(costs.cost[incumbent].sum())
-    if chosen is not None and raw.objective is not None and raw.objective < known:
+    better = known - 1e-9 * max(1.0, abs(known)) if math.isfinite(known) else math.inf
+    if chosen is not None and raw.objective is not None and raw.objective < better:
         say(f"best plan among the priced columns: {raw.objective:.10g}"
             + (f" (the plan known before: {known:.10g})" if math.isfinite(known) else ""))
         return SolveOutcome(RawOutcome("highs", f"{words} (best plan among the columns "

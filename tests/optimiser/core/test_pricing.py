@@ -178,3 +178,35 @@ def test_time_left_for_pricing_proves_optimality(b, lean, monkeypatch):
     _, _, outcome, mip, log = _stopped_early(b, monkeypatch, jump=1.0)
     assert "pricing stopped" not in log and outcome.raw.proven_optimal
     assert outcome.raw.objective == pytest.approx(mip.objective, rel=1e-9)
+
+
+class _StubHighs:
+    """Records the time limit each run was given; its clock has run 100 s already."""
+
+    def __init__(self) -> None:
+        self.limits: list[float] = []
+        self.options: dict[str, float] = {}
+
+    def getRunTime(self) -> float:
+        return 100.0
+
+    def setOptionValue(self, name: str, value: float) -> None:
+        self.options[name] = value
+
+    def run(self) -> None:
+        self.limits.append(self.options["time_limit"])
+
+
+@pytest.mark.parametrize("mip", [False, True])
+def test_each_run_gets_the_time_left_on_the_clock_highs_uses(mip):
+    # An LP's limit is on HiGHS's clock across runs (100 s + what is left); a MIP's on the
+    # clock of its own run (what is left): given 100 s + left, a MIP overran by 100 s.
+    import time
+
+    stub = _StubHighs()
+    master = fast._Master(stub, None, None)  # type: ignore[arg-type]
+    assert fast._solve(master, time.perf_counter() + 30.0, mip=mip)
+    (limit,) = stub.limits
+    assert (limit - (0.0 if mip else 100.0)) == pytest.approx(30.0, abs=1.0)
+    assert not fast._solve(master, time.perf_counter() - 1.0, mip=mip)  # none left: not run
+    assert len(stub.limits) == 1

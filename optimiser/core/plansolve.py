@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -99,6 +100,7 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         # plan is proven optimal, hence never worse, and the baseline would only cost time.
         from optimiser.core.rolling import rolling_plan
 
+        t_roll = time.perf_counter()
         rolled = rolling_plan(instance, policy, start=start, nights=nights,
                               distances=distances)
         options = as_options(table, rolled)
@@ -106,6 +108,7 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
                 costs.cost[options].sum() < costs.cost[begin].sum():
             begin = options
         lap("rolling start", f"objective {rolled.objective}")
+        policy = _less_time(policy, time.perf_counter() - t_roll)
     if use_fast:
         from optimiser.core.pricing import solve_fast
 
@@ -132,6 +135,16 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     notes = (verdict.message,) if verdict.message and verdict.status != OPTIMAL else ()
     lap("plan")
     return result(verdict.status, verdict, notes, plan_rows)
+
+
+def _less_time(policy: Policy, spent: float) -> Policy:
+    """``policy`` with ``spent`` seconds taken off its time limit (the rolling start is part
+    of the solve the user limited), keeping a tenth of it for the solver."""
+    limit = policy.solver.time_limit
+    if limit is None:
+        return policy
+    left = max(float(limit) - spent, 0.1 * float(limit))
+    return replace(policy, solver=replace(policy.solver, time_limit=left))
 
 
 def as_options(table: PlanTable, plan: PlanResult) -> np.ndarray | None:

@@ -100,3 +100,19 @@ def test_a_long_plan_starts_from_the_rolling_plan_only_under_a_time_limit(
     assert ("rolling start" in dict(best.timings)) is used
     assert best.status == "optimal"
     assert best.objective == pytest.approx(cases.brute_force(inst, nights), rel=1e-9)
+
+
+@pytest.mark.parametrize("limit,spent,left", [(300.0, 88.0, 212.0), (300.0, 290.0, 30.0),
+                                              (None, 88.0, None)])
+def test_the_rolling_start_counts_against_the_time_limit(limit, spent, left):
+    # Binds: the baseline's seconds come off the solver's limit (a tenth always kept);
+    # without a limit nothing changes.
+    from dataclasses import replace
+
+    import optimiser.core.plansolve as ps
+    from models.domain import Policy, SolverSettings
+
+    policy = replace(Policy(), solver=SolverSettings(name="highs", time_limit=limit))
+    after = ps._less_time(policy, spent)
+    assert after.solver.time_limit == (None if left is None else pytest.approx(left))
+    assert after.solver.name == "highs" and after.limits == policy.limits

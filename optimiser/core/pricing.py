@@ -329,16 +329,17 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
     bounds 0 ≤ x ≤ 1). So a plan costing at most ``z_LP + Δ`` uses no option with
     ``rc > Δ`` and every option with ``rc < −Δ``: the MIP over the options with ``|rc| ≤ Δ``
     (the rest fixed) holds every such plan. If its optimum z* is at most ``z_LP + Δ`` it is the
-    full model's optimum; if it is above, one more solve with ``Δ = z* − z_LP`` holds the
-    optimum (z* is a plan); if it has no plan, Δ grows. A plan's LP is usually within a few
-    units of its MIP, so Δ stays small and the MIP tiny. Returns None when time runs out.
+    full model's optimum; if it is above, Δ grows eightfold, to ``z* − z_LP`` at most, where
+    the set surely holds the optimum (z* is a plan); if it has no plan, Δ grows. A plan's LP
+    is usually within a few units of its MIP, so Δ stays small and the MIP tiny. When time
+    runs out: the best plan found (bound z_LP), or None when there is none.
     """
     import highspy
 
     h = master.h
     delta = max(SCREEN_DELTA * abs(lp_value), 1.0)
-    proven_above = False
     best: np.ndarray | None = None
+    best_z = math.inf
     while True:
         free, one = _screen(master, duals, delta)
         _add_columns(master, free[~master.in_set[free]])
@@ -354,22 +355,31 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
         h.setOptionValue("solver", "choose")
         say(f"reduced-cost screening: {int(ub.sum() - lb.sum())} options free within "
             f"{delta:.6g} of the LP bound, {int(lb.sum())} fixed at 1")
-        # the plan the last solve found is inside: start from it
+        # the best plan found so far is inside (the set grows with Δ): start from it
         raw, chosen = _solve_mip(master, deadline, best)
+        if chosen is not None and raw.objective is not None and raw.objective < best_z:
+            best, best_z = chosen, raw.objective
         if raw.proven_infeasible:
-            if proven_above:  # cannot happen: the last plan found is inside
+            if best is not None:  # cannot happen: the best plan found is inside
                 return None
             delta *= 16.0
             continue
-        if chosen is None or raw.objective is None or not raw.proven_optimal:
-            return None
+        if not raw.proven_optimal or raw.objective is None:
+            if best is None:
+                return None
+            say(f"screening stopped ({raw.solver_status}): the best plan found, {best_z:.10g}")
+            return SolveOutcome(RawOutcome("highs", f"{raw.solver_status} while screening "
+                                           "(best plan found)", False, False, True, best_z,
+                                           lp_value), best)
         z = raw.objective
         tol = 1e-9 * max(1.0, abs(z)) + 1e-7
         if z <= lp_value + delta + tol:
             say(f"MIP {z:.10g} within {delta:.6g} of the LP bound: proven optimal")
             return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost screening)", True,
                                            False, True, z, z), chosen)
-        delta, proven_above, best = z - lp_value, True, chosen
+        # The optimum lies within z − z_LP of the bound: grow Δ towards that (smaller MIPs
+        # first; England with 12 weeks' referrals jumped from 1.7 to 2,126: 2.7M options).
+        delta = min(z - lp_value, 8.0 * delta)
 
 
 def _solve(master: _Master, deadline: float, mip: bool = False) -> bool:

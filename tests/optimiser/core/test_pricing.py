@@ -210,3 +210,35 @@ def test_each_run_gets_the_time_left_on_the_clock_highs_uses(mip):
     assert (limit - (0.0 if mip else 100.0)) == pytest.approx(30.0, abs=1.0)
     assert not fast._solve(master, time.perf_counter() - 1.0, mip=mip)  # none left: not run
     assert len(stub.limits) == 1
+
+
+def test_screening_out_of_time_returns_the_best_plan_found(b, monkeypatch):
+    # The first screened MIP lands far above the LP bound, the second runs out of time:
+    # the plan of the first is returned, feasible, with the LP bound; Δ grew eightfold.
+    import highspy
+
+    from optimiser.core.verdict import RawOutcome
+
+    inst, d = b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
+    costs = build_cost_table(inst, d)
+    rows = _rows(costs)
+    start = check_beds(inst, costs, inst.policy.limits, rows).start
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    master = fast._new_master(h, costs, rows)
+    fast._add_columns(master, np.arange(costs.n_options))
+    h.setOptionValue("solver", "simplex")
+    h.run()
+    lp = h.getInfo().objective_function_value
+    duals = fast._family_duals(master, np.asarray(h.getSolution().row_dual))
+    z = float(costs.cost[start].sum())
+    assert z > lp + 8.0  # far above the first Δ (1)
+    answers = [(RawOutcome("highs", "Optimal", True, False, True, z, z), start),
+               (RawOutcome("highs", "Time limit reached", False, False, False, None, None),
+                None)]
+    monkeypatch.setattr(fast, "_solve_mip", lambda *_a: answers.pop(0))
+    seen: list[str] = []
+    out = fast._screened_mip(master, duals, lp, float("inf"), seen.append)
+    assert out is not None and np.array_equal(out.chosen, start)
+    assert not out.raw.proven_optimal and out.raw.objective == z and out.raw.bound == lp
+    assert "within 1 of" in seen[0] and "within 8 of" in seen[1] and answers == []

@@ -19,6 +19,7 @@ So YORK has 1 free bed, LEEDS 1, LEEDSF 1, LONDON 1.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,6 +147,17 @@ def client(app) -> Iterator:
 
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+def wait_job(client, headers, job_id: str, seconds: float = 60.0) -> dict:
+    """The job once it is done or failed (AssertionError after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
 
 
 def bearer(client, username: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ import/export, and clear 4xx answers for bad requests."""
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from pathlib import Path
 
@@ -13,16 +12,7 @@ import pytest
 from models.io import read_instance
 from optimiser.planning.suggest import suggest as engine_suggest
 
-
-def wait_job(client, headers, job_id: str, seconds: float = 60.0) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError("job did not finish")
-
+from .conftest import wait_job
 
 # ------------------------------------------------------------------ storage
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_planjob import wait_job
+from .conftest import wait_job
 
 
 def _submit(client, as_user, user: str, **body):

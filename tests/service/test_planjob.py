@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from .conftest import PLAN_EXAMPLE, bearer, make_app, write_census
+from .conftest import PLAN_EXAMPLE, bearer, make_app, wait_job, write_census
 
 START = dt.date(2026, 12, 7)
-
-
-def wait_job(client, headers, job_id: str, seconds: float = 60.0) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError("job did not finish")
 
 
 @pytest.fixture

@@ -236,7 +236,6 @@ def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> in
 
     Returns how many were new.
     """
-    import highspy
 
     opts = np.unique(opts[~master.in_set[opts]])
     if opts.size == 0:
@@ -247,9 +246,7 @@ def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> in
     h.addCols(opts.size, master.costs.cost[opts], np.zeros(opts.size), np.ones(opts.size),
               int(index.size), starts.astype(np.int32), index.astype(np.int32), value)
     if integer:
-        h.changeColsIntegrality(
-            opts.size, np.arange(first, first + opts.size, dtype=np.int32),
-            np.full(opts.size, highspy.HighsVarType.kInteger, dtype=np.uint8))
+        _set_integer(h, first, opts.size)
     master.cols.append(opts)
     master.in_set[opts] = True
     return int(opts.size)
@@ -334,7 +331,6 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
     is usually within a few units of its MIP, so Δ stays small and the MIP tiny. When time
     runs out: the best plan found (bound z_LP), or None when there is none.
     """
-    import highspy
 
     h = master.h
     delta = max(SCREEN_DELTA * abs(lp_value), 1.0)
@@ -349,10 +345,7 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
         lb = np.isin(opts, one).astype(float)
         cols = np.arange(master.aux, master.aux + opts.size, dtype=np.int32)
         h.changeColsBounds(opts.size, cols, lb, ub)
-        h.changeColsIntegrality(opts.size, cols, np.full(opts.size,
-                                                         highspy.HighsVarType.kInteger,
-                                                         dtype=np.uint8))
-        h.setOptionValue("solver", "choose")
+        _as_mip(master)
         say(f"reduced-cost screening: {int(ub.sum() - lb.sum())} options free within "
             f"{delta:.6g} of the LP bound, {int(lb.sum())} fixed at 1")
         # the best plan found so far is inside (the set grows with Δ): start from it
@@ -468,10 +461,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     # Fractional: MIP on the restricted columns, then reduced-cost fixing.
     say(f"LP optimum is fractional ({lp_value:.6g}): solving the MIP on "
         f"{opts.size} columns")
-    h.setOptionValue("solver", "choose")
-    h.changeColsIntegrality(
-        opts.size, np.arange(master.aux, master.aux + opts.size, dtype=np.int32),
-        np.full(opts.size, highspy.HighsVarType.kInteger, dtype=np.uint8))
+    _as_mip(master)
     raw, chosen = _solve_mip(master, deadline, start)
     if chosen is None or raw.objective is None:
         return _timeout(master, costs, incumbent, lp_value, say, raw.solver_status)
@@ -505,6 +495,20 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         bound = raw.objective if raw.bound is None else bound
     return SolveOutcome(RawOutcome("highs", raw.solver_status, raw.proven_optimal, False, True,
                                    raw.objective, min(bound, raw.objective)), chosen)
+
+
+def _set_integer(h: Any, first: int, count: int) -> None:
+    """Columns ``first .. first+count-1`` integer (binary with their 0-1 bounds)."""
+    import highspy
+
+    h.changeColsIntegrality(count, np.arange(first, first + count, dtype=np.int32),
+                            np.full(count, highspy.HighsVarType.kInteger, dtype=np.uint8))
+
+
+def _as_mip(master: _Master) -> None:
+    """Every option column of the master integer, and HiGHS left to choose the MIP solver."""
+    master.h.setOptionValue("solver", "choose")
+    _set_integer(master.h, master.aux, master.options.size)
 
 
 def _solve_mip(master: _Master, deadline: float, warm: np.ndarray | None
@@ -575,15 +579,9 @@ def _restricted_plan(master: _Master, costs: CostTable, incumbent: np.ndarray | 
     over them with the time left, started from the best plan known), and the Lagrangian
     bound of the pricing rounds — valid for the full model, unlike the restricted MIP's own
     bound, which ignores the omitted options."""
-    import highspy
-
-    h = master.h
     opts = master.options
     say(f"pricing stopped ({words}): the best plan among the {opts.size:,} columns priced in")
-    h.setOptionValue("solver", "choose")
-    h.changeColsIntegrality(
-        opts.size, np.arange(master.aux, master.aux + opts.size, dtype=np.int32),
-        np.full(opts.size, highspy.HighsVarType.kInteger, dtype=np.uint8))
+    _as_mip(master)
     raw, chosen = _solve_mip(master, deadline, incumbent)
     known = math.inf if incumbent is None else float(costs.cost[incumbent].sum())
     better = known - 1e-9 * max(1.0, abs(known)) if math.isfinite(known) else math.inf

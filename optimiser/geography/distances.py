@@ -7,6 +7,8 @@ Python.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -93,6 +95,23 @@ class PairDistances:
 
 #: What the optimiser prices with: the dense matrix or the pairs computed when asked.
 KmTable = np.ndarray | PairDistances
+
+
+def km_of_pairs(distances: KmTable | None, pairs: Sequence[tuple[int | None, int | None]]
+                ) -> list[float | None]:
+    """km of each (patient row, unit column) pair, asked in one lookup (None: a row or
+    column unknown, or unreachable): pairs are computed on ask, so one call beats one per
+    pair."""
+    out: list[float | None] = [None] * len(pairs)
+    known = [k for k, (r, c) in enumerate(pairs) if r is not None and c is not None]
+    if distances is None or not known:
+        return out
+    rows = np.array([pairs[k][0] for k in known], dtype=np.intp)
+    cols = np.array([pairs[k][1] for k in known], dtype=np.intp)
+    for k, value in zip(known, np.asarray(distances[rows, cols], dtype=float).tolist(),
+                        strict=True):
+        out[k] = value if math.isfinite(value) else None
+    return out
 
 
 def pair_distances(instance: Instance, mode: str | None = None) -> PairDistances:

@@ -89,8 +89,9 @@ def plan_nights(instance: Instance, result: PlanResult,
                 out = u.network_id != p.home_network_id
                 ooa[a] += out
                 ooa[b] -= out
-                km[a] += float(distances[i, j])
-                km[b] -= float(distances[i, j])
+                d = float(distances[i, j])
+                km[a] += d
+                km[b] -= d
                 cost[a] += u.cost_per_day
                 cost[b] -= u.cost_per_day
                 first = b

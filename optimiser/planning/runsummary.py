@@ -8,16 +8,13 @@ matrix; nothing here needs the solver.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from models.domain import Instance
 from models.text import count, number
 from optimiser.core.result import Assignment, Result
-from optimiser.geography.distances import KmTable
+from optimiser.geography.distances import KmTable, km_of_pairs
 from optimiser.planning.money import Spend, spend, spend_tonight
 
 
@@ -82,12 +79,11 @@ def summarise(instance: Instance, result: Result, distances: KmTable | None = No
         if distances is not None and a.unit_id != p.current_unit_id:
             moved.append((i, u_index[p.current_unit_id], u_index[a.unit_id]))
     km_saved = 0.0
-    if distances is not None and moved:  # one lookup for every pair (pairs computed on ask)
-        rows, was, now = (np.array(c, dtype=np.intp) for c in zip(*moved, strict=True))
-        for before, after in zip(distances[rows, was].tolist(), distances[rows, now].tolist(),
-                                 strict=True):
-            if math.isfinite(before) and math.isfinite(after):
-                km_saved += before - after
+    befores = km_of_pairs(distances, [(i, was) for i, was, _ in moved])
+    afters = km_of_pairs(distances, [(i, now) for i, _, now in moved])
+    for before, after in zip(befores, afters, strict=True):
+        if before is not None and after is not None:
+            km_saved += before - after
     placed = [a for a in result.assignments if a.unit_id is not None]
     return RunSummary(
         status=base.status, patients=base.patients, inpatients=base.inpatients,

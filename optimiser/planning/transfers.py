@@ -21,16 +21,13 @@ first; admissions are listed by patient_id.
 from __future__ import annotations
 
 import heapq
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from models.domain import Instance
 from optimiser.core.result import Result
-from optimiser.geography.distances import KmTable
+from optimiser.geography.distances import KmTable, km_of_pairs
 
 MOVE, ADMIT, TEMPORARY = "move", "admit", "temporary"
 TRANSFER_COLUMNS: tuple[str, ...] = (
@@ -74,22 +71,6 @@ class PlanError(ValueError):
     """The allocation cannot be reached bed by bed (it exceeds some unit's open beds)."""
 
 
-def _km_of_pairs(distances: KmTable | None, pairs: list[tuple[int | None, int | None]]
-                 ) -> list[float | None]:
-    """km of each (patient row, unit column) pair in one lookup (None: unknown or
-    unreachable): pairs are computed on ask, so one call beats one per pair."""
-    out: list[float | None] = [None] * len(pairs)
-    known = [k for k, (r, c) in enumerate(pairs) if r is not None and c is not None]
-    if distances is None or not known:
-        return out
-    rows = np.array([pairs[k][0] for k in known], dtype=np.intp)
-    cols = np.array([pairs[k][1] for k in known], dtype=np.intp)
-    for k, value in zip(known, np.asarray(distances[rows, cols], dtype=float).tolist(),
-                        strict=True):
-        out[k] = value if math.isfinite(value) else None
-    return out
-
-
 def transfer_plan(instance: Instance, result: Result,
                   distances: KmTable | None = None) -> list[TransferStep]:
     """Order the moves and admissions of ``result`` into steps that never overfill a unit.
@@ -121,7 +102,7 @@ def transfer_plan(instance: Instance, result: Result,
 
     asked = [(m.patient_id, uid) for m in moves.values() for uid in (m.source, m.target)]
     asked += admissions
-    lookup = dict(zip(asked, _km_of_pairs(
+    lookup = dict(zip(asked, km_of_pairs(
         distances, [(p_index.get(pid), u_index.get(uid)) for pid, uid in asked]),
         strict=True))
 

@@ -93,6 +93,7 @@ def lean(monkeypatch, request):
     other seed solves its first LP by interior point + crossover (as large instances do)."""
     monkeypatch.setattr(fast, "INITIAL_PER_PATIENT", 1)
     monkeypatch.setattr(fast, "ADD_PER_PATIENT", 2)
+    monkeypatch.setattr(fast, "ADD_BUDGET", 0)
     callspec = getattr(request.node, "callspec", None)
     if callspec is not None and callspec.params.get("seed", 0) % 2:
         monkeypatch.setattr(fast, "IPM_MIN_COLUMNS", 0)

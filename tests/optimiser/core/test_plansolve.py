@@ -15,6 +15,7 @@ import itertools
 import numpy as np
 import pytest
 
+import optimiser.core.pricing as pricing
 from models.compatibility import is_compatible
 from models.domain import Instance, Limits, Patient, Policy, SolverSettings, Unit, Weights
 from models.errors import InputError
@@ -163,8 +164,13 @@ def tiny(seed: int) -> tuple[Instance, int]:
     return instance(units, patients, **limits), nights
 
 
+@pytest.mark.parametrize("lean", [False, True])
 @pytest.mark.parametrize("seed", range(12))
-def test_fast_and_model_of_record_reach_the_exhaustive_optimum(seed):
+def test_fast_and_model_of_record_reach_the_exhaustive_optimum(seed, lean, monkeypatch):
+    if lean:  # one candidate per patient and one more a round: pricing over many rounds
+        monkeypatch.setattr(pricing, "INITIAL_PER_PATIENT", 1)
+        monkeypatch.setattr(pricing, "ADD_PER_PATIENT", 1)
+        monkeypatch.setattr(pricing, "ADD_BUDGET", 0)
     inst, nights = tiny(seed)
     best = brute_force(inst, nights)
     fast, mip = run(inst, nights, "fast"), run(inst, nights, "mip")

@@ -19,12 +19,32 @@ def lean(monkeypatch):
     """Start from one candidate per patient and add one per round: pricing must work."""
     monkeypatch.setattr(fast, "INITIAL_PER_PATIENT", 1)
     monkeypatch.setattr(fast, "ADD_PER_PATIENT", 1)
+    monkeypatch.setattr(fast, "ADD_BUDGET", 0)
 
 
 def _run(inst, d):
     seen: list[str] = []
     r = solve(inst, distances=d, method="fast", progress=seen.append)
     return r, "\n".join(seen)
+
+
+def test_a_round_adds_every_option_priced_in_within_its_budget():
+    opts = np.arange(10)
+    patient = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
+    score = -np.arange(10, 0, -1.0)
+    assert fast._to_add(opts, score, patient, 1, 10).tolist() == list(range(10))
+
+
+def test_over_budget_a_round_adds_each_patients_best_as_many_as_fit():
+    opts = np.arange(10)
+    patient = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
+    score = np.array([-1.0, -6, -5, -4, -3, -2, -9, -8, -7, -1])
+    # within 6: the two best of each patient (5); three each would be 7
+    assert sorted(fast._to_add(opts, score, patient, 1, 6).tolist()) == [1, 2, 6, 7, 9]
+    assert sorted(fast._to_add(opts, score, patient, 1, 7).tolist()) == [1, 2, 3, 6, 7, 8, 9]
+    # never fewer than k of each patient, even past the budget
+    assert sorted(fast._to_add(opts, score, patient, 3, 2).tolist()) == [1, 2, 3, 6, 7, 8, 9]
+    assert sorted(fast._to_add(opts, score, patient, 1, 0).tolist()) == [1, 6, 9]
 
 
 def test_pricing_adds_columns_until_none_and_matches_mip(b, lean):

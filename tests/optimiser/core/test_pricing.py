@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -262,3 +264,67 @@ def test_screening_out_of_time_returns_the_best_plan_found(b, monkeypatch):
     assert out is not None and np.array_equal(out.chosen, start)
     assert not out.raw.proven_optimal and out.raw.objective == z and out.raw.bound == lp
     assert "within 1 of" in seen[0] and "within 8 of" in seen[1] and answers == []
+
+
+def _lp_master(b):
+    """Every option of a small instance in the master, its LP solved: (costs, start,
+    master, (duals, x, z_LP))."""
+    import highspy
+
+    inst, d = b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
+    costs = build_cost_table(inst, d)
+    rows = _rows(costs)
+    start = check_beds(inst, costs, inst.policy.limits, rows).start
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    master = fast._new_master(h, costs, rows)
+    fast._add_columns(master, np.arange(costs.n_options))
+    h.setOptionValue("solver", "simplex")
+    h.run()
+    solution = h.getSolution()
+    duals = fast._family_duals(master, np.asarray(solution.row_dual))
+    x = np.asarray(solution.col_value)[master.aux:]
+    return costs, start, master, (duals, x, h.getInfo().objective_function_value)
+
+
+def test_dive_fixes_what_the_lp_settles_and_finds_a_plan(b):
+    # Binds: columns far from zero reduced cost are fixed, so the MIP is small, yet its plan
+    # is a plan of the model, no dearer than the bed check's.
+    costs, start, master, last = _lp_master(b)
+    seen: list[str] = []
+    found = fast._dive(master, last, float("inf"), seen.append)
+    assert found is not None
+    z, chosen = found
+    assert _rows(costs).violated(chosen) == []
+    assert sorted(costs.patient[chosen]) == list(range(costs.n_patients))
+    assert z == pytest.approx(costs.cost[chosen].sum()) and z <= costs.cost[start].sum()
+    assert last[2] - 1e-6 <= z
+    free = int(seen[0].split(": ")[1].split(" free")[0])
+    assert free < costs.n_options  # the first screen left most columns fixed
+
+
+def test_dive_grows_delta_while_the_screened_master_has_no_plan(b, monkeypatch):
+    # No plan within Δ = 1: Δ grows eightfold; then a plan far above the LP: Δ grows towards
+    # its distance from the LP, and the dive ends there. When nothing is ever found it ends
+    # once every column is free.
+    from optimiser.core.verdict import RawOutcome
+
+    costs, start, master, last = _lp_master(b)
+    z, lp = float(costs.cost[start].sum()), last[2]
+    none = (RawOutcome("highs", "Infeasible", False, True, False, None, None), None)
+    plan = (RawOutcome("highs", "Optimal", True, False, True, z, z), start)
+    answers = iter([none])
+    monkeypatch.setattr(fast, "_solve_mip", lambda *_a: next(answers, plan))
+    seen: list[str] = []
+    found = fast._dive(master, last, float("inf"), seen.append)
+    assert found is not None and found[0] == z and np.array_equal(found[1], start)
+    deltas = [float(line.split("within ")[1].split(",")[0]) for line in seen]
+    assert deltas[:2] == [1.0, 8.0] and z - lp > 8.0
+    for before, after in itertools.pairwise(deltas[1:]):
+        assert after == pytest.approx(min(8.0 * before, z - lp), rel=1e-5)
+    assert deltas[-1] == pytest.approx(z - lp, rel=1e-5)
+
+    monkeypatch.setattr(fast, "_solve_mip", lambda *_a: none)
+    seen.clear()
+    assert fast._dive(master, last, float("inf"), seen.append) is None
+    assert f"{costs.n_options} free" in seen[-1] and len(seen) < 40

@@ -328,3 +328,17 @@ def test_dive_grows_delta_while_the_screened_master_has_no_plan(b, monkeypatch):
     seen.clear()
     assert fast._dive(master, last, float("inf"), seen.append) is None
     assert f"{costs.n_options} free" in seen[-1] and len(seen) < 40
+
+
+def test_without_a_solved_lp_the_stopped_plan_comes_from_every_column_priced_in(b):
+    # The first LP itself ran out of time: no duals to screen by, so the MIP is over every
+    # master column, started from the plan known; it finds the optimum here.
+    costs, start, master, _ = _lp_master(b)
+    seen: list[str] = []
+    out = fast._restricted_plan(master, costs, start, -1.0, float("inf"), seen.append,
+                                "time limit")
+    mip = float(costs.cost[np.asarray(out.chosen)].sum())
+    assert not out.raw.proven_optimal and out.raw.bound == -1.0
+    assert out.raw.objective == pytest.approx(mip) and mip < costs.cost[start].sum()
+    assert not any("screening the" in line for line in seen)
+    assert _rows(costs).violated(np.asarray(out.chosen)) == []

@@ -67,7 +67,7 @@ def measure(instance_path: str, nights: int, rolling: bool, time_limit: float) -
     plan_s = time.perf_counter() - t0
     home = plan_metrics(inst, result, plan_nights(inst, result, km))["brought_home"]
     row: dict[str, Any] = {
-        "instance": instance_path, "patients": len(inst.patients), "units": len(inst.units),
+        "instance": label(instance_path), "patients": len(inst.patients), "units": len(inst.units),
         "nights": nights, "max_moves": inst.policy.limits.max_moves,
         "max_admissions_per_unit": inst.policy.limits.max_admissions_per_unit,
         "status": result.status, "plan_s": round(plan_s, 2),
@@ -106,6 +106,15 @@ def run_case(instance_path: str, nights: int, rolling: bool,
     row["cpu_count"] = os.cpu_count()
     row["loadavg_1m"] = round(os.getloadavg()[0], 2)
     return {c: row.get(c) for c in COLUMNS}
+
+
+def label(path: str) -> str:
+    """How a row names its instance: relative to the project, or ``generated-K`` for a
+    generated one (seed K), never a temporary folder."""
+    p = Path(path).resolve()
+    if p.name.startswith("gen-") and not p.is_relative_to(ROOT):
+        return "generated-" + p.name.removeprefix("gen-")
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
 
 
 def generated(seed: int, folder: Path) -> str:

@@ -341,12 +341,15 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
     full model's optimum; if it is above, Δ grows eightfold, to ``z* − z_LP`` at most, where
     the set surely holds the optimum (z* is a plan); if it has no plan, Δ grows. A plan's LP
     is usually within a few units of its MIP, so Δ stays small and the MIP tiny. When time
-    runs out: the best plan found (bound z_LP), or None when there is none.
+    runs out: the best plan found, or None when there is none. Its bound is the LP's, raised
+    by what the screened MIPs proved: no plan costs less than ``min(b_Δ, z_LP + Δ)`` where
+    ``b_Δ`` is a screened MIP's own bound (the set holds every plan up to ``z_LP + Δ``).
     """
 
     delta = max(SCREEN_DELTA * abs(lp_value), 1.0)
     best: np.ndarray | None = None
     best_z = math.inf
+    floor = lp_value
     while True:
         free, one = _screen(master, duals, delta)
         _add_columns(master, free[~master.in_set[free]])
@@ -360,23 +363,30 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
         if raw.proven_infeasible:
             if best is not None:  # cannot happen: the best plan found is inside
                 return None
+            floor = max(floor, lp_value + delta)
             delta *= 16.0
             continue
         if not raw.proven_optimal or raw.objective is None:
             if best is None:
                 return None
-            say(f"screening stopped ({raw.solver_status}): the best plan found, {best_z:.10g}")
+            if raw.bound is not None and math.isfinite(raw.bound):
+                floor = max(floor, min(raw.bound, lp_value + delta))
+            floor = min(floor, best_z)
+            say(f"screening stopped ({raw.solver_status}): the best plan found, {best_z:.10g}, "
+                f"bound {floor:.10g}")
             return SolveOutcome(RawOutcome("highs", f"{raw.solver_status} while screening "
                                            "(best plan found)", False, False, True, best_z,
-                                           lp_value), best)
+                                           floor), best)
         z = raw.objective
         tol = 1e-9 * max(1.0, abs(z)) + 1e-7
         if z <= lp_value + delta + tol:
             say(f"MIP {z:.10g} within {delta:.6g} of the LP bound: proven optimal")
             return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost screening)", True,
                                            False, True, z, z), chosen)
-        # The optimum lies within z − z_LP of the bound: grow Δ towards that (smaller MIPs
-        # first; England with 12 weeks' referrals jumped from 1.7 to 2,126: 2.7M options).
+        # No plan within Δ, and the optimum lies within z − z_LP of the bound: grow Δ
+        # towards that (smaller MIPs first; England with 12 weeks' referrals jumped from
+        # 1.7 to 2,126: 2.7M options).
+        floor = max(floor, lp_value + delta)
         delta = min(z - lp_value, 8.0 * delta)
 
 

@@ -234,9 +234,11 @@ def test_each_run_gets_the_time_left_on_the_clock_highs_uses(mip):
     assert len(stub.limits) == 1
 
 
-def test_screening_out_of_time_returns_the_best_plan_found(b, monkeypatch):
+@pytest.mark.parametrize("mip_bound,floor", [(3.0, 3.0), (20.0, 8.0), (None, 1.0)])
+def test_screening_out_of_time_returns_the_best_plan_found(b, monkeypatch, mip_bound, floor):
     # The first screened MIP lands far above the LP bound, the second runs out of time:
-    # the plan of the first is returned, feasible, with the LP bound; Δ grew eightfold.
+    # the plan of the first is returned, feasible, with the bound the MIPs proved; Δ grew
+    # eightfold.
     import highspy
 
     from optimiser.core.verdict import RawOutcome
@@ -256,13 +258,16 @@ def test_screening_out_of_time_returns_the_best_plan_found(b, monkeypatch):
     z = float(costs.cost[start].sum())
     assert z > lp + 8.0  # far above the first Δ (1)
     answers = [(RawOutcome("highs", "Optimal", True, False, True, z, z), start),
-               (RawOutcome("highs", "Time limit reached", False, False, False, None, None),
-                None)]
+               (RawOutcome("highs", "Time limit reached", False, False, False, None,
+                           None if mip_bound is None else lp + mip_bound), None)]
     monkeypatch.setattr(fast, "_solve_mip", lambda *_a: answers.pop(0))
     seen: list[str] = []
     out = fast._screened_mip(master, duals, lp, float("inf"), seen.append)
     assert out is not None and np.array_equal(out.chosen, start)
-    assert not out.raw.proven_optimal and out.raw.objective == z and out.raw.bound == lp
+    # bound: no plan within Δ = 1 (the first MIP); within Δ = 8 none below the second MIP's
+    # own bound, which counts only up to lp + 8 (the set holds the plans up to there)
+    assert not out.raw.proven_optimal and out.raw.objective == z
+    assert out.raw.bound == pytest.approx(lp + floor)
     assert "within 1 of" in seen[0] and "within 8 of" in seen[1] and answers == []
 
 

@@ -90,6 +90,8 @@ RESERVE_SHARE = 0.2
 #: (England, 84 nights) 1e-6 · |z_LP| kept 400k options free (a MIP unfinished after
 #: 750 s), 1e-7 kept 67k (18 s).
 SCREEN_DELTA = 1e-7
+#: How much Δ grows when a screened MIP's optimum lies above z_LP + Δ (at most to that).
+SCREEN_GROWTH = 8.0
 #: A reduced cost below -RC_TOL prices an option in.
 RC_TOL = 1e-7
 #: Options priced per numpy block (bounds the temporaries at 100k × 5k).
@@ -387,7 +389,7 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
         # towards that (smaller MIPs first; England with 12 weeks' referrals jumped from
         # 1.7 to 2,126: 2.7M options).
         floor = max(floor, lp_value + delta)
-        delta = min(z - lp_value, 8.0 * delta)
+        delta = min(z - lp_value, SCREEN_GROWTH * delta)
 
 
 def _fix_outside(master: _Master, free: np.ndarray, one: np.ndarray) -> tuple[int, int]:

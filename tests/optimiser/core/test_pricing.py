@@ -234,41 +234,75 @@ def test_each_run_gets_the_time_left_on_the_clock_highs_uses(mip):
     assert len(stub.limits) == 1
 
 
-@pytest.mark.parametrize("mip_bound,floor", [(3.0, 3.0), (20.0, 8.0), (None, 1.0)])
-def test_screening_out_of_time_returns_the_best_plan_found(b, monkeypatch, mip_bound, floor):
-    # The first screened MIP lands far above the LP bound, the second runs out of time:
-    # the plan of the first is returned, feasible, with the bound the MIPs proved; Δ grew
-    # eightfold.
-    import highspy
+def _stub_mips(monkeypatch, answers, then=None):
+    """Replace the master's MIP by ``answers`` in turn (then ``then`` for ever), recording
+    each run's cutoff."""
+    cutoffs: list[float] = []
 
+    def mip(master, *_a):
+        cutoffs.append(master.h.getOptionValue("objective_bound")[1])
+        return answers.pop(0) if answers else then
+
+    monkeypatch.setattr(fast, "_solve_mip", mip)
+    return cutoffs
+
+
+def test_screening_clears_each_delta_with_a_cutoff_then_proves(b, monkeypatch):
+    # Binds: no plan under z_LP + 1, so Δ grows eightfold; under z_LP + 8 the MIP's plan is
+    # the optimum. The cutoff is left unset afterwards.
     from optimiser.core.verdict import RawOutcome
 
-    inst, d = b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
-    costs = build_cost_table(inst, d)
-    rows = _rows(costs)
-    start = check_beds(inst, costs, inst.policy.limits, rows).start
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    master = fast._new_master(h, costs, rows)
-    fast._add_columns(master, np.arange(costs.n_options))
-    h.setOptionValue("solver", "simplex")
-    h.run()
-    lp = h.getInfo().objective_function_value
-    duals = fast._family_duals(master, np.asarray(h.getSolution().row_dual))
+    costs, start, master, (duals, x, lp) = _lp_master(b)
+    none = (RawOutcome("highs", "Infeasible", False, True, False, None, None), None)
+    plan = (RawOutcome("highs", "Optimal", True, False, True, lp + 5.0, lp + 5.0), start)
+    cutoffs = _stub_mips(monkeypatch, [none, plan])
+    out = fast._screened_mip(master, duals, lp, float("inf"), lambda _m: None)
+    assert out is not None and out.raw.proven_optimal and out.raw.objective == lp + 5.0
+    assert cutoffs == pytest.approx([lp + 1.0, lp + 8.0], abs=1e-4)
+    assert master.h.getOptionValue("objective_bound")[1] == float("inf")
+
+
+def test_screening_never_looks_beyond_the_best_plan_known(b, monkeypatch):
+    # Does not grow past the plan known: its cost caps Δ (the set then holds it), and a
+    # solver that still finds nothing ends the screening with that plan, not a loop.
+    from optimiser.core.verdict import RawOutcome
+
+    costs, start, master, (duals, x, lp) = _lp_master(b)
     z = float(costs.cost[start].sum())
-    assert z > lp + 8.0  # far above the first Δ (1)
-    answers = [(RawOutcome("highs", "Optimal", True, False, True, z, z), start),
-               (RawOutcome("highs", "Time limit reached", False, False, False, None,
-                           None if mip_bound is None else lp + mip_bound), None)]
-    monkeypatch.setattr(fast, "_solve_mip", lambda *_a: answers.pop(0))
+    none = (RawOutcome("highs", "Infeasible", False, True, False, None, None), None)
+    cutoffs = _stub_mips(monkeypatch, [], then=none)
+    out = fast._screened_mip(master, duals, lp, float("inf"), lambda _m: None,
+                             incumbent=start)
+    assert out is not None and np.array_equal(out.chosen, start) and out.raw.objective == z
+    assert not out.raw.proven_optimal and out.raw.bound == pytest.approx(z)
+    screening = [c for c in cutoffs if c < float("inf")]  # then the dive's, without
+    assert screening[-1] == pytest.approx(z, abs=1e-4) and max(screening) <= z + 1e-4
+    assert len(cutoffs) < 40
+
+
+@pytest.mark.parametrize("mip_bound,floor", [(3.0, 3.0), (20.0, 8.0), (None, 1.0)])
+def test_screening_out_of_time_looks_for_a_plan_and_keeps_what_it_proved(b, monkeypatch,
+                                                                           mip_bound, floor):
+    # No plan under z_LP + 1; under z_LP + 8 time runs out without one: the reserve finds a
+    # plan without a cutoff (the dive), returned feasible with the bound the MIPs proved —
+    # nothing below z_LP + 1, nor below the stopped MIP's own bound up to z_LP + 8.
+    from optimiser.core.verdict import RawOutcome
+
+    costs, start, master, (duals, x, lp) = _lp_master(b)
+    z = float(costs.cost[start].sum())
+    assert z > lp + 8.0
+    none = (RawOutcome("highs", "Infeasible", False, True, False, None, None), None)
+    stopped = (RawOutcome("highs", "Time limit reached", False, False, False, None,
+                          None if mip_bound is None else lp + mip_bound), None)
+    dived = (RawOutcome("highs", "Optimal", True, False, True, z, z), start)
+    cutoffs = _stub_mips(monkeypatch, [none, stopped], then=dived)
     seen: list[str] = []
-    out = fast._screened_mip(master, duals, lp, float("inf"), seen.append)
+    out = fast._screened_mip(master, duals, lp, float("inf"), seen.append, x)
     assert out is not None and np.array_equal(out.chosen, start)
-    # bound: no plan within Δ = 1 (the first MIP); within Δ = 8 none below the second MIP's
-    # own bound, which counts only up to lp + 8 (the set holds the plans up to there)
     assert not out.raw.proven_optimal and out.raw.objective == z
     assert out.raw.bound == pytest.approx(lp + floor)
-    assert "within 1 of" in seen[0] and "within 8 of" in seen[1] and answers == []
+    assert cutoffs[2] == float("inf")  # the dive looks without a cutoff
+    assert any("screening the" in line for line in seen)
 
 
 def _lp_master(b):

@@ -90,7 +90,7 @@ RESERVE_SHARE = 0.2
 #: (England, 84 nights) 1e-6 · |z_LP| kept 400k options free (a MIP unfinished after
 #: 750 s), 1e-7 kept 67k (18 s).
 SCREEN_DELTA = 1e-7
-#: How much Δ grows when a screened MIP's optimum lies above z_LP + Δ (at most to that).
+#: How much Δ grows when no plan lies under the cutoff z_LP + Δ (at most to the best plan known).
 SCREEN_GROWTH = 8.0
 #: A reduced cost below -RC_TOL prices an option in.
 RC_TOL = 1e-7

@@ -252,7 +252,7 @@ def test_screening_clears_each_delta_with_a_cutoff_then_proves(b, monkeypatch):
     # the optimum. The cutoff is left unset afterwards.
     from optimiser.core.verdict import RawOutcome
 
-    costs, start, master, (duals, x, lp) = _lp_master(b)
+    _costs, start, master, (duals, _x, lp) = _lp_master(b)
     none = (RawOutcome("highs", "Infeasible", False, True, False, None, None), None)
     plan = (RawOutcome("highs", "Optimal", True, False, True, lp + 5.0, lp + 5.0), start)
     cutoffs = _stub_mips(monkeypatch, [none, plan])
@@ -267,7 +267,7 @@ def test_screening_never_looks_beyond_the_best_plan_known(b, monkeypatch):
     # solver that still finds nothing ends the screening with that plan, not a loop.
     from optimiser.core.verdict import RawOutcome
 
-    costs, start, master, (duals, x, lp) = _lp_master(b)
+    costs, start, master, (duals, _x, lp) = _lp_master(b)
     z = float(costs.cost[start].sum())
     none = (RawOutcome("highs", "Infeasible", False, True, False, None, None), None)
     cutoffs = _stub_mips(monkeypatch, [], then=none)

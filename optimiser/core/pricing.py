@@ -90,7 +90,7 @@ RESERVE_SHARE = 0.2
 #: (England, 84 nights) 1e-6 · |z_LP| kept 400k options free (a MIP unfinished after
 #: 750 s), 1e-7 kept 67k (18 s).
 SCREEN_DELTA = 1e-7
-#: How much Δ grows when no plan lies under the cutoff z_LP + Δ (at most to the best plan known).
+#: How much Δ grows from one screened MIP to the next (at most to the best plan known).
 SCREEN_GROWTH = 8.0
 #: A reduced cost below -RC_TOL prices an option in.
 RC_TOL = 1e-7
@@ -359,7 +359,6 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
     delta = max(SCREEN_DELTA * abs(lp_value), 1.0)
     best = incumbent
     best_z = math.inf if incumbent is None else float(master.costs.cost[incumbent].sum())
-    improved = False
     floor = lp_value
     try:
         while True:
@@ -372,7 +371,7 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
             master.h.setOptionValue("objective_bound", cutoff)
             raw, chosen = _solve_mip(master, clear_by, best if best_z <= cutoff else None)
             if chosen is not None and raw.objective is not None and raw.objective < best_z:
-                best, best_z, improved = chosen, raw.objective, True
+                best, best_z = chosen, raw.objective
             if raw.proven_optimal and raw.objective is not None:
                 say(f"MIP {raw.objective:.10g} within {delta:.6g} of the LP bound: proven "
                     "optimal")
@@ -390,7 +389,7 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
             break
     finally:
         master.h.setOptionValue("objective_bound", math.inf)
-    if not improved and x is not None and time.perf_counter() < deadline:
+    if best is incumbent and x is not None and time.perf_counter() < deadline:
         found = _dive(master, (duals, x, lp_value), deadline, say, incumbent)
         if found is not None and found[0] < best_z:
             best_z, best = found
@@ -465,7 +464,8 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
             break  # the whole master tried, or time ran out
         if best is not None and best[0] <= z_lp + delta:
             break
-        delta = 8.0 * delta if best is None else min(8.0 * delta, best[0] - z_lp)
+        delta = SCREEN_GROWTH * delta if best is None else \
+            min(SCREEN_GROWTH * delta, best[0] - z_lp)
     return best
 
 

@@ -80,6 +80,12 @@ def test_fractional_lp_reduced_cost_fixing_reaches_the_mip_optimum(b, lean, seed
     assert r.bound == pytest.approx(r.objective, rel=1e-9)
 
 
+def _tight(b):
+    """The instance of the screening and time-limit tests: a fractional LP (moves limited,
+    admissions limited, beds tight)."""
+    return b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
+
+
 def _rows(costs: CostTable) -> ModelRows:
     return build_rows(costs, Limits(max_moves=3, max_admissions_per_unit=2))
 
@@ -114,19 +120,9 @@ def test_start_plan_from_bed_check_is_feasible(b):
 
 
 def test_lagrangian_bound_is_valid_and_tight_at_the_lp_optimum(b):
-    import highspy
-
-    inst, d = b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
-    costs = build_cost_table(inst, d)
+    inst, d = _tight(b)
     mip = solve(inst, distances=d, method="mip")
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    master = fast._new_master(h, costs, _rows(costs))
-    fast._add_columns(master, np.arange(costs.n_options))
-    h.setOptionValue("solver", "simplex")
-    h.run()
-    lp = h.getInfo().objective_function_value
-    duals = np.asarray(h.getSolution().row_dual)
+    costs, _, master, (duals, _, lp) = _lp_master(b)
     _, _, bound = fast._price(master, duals, -1e-7)
     assert bound == pytest.approx(lp, rel=1e-9)
     assert bound <= mip.objective + 1e-6
@@ -157,7 +153,7 @@ def _stopped_early(b, monkeypatch, jump: float):
 
     from models.domain import SolverSettings
 
-    inst, d = b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
+    inst, d = _tight(b)
     costs = build_cost_table(inst, d)
     start = check_beds(inst, costs, inst.policy.limits, _rows(costs)).start
     clock = _Clock()
@@ -310,7 +306,7 @@ def _lp_master(b):
     master, (duals, x, z_LP))."""
     import highspy
 
-    inst, d = b.random_instance(6, 30, 8, max_moves=3, max_adm=2, tight=True)
+    inst, d = _tight(b)
     costs = build_cost_table(inst, d)
     rows = _rows(costs)
     start = check_beds(inst, costs, inst.policy.limits, rows).start

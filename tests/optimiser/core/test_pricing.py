@@ -198,6 +198,42 @@ def test_time_left_for_pricing_proves_optimality(b, lean, monkeypatch):
     assert outcome.raw.objective == pytest.approx(mip.objective, rel=1e-9)
 
 
+def _cheapest(costs: CostTable) -> float:
+    return float(sum(costs.cost[costs.start[p]:costs.start[p + 1]].min()
+                     for p in range(costs.n_patients)))
+
+
+def test_a_plan_stopped_before_any_lp_is_bounded_by_each_patients_cheapest_option(b):
+    # Binds: the limit passes before the first LP, so there are no duals; the bound is
+    # still Σ_p min c (each plan takes one option per patient), not None.
+    from dataclasses import replace
+
+    from models.domain import SolverSettings
+
+    inst, d = _tight(b)
+    costs = build_cost_table(inst, d)
+    start = check_beds(inst, costs, inst.policy.limits, _rows(costs)).start
+    policy = replace(inst.policy, solver=SolverSettings(name="highs", time_limit=1e-9,
+                                                        mip_gap=0.0))
+    outcome = fast.solve_fast(costs, policy, start=start, rows=_rows(costs))
+    mip = solve(inst, distances=d, method="mip")
+    raw = outcome.raw
+    assert not raw.proven_optimal and raw.objective == pytest.approx(costs.cost[start].sum())
+    assert raw.bound == pytest.approx(_cheapest(costs), rel=1e-12)
+    assert raw.bound <= mip.objective + 1e-6
+
+
+def test_a_later_round_bound_above_the_cheapest_options_is_kept(b, lean, monkeypatch):
+    # Does not bind: once a pricing round's duals bound the plan higher, that bound is
+    # reported (the best of the rounds and of zero duals).
+    costs, _, outcome, mip, log = _stopped_early(b, monkeypatch, jump=85.0)
+    rounds = [float(line.rsplit("bound ", 1)[1]) for line in log.splitlines()
+              if line.startswith("pricing round")]
+    bound = outcome.raw.bound
+    assert bound is not None and bound <= mip.objective + 1e-6
+    assert bound == pytest.approx(max([_cheapest(costs), *rounds]), rel=1e-9)
+
+
 class _StubHighs:
     """Records the time limit each run was given; its clock has run 100 s already."""
 

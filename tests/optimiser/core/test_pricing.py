@@ -337,12 +337,18 @@ def test_screening_out_of_time_looks_for_a_plan_and_keeps_what_it_proved(b, monk
     assert any("screening the" in line for line in seen)
 
 
-def _lp_master(b):
-    """Every option of a small instance in the master, its LP solved: (costs, start,
-    master, (duals, x, z_LP))."""
+def _fractional(b):
+    """An instance like :func:`_tight` whose LP over every option is fractional (10 columns
+    strictly between 0 and 1)."""
+    return b.random_instance(24, 30, 8, max_moves=3, max_adm=2, tight=True)
+
+
+def _lp_master(b, instance=None):
+    """Every option of a small instance (by default :func:`_tight`'s) in the master, its LP
+    solved: (costs, start, master, (duals, x, z_LP))."""
     import highspy
 
-    inst, d = _tight(b)
+    inst, d = instance or _tight(b)
     costs = build_cost_table(inst, d)
     rows = _rows(costs)
     start = check_beds(inst, costs, inst.policy.limits, rows).start
@@ -358,9 +364,45 @@ def _lp_master(b):
     return costs, start, master, (duals, x, h.getInfo().objective_function_value)
 
 
-def test_dive_fixes_what_the_lp_settles_and_finds_a_plan(b):
-    # Binds: columns far from zero reduced cost are fixed, so the MIP is small, yet its plan
-    # is a plan of the model, no dearer than the bed check's.
+def test_rounding_keeps_the_lps_ones_and_searches_only_its_fractional_patients(b):
+    # Binds: a fractional LP; its columns at 1 stay, only the patients it split are searched,
+    # and the plan is a plan of the model, between the MIP optimum and the bed check's.
+    inst, d = _fractional(b)
+    costs, start, master, (_, x, z_lp) = _lp_master(b, (inst, d))
+    opts = master.options
+    at_one = x > 1 - 1e-6
+    split = np.unique(costs.patient[opts[(x > 1e-6) & ~at_one]])
+    assert split.size > 0
+    seen: list[str] = []
+    found = fast._round_lp(master, at_one, float("inf"), seen.append)
+    assert found is not None
+    z, chosen = found
+    assert _rows(costs).violated(chosen) == []
+    assert sorted(costs.patient[chosen]) == list(range(costs.n_patients))
+    assert set(opts[at_one].tolist()) <= set(chosen.tolist())
+    mip = solve(inst, distances=d, method="mip")
+    assert z_lp - 1e-6 <= mip.objective <= z + 1e-6 and z <= costs.cost[start].sum() + 1e-9
+    free = int(np.isin(costs.patient, split).sum())
+    assert f"{free} columns of the {split.size} patients" in seen[0]
+    assert free < costs.n_options
+
+
+def test_dive_of_an_integral_lp_is_its_rounding(b):
+    # Does not bind: nothing is fractional, the rounding is the LP's plan and nothing else
+    # is solved.
+    _, _, master, (duals, x, z_lp) = _lp_master(b)
+    assert np.all((x < 1e-6) | (x > 1 - 1e-6))
+    seen: list[str] = []
+    found = fast._dive(master, (duals, x, z_lp), float("inf"), seen.append)
+    assert found is not None and found[0] == pytest.approx(z_lp)
+    assert len(seen) == 1 and "0 columns of the 0 patients" in seen[0]
+
+
+def test_dive_fixes_what_the_lp_settles_and_finds_a_plan(b, monkeypatch):
+    # Binds: when the rounding finds no plan, columns far from zero reduced cost are fixed,
+    # so the MIP is small, yet its plan is a plan of the model, no dearer than the bed
+    # check's.
+    monkeypatch.setattr(fast, "_round_lp", lambda *_a: None)
     costs, start, master, last = _lp_master(b)
     seen: list[str] = []
     found = fast._dive(master, last, float("inf"), seen.append)
@@ -380,6 +422,7 @@ def test_dive_grows_delta_while_the_screened_master_has_no_plan(b, monkeypatch):
     # once every column is free.
     from optimiser.core.verdict import RawOutcome
 
+    monkeypatch.setattr(fast, "_round_lp", lambda *_a: None)
     costs, start, master, last = _lp_master(b)
     z, lp = float(costs.cost[start].sum()), last[2]
     none = (RawOutcome("highs", "Infeasible", False, True, False, None, None), None)

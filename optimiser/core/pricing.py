@@ -458,7 +458,8 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
     its plan is more than Δ above z, until every column is free. A heuristic, not a proof:
     the plan's bound is the caller's (the MIP over all 190k master columns of England over
     84 nights found no better plan than its start in 49 s; screened, 51k free, about 20 s).
-    Starts from ``warm`` until a plan is found (HiGHS drops a start outside the set).
+    Each screening MIP starts from the cheaper of ``warm`` and the best plan found (the
+    rounding's may be dearer than ``warm``; HiGHS drops a start outside the screened set).
     Returns (cost, options) of the best plan found, or None."""
     duals, x, z_lp = last
     opts = master.options
@@ -469,13 +470,15 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
     best = _round_lp(master, at_one, deadline, say)
     if best is not None and best[0] <= z_lp + delta:
         return best
+    warm_z = math.inf if warm is None else float(master.costs.cost[warm].sum())
     while time.perf_counter() < deadline:
         one = opts[(rc < -delta) & at_one]
         free = opts[(np.abs(rc) <= delta) | ((rc < -delta) & ~at_one)]
         n_free, n_one = _fix_outside(master, free, one)
         say(f"screening the {opts.size:,} columns priced in: {n_free} free within "
             f"{delta:.6g}, {n_one} fixed at 1")
-        raw, chosen = _solve_mip(master, deadline, warm if best is None else best[1])
+        seed = best[1] if best is not None and best[0] < warm_z else warm
+        raw, chosen = _solve_mip(master, deadline, seed)
         if chosen is not None and raw.objective is not None and \
                 (best is None or raw.objective < best[0]):
             best = (raw.objective, chosen)

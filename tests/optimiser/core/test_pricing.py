@@ -398,6 +398,30 @@ def test_dive_of_an_integral_lp_is_its_rounding(b):
     assert len(seen) == 1 and "0 columns of the 0 patients" in seen[0]
 
 
+@pytest.mark.parametrize("rounded_dearer", [True, False])
+def test_screening_after_the_rounding_starts_from_the_cheaper_plan(b, monkeypatch,
+                                                                    rounded_dearer):
+    # Binds (rounded_dearer): the rounding's plan costs more than the plan known, so the
+    # screening MIP starts from the plan known; does not bind: from the rounding's.
+    from optimiser.core.verdict import RawOutcome
+
+    costs, start, master, last = _lp_master(b)
+    known = float(costs.cost[start].sum())
+    other = start.copy()
+    rounded = (known + 1.0 if rounded_dearer else known - 1.0, other)
+    monkeypatch.setattr(fast, "_round_lp", lambda *_a: rounded)
+    seeds: list[np.ndarray | None] = []
+
+    def record(_master, _deadline, seed):
+        seeds.append(seed)
+        return RawOutcome("highs", "Time limit reached", False, False, False, None, None), None
+
+    monkeypatch.setattr(fast, "_solve_mip", record)
+    found = fast._dive(master, last, float("inf"), lambda _m: None, start)
+    assert found == rounded and len(seeds) == 1
+    assert seeds[0] is (start if rounded_dearer else other)
+
+
 def test_dive_fixes_what_the_lp_settles_and_finds_a_plan(b, monkeypatch):
     # Binds: when the rounding finds no plan, columns far from zero reduced cost are fixed,
     # so the MIP is small, yet its plan is a plan of the model, no dearer than the bed

@@ -463,13 +463,13 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
     Returns (cost, options) of the best plan found, or None."""
     duals, x, z_lp = last
     opts = master.options
-    rc = _master_reduced_costs(master, duals)
     at_one = np.zeros(opts.size, bool)
     at_one[:x.size] = x > 1 - 1e-6
     delta = max(SCREEN_DELTA * abs(z_lp), 1.0)
     best = _round_lp(master, at_one, deadline, say)
     if best is not None and best[0] <= z_lp + delta:
         return best
+    rc = _master_reduced_costs(master, duals)  # a pass over the whole table: only if needed
     warm_z = math.inf if warm is None else float(master.costs.cost[warm].sum())
     while time.perf_counter() < deadline:
         one = opts[(rc < -delta) & at_one]

@@ -90,6 +90,18 @@ def _rows(costs: CostTable) -> ModelRows:
     return build_rows(costs, Limits(max_moves=3, max_admissions_per_unit=2))
 
 
+def _is_plan(costs: CostTable, chosen: np.ndarray) -> bool:
+    """One option per patient and no row of :func:`_rows` broken."""
+    return sorted(costs.patient[chosen]) == list(range(costs.n_patients)) and \
+        _rows(costs).violated(chosen) == []
+
+
+def _cheapest(costs: CostTable) -> float:
+    """Each patient's cheapest option summed, patient by patient (the zero-dual bound)."""
+    return float(sum(costs.cost[costs.start[p]:costs.start[p + 1]].min()
+                     for p in range(costs.n_patients)))
+
+
 def test_reduced_costs_of_master_columns_match_highs(b):
     # The vectorised pricing formula must agree with HiGHS's own column duals.
     import highspy
@@ -129,9 +141,7 @@ def test_lagrangian_bound_is_valid_and_tight_at_the_lp_optimum(b):
     # Any duals give a valid bound: e.g. all zero (each patient's cheapest option).
     _, _, weak = fast._price(master, np.zeros_like(duals), -1e-7)
     assert weak <= bound + 1e-9
-    cheapest = sum(costs.cost[costs.start[p]:costs.start[p + 1]].min()
-                   for p in range(costs.n_patients))
-    assert weak == pytest.approx(cheapest)
+    assert weak == pytest.approx(_cheapest(costs))
 
 
 class _Clock:
@@ -184,8 +194,7 @@ def test_time_limit_while_pricing_returns_the_best_plan_among_priced_columns(b, 
     raw = outcome.raw
     assert not raw.proven_optimal and raw.has_solution and outcome.chosen is not None
     chosen = np.asarray(outcome.chosen)
-    assert sorted(costs.patient[chosen]) == list(range(costs.n_patients))
-    assert _rows(costs).violated(chosen) == []
+    assert _is_plan(costs, chosen)
     assert raw.objective == pytest.approx(costs.cost[chosen].sum(), rel=1e-9)
     assert mip.objective - 1e-6 <= raw.objective < costs.cost[start].sum()
     assert raw.bound is not None and raw.bound <= mip.objective + 1e-6
@@ -196,11 +205,6 @@ def test_time_left_for_pricing_proves_optimality(b, lean, monkeypatch):
     _, _, outcome, mip, log = _stopped_early(b, monkeypatch, jump=1.0)
     assert "pricing stopped" not in log and outcome.raw.proven_optimal
     assert outcome.raw.objective == pytest.approx(mip.objective, rel=1e-9)
-
-
-def _cheapest(costs: CostTable) -> float:
-    return float(sum(costs.cost[costs.start[p]:costs.start[p + 1]].min()
-                     for p in range(costs.n_patients)))
 
 
 def test_a_plan_stopped_before_any_lp_is_bounded_by_each_patients_cheapest_option(b):
@@ -377,8 +381,7 @@ def test_rounding_keeps_the_lps_ones_and_searches_only_its_fractional_patients(b
     found = fast._round_lp(master, at_one, float("inf"), seen.append)
     assert found is not None
     z, chosen = found
-    assert _rows(costs).violated(chosen) == []
-    assert sorted(costs.patient[chosen]) == list(range(costs.n_patients))
+    assert _is_plan(costs, chosen)
     assert set(opts[at_one].tolist()) <= set(chosen.tolist())
     mip = solve(inst, distances=d, method="mip")
     assert z_lp - 1e-6 <= mip.objective <= z + 1e-6 and z <= costs.cost[start].sum() + 1e-9
@@ -432,8 +435,7 @@ def test_dive_fixes_what_the_lp_settles_and_finds_a_plan(b, monkeypatch):
     found = fast._dive(master, last, float("inf"), seen.append)
     assert found is not None
     z, chosen = found
-    assert _rows(costs).violated(chosen) == []
-    assert sorted(costs.patient[chosen]) == list(range(costs.n_patients))
+    assert _is_plan(costs, chosen)
     assert z == pytest.approx(costs.cost[chosen].sum()) and z <= costs.cost[start].sum()
     assert last[2] - 1e-6 <= z
     free = int(seen[0].split(": ")[1].split(" free")[0])
@@ -479,4 +481,4 @@ def test_without_a_solved_lp_the_stopped_plan_comes_from_every_column_priced_in(
     assert not out.raw.proven_optimal and out.raw.bound == -1.0
     assert out.raw.objective == pytest.approx(mip) and mip < costs.cost[start].sum()
     assert not any("screening the" in line for line in seen)
-    assert _rows(costs).violated(np.asarray(out.chosen)) == []
+    assert _is_plan(costs, np.asarray(out.chosen))

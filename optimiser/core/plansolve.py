@@ -113,7 +113,7 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         from optimiser.core.pricing import solve_fast
 
         outcome = solve_fast(costs, policy, start=begin, progress=say, log_solver=solver_log,
-                             rows=rows, ipm_first=False, screen=True)
+                             rows=rows, screen=True)
     else:
         from optimiser.core.formulation import build_plan_model, solve_model
 

@@ -42,8 +42,10 @@ Algorithm and proof:
    rounds the last LP (its columns at 1 kept, a MIP over the patients it left fractional)
    and then solves a MIP over the master's columns that LP leaves open by reduced cost
    (:func:`_dive`), from the best plan known. That plan is reported ``feasible`` with the
-   best Lagrangian bound of the pricing rounds and of zero duals (each patient's cheapest
-   option), which is valid for the full model (the restricted MIP's own bound is not).
+   best Lagrangian bound of the pricing rounds, of the duals an LP stopped by the limit had
+   reached, and of zero duals (each patient's cheapest option): valid for the full model
+   with any duals of the right signs (:func:`_sign_feasible`), unlike the restricted MIP's
+   own bound.
 
 Ties: options are in the cost table's id order and HiGHS is deterministic, so the same
 input gives the same plan.
@@ -80,8 +82,6 @@ ADD_PER_PATIENT = 4
 #: night a round. Measured, England over 84 nights: 57 rounds and 355 s with four per
 #: patient; 9 rounds and 114 s within 40,000 (10,000: 15 rounds, 171 s; 100,000: 139 s).
 ADD_BUDGET = 40_000
-#: Solve the first LP by interior point when it has more columns than this.
-IPM_MIN_COLUMNS = 5000
 #: Share of a finite time limit kept for a MIP over the master's columns when pricing has
 #: not converged by then (:func:`_restricted_plan`): a long plan returns a good plan, not
 #: only its starting one.
@@ -122,15 +122,13 @@ class _Master:
 def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = None,
                progress: Callable[[str], None] | None = None,
                log_solver: bool = False, rows: ModelRows | None = None,
-               ipm_first: bool = True, screen: bool = False) -> SolveOutcome:
+               screen: bool = False) -> SolveOutcome:
     """Solve the full model exactly by pricing (see the module docstring).
 
     ``rows``: the model's families when the caller built them already (by default built
-    from ``policy.limits``). ``ipm_first``: solve a large first LP by interior point (best
-    for one night; a plan over nights, whose master is differenced, is faster by simplex).
-    ``screen``: when the LP optimum is fractional, go straight to the reduced-cost screened
-    MIP (:func:`_screened_mip`; a plan's LP is nearly integral) instead of the MIP over every
-    master column first."""
+    from ``policy.limits``). ``screen``: when the LP optimum is fractional, go straight to the
+    reduced-cost screened MIP (:func:`_screened_mip`; a plan's LP is nearly integral)
+    instead of the MIP over every master column first."""
     import highspy
 
     say = progress or (lambda _m: None)
@@ -146,7 +144,7 @@ def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = N
         h.setOptionValue(name, value)
     try:
         master = _new_master(h, costs, rows)
-        outcome = _run(master, costs, start, deadline, say, ipm_first, screen)
+        outcome = _run(master, costs, start, deadline, say, screen)
     finally:
         if log_path is not None and os.path.exists(log_path):
             with open(log_path, encoding="utf-8", errors="replace") as f:
@@ -240,6 +238,36 @@ def _family_duals(master: _Master, z: np.ndarray) -> np.ndarray:
         shifted[inner] = part[np.flatnonzero(inner) + 1]
         y[at:at + count] = part - shifted
     return y
+
+
+def _sign_feasible(master: _Master, y: np.ndarray) -> np.ndarray:
+    """``y`` with every ``≤`` row's dual clipped to ``≤ 0``: duals for which :func:`_price`'s
+    Lagrangian bound is valid, whatever produced them. An optimal LP's duals are (to HiGHS's
+    tolerance) already so; those of a dual simplex stopped by the time limit need not be."""
+    out = np.asarray(y, dtype=np.float64).copy()
+    for f, at in zip(master.rows.families, master.rows.offsets.values(), strict=True):
+        if f.sense == "<=":
+            np.minimum(out[at:at + f.n_rows], 0.0, out=out[at:at + f.n_rows])
+    return out
+
+
+def _stopped_lp_bound(master: _Master) -> float:
+    """The Lagrangian bound of the duals HiGHS holds after an LP stopped by the time limit
+    (-inf when it holds none).
+
+    The dual simplex climbs towards the restricted LP's optimum through dual feasible bases,
+    so a round stopped midway still has duals far better than the last finished round's:
+    England with 12 weeks' referrals over 28 nights under 120 s stops in round 4, and
+    these bound the plan within 2.7% where round 3's bounded it within 7.2%. Costs one
+    pass over the option table."""
+    solution = master.h.getSolution()
+    if not solution.dual_valid:
+        return -math.inf
+    y = _family_duals(master, np.asarray(solution.row_dual, dtype=np.float64))
+    if y.size != master.rhs.size or not np.all(np.isfinite(y)):
+        return -math.inf
+    _, _, bound = _price(master, _sign_feasible(master, y), -math.inf)
+    return bound
 
 
 def _add_columns(master: _Master, opts: np.ndarray, integer: bool = False) -> int:
@@ -529,8 +557,7 @@ def _solve(master: _Master, deadline: float, mip: bool = False) -> bool:
 
 
 def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: float,
-         say: Callable[[str], None], ipm_first: bool = True,
-         screen: bool = False) -> SolveOutcome:
+         say: Callable[[str], None], screen: bool = False) -> SolveOutcome:
     import highspy
 
     h = master.h
@@ -540,8 +567,13 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     if start is not None:
         init.append(start)
     init.append(cheapest_per_patient(costs, INITIAL_PER_PATIENT))
-    added = _add_columns(master, np.concatenate(init))
-    h.setOptionValue("run_crossover", "on")
+    _add_columns(master, np.concatenate(init))
+    # Every LP by dual simplex, each round warm-started from the last basis. Measured
+    # (2026-12-07, one night, limits 50/2, in one run): the first LP by interior point with
+    # crossover made the whole solve 2–4x slower at every size (England 2.17 → 0.49 s,
+    # 30k patients 12.7 → 2.9 s, 100k 44.6 → 18.8 s; the same optima); a warm round by
+    # primal simplex, England 12 weeks × 28 nights: 93 s instead of 8.5 s.
+    h.setOptionValue("solver", "simplex")
 
     # Pricing loop on the LP relaxation, until the time kept for the restricted MIP.
     rounds, lp_value, lagrange = 0, -math.inf, _free_choice_bound(costs)
@@ -551,21 +583,19 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     pricing_deadline = deadline - RESERVE_SHARE * left if math.isfinite(left) else deadline
     while True:
         rounds += 1
-        # The first LP by interior point (with crossover to a vertex), then dual simplex
-        # warm-started from the previous basis. Measured at 30k × 2k: first LP 5 s (IPM)
-        # vs 27 s (dual simplex); second round 7 s (warm dual) vs 37 s (IPM), 76 s (primal).
-        big = ipm_first and rounds == 1 and added > IPM_MIN_COLUMNS
-        h.setOptionValue("solver", "ipm" if big else "simplex")
         t_lp = time.perf_counter()
         ran = _solve(master, pricing_deadline)
         t_lp = time.perf_counter() - t_lp
         status = h.getModelStatus() if ran else ms.kTimeLimit
         if status != ms.kOptimal:
+            if ran:
+                lagrange = max(lagrange, _stopped_lp_bound(master))
             return _restricted_plan(master, costs, incumbent, lagrange, deadline, say,
                                     h.modelStatusToString(status), last)
         lp_value = float(h.getInfo().objective_function_value)
         solution = h.getSolution()
-        duals = _family_duals(master, np.asarray(solution.row_dual, dtype=np.float64))
+        duals = _sign_feasible(
+            master, _family_duals(master, np.asarray(solution.row_dual, dtype=np.float64)))
         x = np.asarray(solution.col_value, dtype=np.float64)[master.aux:]
         if np.all(np.abs(x - np.round(x)) <= 1e-6):  # an integral LP vertex is a plan
             incumbent = master.options[x > 0.5]
@@ -578,8 +608,8 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
             f"bound {lagrange:.10g}")
         if hits.size == 0:
             break
-        added = _add_columns(master, _to_add(hits, rc, costs.patient[hits],
-                                             ADD_PER_PATIENT, ADD_BUDGET))
+        _add_columns(master, _to_add(hits, rc, costs.patient[hits], ADD_PER_PATIENT,
+                                     ADD_BUDGET))
         if time.perf_counter() >= pricing_deadline:
             return _restricted_plan(master, costs, incumbent, lagrange, deadline, say,
                                     "time limit while pricing", last)

@@ -88,15 +88,11 @@ def _check_plan(inst, r):
 
 
 @pytest.fixture(autouse=True)
-def lean(monkeypatch, request):
-    """Few initial candidates, so the fast path has to price most of its columns in; every
-    other seed solves its first LP by interior point + crossover (as large instances do)."""
+def lean(monkeypatch):
+    """Few initial candidates, so the fast path has to price most of its columns in."""
     monkeypatch.setattr(fast, "INITIAL_PER_PATIENT", 1)
     monkeypatch.setattr(fast, "ADD_PER_PATIENT", 2)
     monkeypatch.setattr(fast, "ADD_BUDGET", 0)
-    callspec = getattr(request.node, "callspec", None)
-    if callspec is not None and callspec.params.get("seed", 0) % 2:
-        monkeypatch.setattr(fast, "IPM_MIN_COLUMNS", 0)
 
 
 @pytest.mark.parametrize("seed", range(30))

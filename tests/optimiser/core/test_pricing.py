@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -159,8 +160,6 @@ class _Clock:
 
 def _stopped_early(b, monkeypatch, jump: float):
     """Solve with a 100 s limit on a clock that jumps ``jump`` s after the first pricing."""
-    from dataclasses import replace
-
     from models.domain import SolverSettings
 
     inst, d = _tight(b)
@@ -210,8 +209,6 @@ def test_time_left_for_pricing_proves_optimality(b, lean, monkeypatch):
 def test_a_plan_stopped_before_any_lp_is_bounded_by_each_patients_cheapest_option(b):
     # Binds: the limit passes before the first LP, so there are no duals; the bound is
     # still Σ_p min c (each plan takes one option per patient), not None.
-    from dataclasses import replace
-
     from models.domain import SolverSettings
 
     inst, d = _tight(b)
@@ -236,6 +233,77 @@ def test_a_later_round_bound_above_the_cheapest_options_is_kept(b, lean, monkeyp
     bound = outcome.raw.bound
     assert bound is not None and bound <= mip.objective + 1e-6
     assert bound == pytest.approx(max([_cheapest(costs), *rounds]), rel=1e-9)
+
+
+def test_sign_feasible_duals_bound_every_plan_whatever_made_them(b):
+    # Binds: duals with a positive entry on a ≤ row can "bound" above the optimum; clipped
+    # to ≤ 0 (equality rows untouched) they never do.
+    inst, d = _tight(b)
+    mip = solve(inst, distances=d, method="mip").objective
+    _, _, master, (duals, _, _) = _lp_master(b)
+    le = np.concatenate([np.full(f.n_rows, f.sense == "<=") for f in master.rows.families])
+    rng = np.random.default_rng(0)
+    above = 0
+    for _ in range(50):
+        y = duals + rng.normal(0.0, 200.0, duals.size)
+        clipped = fast._sign_feasible(master, y)
+        assert np.all(clipped[le] <= 0) and np.array_equal(clipped[~le], y[~le])
+        assert fast._price(master, clipped, -np.inf)[2] <= mip + 1e-6
+        above += fast._price(master, y, -np.inf)[2] > mip + 1e-6
+    assert above > 0
+
+
+def test_sign_feasible_leaves_an_optimal_lps_duals_alone(b):
+    # Does not bind: an optimal LP's duals already have the right signs.
+    _, _, master, (duals, _, lp) = _lp_master(b)
+    clipped = fast._sign_feasible(master, duals)
+    assert np.allclose(clipped, duals, atol=1e-7)
+    assert fast._price(master, clipped, -1e-7)[2] == pytest.approx(lp, rel=1e-9)
+
+
+def _stopped_in_round_two(b, monkeypatch, iterations: int):
+    """Price :func:`_tight` with round 2's LP stopped after ``iterations`` dual simplex
+    iterations (a deterministic stand-in for the time limit): the outcome, the bounds the
+    rounds logged, the cheapest-options bound and the MIP optimum."""
+    inst, d = _tight(b)
+    costs = build_cost_table(inst, d)
+    start = check_beds(inst, costs, inst.policy.limits, _rows(costs)).start
+    runs: list[bool] = []
+    solve_lp = fast._solve
+
+    def limited(master, deadline, mip=False):
+        runs.append(mip)
+        limit = iterations if len(runs) == 2 else 2**31 - 1
+        master.h.setOptionValue("simplex_iteration_limit", limit)
+        return solve_lp(master, deadline, mip)
+
+    monkeypatch.setattr(fast, "_solve", limited)
+    seen: list[str] = []
+    policy = replace(inst.policy, limits=Limits(max_moves=3, max_admissions_per_unit=2))
+    outcome = fast.solve_fast(costs, policy, start=start, progress=seen.append,
+                              rows=_rows(costs))
+    rounds = [float(line.rsplit("bound ", 1)[1]) for line in seen
+              if line.startswith("pricing round")]
+    assert len(rounds) == 1 and any("Iteration limit" in line for line in seen)
+    return outcome, max(_cheapest(costs), *rounds), solve(inst, distances=d,
+                                                          method="mip").objective
+
+
+def test_an_lp_stopped_midway_bounds_the_plan_by_the_duals_it_reached(b, lean, monkeypatch):
+    # Binds: a round stopped after one iteration already holds better duals than the last
+    # finished round's; their Lagrangian bound is reported, and it is valid.
+    outcome, finished, mip = _stopped_in_round_two(b, monkeypatch, iterations=1)
+    bound = outcome.raw.bound
+    assert bound is not None and finished + 1.0 < bound <= mip + 1e-6
+    assert not outcome.raw.proven_optimal and outcome.raw.objective >= mip - 1e-6
+
+
+def test_an_lp_stopped_before_it_moved_keeps_the_finished_rounds_bound(b, lean, monkeypatch):
+    # Does not bind: stopped before its first iteration, the round's duals are the last
+    # round's, so the bound is the finished rounds' (and the cheapest options').
+    outcome, finished, mip = _stopped_in_round_two(b, monkeypatch, iterations=0)
+    assert outcome.raw.bound == pytest.approx(finished, rel=1e-12)
+    assert outcome.raw.bound <= mip + 1e-6
 
 
 class _StubHighs:

@@ -28,8 +28,10 @@ def delayed_stays(instance: Instance, assignments: Sequence[Assignment]) -> list
     return out
 
 
-def compute_metrics(instance: Instance, assignments: Sequence[Assignment]) -> Metrics:
-    """The contract's metrics: counts over placed patients, km total and median."""
+def compute_metrics(instance: Instance, assignments: Sequence[Assignment],
+                    delayed: Sequence[bool] | None = None) -> Metrics:
+    """The contract's metrics: counts over placed patients, km total and median.
+    ``delayed``: :func:`delayed_stays` of these assignments when the caller has it."""
     placed = [a for a in assignments if a.action in PLACED]
     km = np.array([a.distance_km for a in placed if a.distance_km is not None], dtype=float)
     return Metrics(
@@ -40,20 +42,23 @@ def compute_metrics(instance: Instance, assignments: Sequence[Assignment]) -> Me
         out_of_area=sum(bool(a.out_of_area) for a in placed),
         total_km=float(km.sum()) if km.size else 0.0,
         median_km=float(np.median(km)) if km.size else 0.0,
-        delayed=sum(delayed_stays(instance, assignments)),
+        delayed=sum(delayed_stays(instance, assignments) if delayed is None else delayed),
     )
 
 
 def objective_value(instance: Instance, assignments: Sequence[Assignment],
-                    policy: Policy | None = None) -> float:
+                    policy: Policy | None = None, delayed: Sequence[bool] | None = None
+                    ) -> float:
     """The contract's objective for these assignments (weights from ``policy``).
 
     Σ placed (w.km·d + w.out_of_area·[other network] + w.cost·cost_per_day)
     + w.move·moves + w.delayed·delayed stays + w.unplaced·Σ priority of unplaced.
+    ``delayed``: as for :func:`compute_metrics`.
     """
     w = (policy or instance.policy).weights
     units = {u.unit_id: u for u in instance.units}
-    delayed = delayed_stays(instance, assignments)
+    if delayed is None:
+        delayed = delayed_stays(instance, assignments)
     total = math.fsum(
         _term(p.priority, a, units, w.km, w.out_of_area, w.cost, w.move, w.unplaced)
         for p, a in zip(instance.patients, assignments, strict=True))

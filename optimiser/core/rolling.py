@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from models.domain import Instance, Policy
+from models.domain import Instance, Patient, Policy
 from optimiser.core.planresult import PlanResult, PlanRow, plan_objective
 from optimiser.core.plantable import horizon
 from optimiser.core.result import FEASIBLE, INFEASIBLE
@@ -36,23 +36,15 @@ def rolling_plan(instance: Instance, policy: Policy | None = None, *, start: dt.
     hz = horizon(instance, start, nights)
     km = distance_matrix(instance, policy.distance) if distances is None else distances
     units = {u.unit_id: j for j, u in enumerate(instance.units)}
-    where: list[str | None] = [p.current_unit_id for p in instance.patients]
     changed: dict[int, tuple[str, int, str]] = {}  # patient → (action, night, unit)
+    now: dict[int, Patient] = {}  # who changed: an inpatient where they went, not movable
     for t in range(1, nights + 1):
         keep = [i for i, p in enumerate(instance.patients)
                 if (not p.is_referral and t <= hz.last[i])
                 or (p.is_referral and i in changed)
                 or (p.is_referral and i not in changed and hz.arrival[i] <= t)]
-        patients = []
-        for i in keep:
-            p = instance.patients[i]
-            if p.is_referral and i in changed:  # admitted earlier: an inpatient now
-                p = replace(p, status="inpatient", current_unit_id=where[i], movable=False)
-            elif not p.is_referral:
-                p = replace(p, current_unit_id=where[i],
-                            movable=p.movable and i not in changed)
-            patients.append(p)
-        night = replace(instance, patients=tuple(patients))
+        patients = tuple(now.get(i, instance.patients[i]) for i in keep)
+        night = replace(instance, patients=patients)
         rows = np.asarray(keep, dtype=np.int64)
         result = solve(night, policy, distances=np.asarray(km)[rows] if rows.size else
                        np.zeros((0, len(instance.units))))
@@ -63,7 +55,8 @@ def rolling_plan(instance: Instance, policy: Policy | None = None, *, start: dt.
         for i, a in zip(keep, result.assignments, strict=True):
             if a.action in ("move", "admit") and a.unit_id is not None:
                 changed[i] = (a.action, t, a.unit_id)
-                where[i] = a.unit_id
+                now[i] = replace(instance.patients[i], status="inpatient",
+                                 current_unit_id=a.unit_id, movable=False)
         say(f"night {t}: {result.metrics.moves} moves, "
             f"{sum(a.action == 'admit' for a in result.assignments)} admissions")
     out: list[PlanRow] = []

@@ -19,7 +19,7 @@ import numpy as np
 from models.domain import Instance, Policy
 from optimiser.core.costs import KIND_NAMES, UNPLACED, CostTable, build_cost_table
 from optimiser.core.diagnosis import check_beds, explain_unplaced
-from optimiser.core.metrics import compute_metrics, objective_value
+from optimiser.core.metrics import compute_metrics, delayed_stays, objective_value
 from optimiser.core.result import ERROR, INFEASIBLE, OPTIMAL, Assignment, Metrics, Result
 from optimiser.core.rows import ModelRows, build_rows
 from optimiser.core.solvers import solver_spec
@@ -76,14 +76,15 @@ def solve(instance: Instance, policy: Policy | None = None, *,
     solver_name = "highs" if use_fast else spec.name
 
     def result(status: str, verdict: Verdict | None = None, diagnosis: tuple[str, ...] = (),
-               assignments: tuple[Assignment, ...] = ()) -> Result:
+               assignments: tuple[Assignment, ...] = (),
+               delayed: list[bool] | None = None) -> Result:
         return Result(
             status=status,
             objective=verdict.objective if verdict else None,
             bound=verdict.bound if verdict else None,
             gap=verdict.gap if verdict else None,
             solver=solver_name, seconds=time.perf_counter() - t0, assignments=assignments,
-            metrics=compute_metrics(instance, assignments) if assignments else
+            metrics=compute_metrics(instance, assignments, delayed) if assignments else
             Metrics(patients=len(instance.patients)),
             diagnosis=diagnosis, method=label, timings=tuple(clock.laps))
 
@@ -121,13 +122,14 @@ def solve(instance: Instance, policy: Policy | None = None, *,
                 "please report this instance",))
         return result(ERROR, diagnosis=(verdict.message or "no solution",))
     assignments = _assignments(instance, costs, chosen)
-    objective = objective_value(instance, assignments, policy)
+    delayed = delayed_stays(instance, assignments)  # once, for the objective and metrics
+    objective = objective_value(instance, assignments, policy, delayed)
     verdict = judge(outcome.raw, objective)
     notes = tuple(explain_unplaced(instance, costs, chosen, distances, policy))
     if verdict.message and verdict.status != OPTIMAL:
         notes = (verdict.message, *notes)
     clock.lap("plan")
-    return result(verdict.status, verdict, notes, assignments)
+    return result(verdict.status, verdict, notes, assignments, delayed)
 
 
 def _solve_mip(costs: CostTable, rows: ModelRows, policy: Policy, clock: SolveClock,

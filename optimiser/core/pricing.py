@@ -258,14 +258,13 @@ def _stopped_lp_bound(master: _Master) -> float:
     The dual simplex climbs towards the restricted LP's optimum through dual feasible bases,
     so a round stopped midway still has duals far better than the last finished round's:
     England with 12 weeks' referrals over 28 nights under 120 s stops in round 4, and
-    these bound the plan within 2.7% where round 3's bounded it within 7.2%. Costs one
+    these bound the plan within 1.44% where round 3's bounded it within 7.2%. Costs one
     pass over the option table."""
     solution = master.h.getSolution()
-    if not solution.dual_valid:
+    z = np.asarray(solution.row_dual, dtype=np.float64)
+    if not solution.dual_valid or z.size != master.rhs.size or not np.all(np.isfinite(z)):
         return -math.inf
-    y = _family_duals(master, np.asarray(solution.row_dual, dtype=np.float64))
-    if y.size != master.rhs.size or not np.all(np.isfinite(y)):
-        return -math.inf
+    y = _family_duals(master, z)
     _, _, bound = _price(master, _sign_feasible(master, y), -math.inf)
     return bound
 
@@ -339,8 +338,9 @@ def _price(master: _Master, duals: np.ndarray, threshold: float
     """Omitted options with reduced cost < threshold, their rc, and a Lagrangian bound.
 
     The bound ``Σ_r dual_r·rhs_r + Σ_p min_{k ∈ K_p} rc_k`` is valid for the full model
-    with any duals (it relaxes the capacity-type rows with nonnegative multipliers and
-    keeps "one option per patient"); at the pricing optimum it equals the LP value.
+    with any duals whose ``≤`` rows' entries are ≤ 0 (:func:`_sign_feasible`): it relaxes
+    those rows with nonnegative multipliers and keeps "one option per patient". At the
+    pricing optimum it equals the LP value.
     """
     c = master.costs
     hits, scores = [], []
@@ -572,13 +572,16 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
     # (2026-12-07, one night, limits 50/2, in one run): the first LP by interior point with
     # crossover made the whole solve 2–4x slower at every size (England 2.17 → 0.49 s,
     # 30k patients 12.7 → 2.9 s, 100k 44.6 → 18.8 s; the same optima); a warm round by
-    # primal simplex, England 12 weeks × 28 nights: 93 s instead of 8.5 s.
+    # primal simplex, England 12 weeks × 28 nights: 93 s instead of 7–8.5 s. Interior point
+    # for the large middle rounds of a plan is faster (benchmarks/README.md) but, tried,
+    # moved where a 120 s limit stops pricing and starved the stopped plan's rounding.
     h.setOptionValue("solver", "simplex")
 
     # Pricing loop on the LP relaxation, until the time kept for the restricted MIP.
     rounds, lp_value, lagrange = 0, -math.inf, _free_choice_bound(costs)
     incumbent = start
     last: tuple[np.ndarray, np.ndarray, float] | None = None  # the last LP's duals, x, z
+    price_s = 0.0  # how long the last pass over the option table took
     left = deadline - time.perf_counter()
     pricing_deadline = deadline - RESERVE_SHARE * left if math.isfinite(left) else deadline
     while True:
@@ -588,7 +591,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         t_lp = time.perf_counter() - t_lp
         status = h.getModelStatus() if ran else ms.kTimeLimit
         if status != ms.kOptimal:
-            if ran:
+            if ran and deadline - time.perf_counter() > 2 * price_s:  # time for a pass
                 lagrange = max(lagrange, _stopped_lp_bound(master))
             return _restricted_plan(master, costs, incumbent, lagrange, deadline, say,
                                     h.modelStatusToString(status), last)
@@ -603,9 +606,9 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
         t_price = time.perf_counter()
         hits, rc, below = _price(master, duals, -RC_TOL)
         lagrange = max(lagrange, below)
+        price_s = time.perf_counter() - t_price
         say(f"pricing round {rounds}: LP {lp_value:.10g} over {master.in_set.sum()} columns "
-            f"({t_lp:.2f} s), {hits.size} priced in ({time.perf_counter() - t_price:.2f} s), "
-            f"bound {lagrange:.10g}")
+            f"({t_lp:.2f} s), {hits.size} priced in ({price_s:.2f} s), bound {lagrange:.10g}")
         if hits.size == 0:
             break
         _add_columns(master, _to_add(hits, rc, costs.patient[hits], ADD_PER_PATIENT,
@@ -747,8 +750,9 @@ def _restricted_plan(master: _Master, costs: CostTable, incumbent: np.ndarray | 
                      ) -> SolveOutcome:
     """Pricing stopped before it converged: a good plan among the master's columns with the
     time left (:func:`_dive` from the last LP; without one, the MIP over every column started
-    from the best plan known), and the Lagrangian bound of the pricing rounds — valid for the
-    full model, unlike a restricted MIP's own bound, which ignores the omitted options."""
+    from the best plan known), and ``bound``: the best Lagrangian bound of the pricing rounds,
+    of the LP the limit stopped and of zero duals — valid for the full model, unlike a
+    restricted MIP's own bound, which ignores the omitted options."""
     opts = master.options
     say(f"pricing stopped ({words}): the best plan among the {opts.size:,} columns priced in")
     found: tuple[float, np.ndarray] | None = None

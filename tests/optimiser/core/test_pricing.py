@@ -139,7 +139,8 @@ def test_lagrangian_bound_is_valid_and_tight_at_the_lp_optimum(b):
     _, _, bound = fast._price(master, duals, -1e-7)
     assert bound == pytest.approx(lp, rel=1e-9)
     assert bound <= mip.objective + 1e-6
-    # Any duals give a valid bound: e.g. all zero (each patient's cheapest option).
+    # Any duals of the right signs give a valid bound: e.g. all zero (each patient's
+    # cheapest option).
     _, _, weak = fast._price(master, np.zeros_like(duals), -1e-7)
     assert weak <= bound + 1e-9
     assert weak == pytest.approx(_cheapest(costs))

@@ -251,6 +251,11 @@ def _sign_feasible(master: _Master, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _duals(master: _Master, row_dual: Any) -> np.ndarray:
+    """The families' duals (:func:`_family_duals`) of HiGHS's row duals, sign-feasible."""
+    return _sign_feasible(master, _family_duals(master, np.asarray(row_dual, np.float64)))
+
+
 def _stopped_lp_bound(master: _Master) -> float:
     """The Lagrangian bound of the duals HiGHS holds after an LP stopped by the time limit
     (-inf when it holds none).
@@ -264,8 +269,7 @@ def _stopped_lp_bound(master: _Master) -> float:
     z = np.asarray(solution.row_dual, dtype=np.float64)
     if not solution.dual_valid or z.size != master.rhs.size or not np.all(np.isfinite(z)):
         return -math.inf
-    y = _family_duals(master, z)
-    _, _, bound = _price(master, _sign_feasible(master, y), -math.inf)
+    _, _, bound = _price(master, _duals(master, z), -math.inf)
     return bound
 
 
@@ -597,8 +601,7 @@ def _run(master: _Master, costs: CostTable, start: np.ndarray | None, deadline: 
                                     h.modelStatusToString(status), last)
         lp_value = float(h.getInfo().objective_function_value)
         solution = h.getSolution()
-        duals = _sign_feasible(
-            master, _family_duals(master, np.asarray(solution.row_dual, dtype=np.float64)))
+        duals = _duals(master, solution.row_dual)
         x = np.asarray(solution.col_value, dtype=np.float64)[master.aux:]
         if np.all(np.abs(x - np.round(x)) <= 1e-6):  # an integral LP vertex is a plan
             incumbent = master.options[x > 0.5]

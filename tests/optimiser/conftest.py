@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -155,6 +156,29 @@ def add_ward_rules(seed: int, units: list[Unit], patients: list[Patient]
                 else frozenset()
         out_patients.append(replace(p, needs=needs))
     return out_units, out_patients
+
+
+def stop_lp_run(monkeypatch: pytest.MonkeyPatch, run: int, iterations: int) -> None:
+    """Stop the fast path's HiGHS run number ``run`` (1-based, LPs and MIPs alike) after
+    ``iterations`` simplex iterations: a deterministic stand-in for the time limit."""
+    import optimiser.core.pricing as pricing
+
+    runs: list[bool] = []
+    solve_lp = pricing._solve
+
+    def limited(master: Any, deadline: float, mip: bool = False) -> bool:
+        runs.append(mip)
+        master.h.setOptionValue("simplex_iteration_limit",
+                                iterations if len(runs) == run else 2**31 - 1)
+        return solve_lp(master, deadline, mip)
+
+    monkeypatch.setattr(pricing, "_solve", limited)
+
+
+def round_bounds(lines: list[str]) -> list[float]:
+    """The Lagrangian bound each finished pricing round logged."""
+    return [float(line.rsplit("bound ", 1)[1]) for line in lines
+            if line.strip().startswith("pricing round")]
 
 
 @pytest.fixture

@@ -327,7 +327,7 @@ def test_the_greedy_start_is_a_plan(seed):
 
 @pytest.mark.parametrize("iterations,rises", [(2, True), (0, False)])
 def test_a_plan_whose_lp_stopped_midway_is_bounded_by_the_duals_it_reached(
-        iterations, rises, monkeypatch):
+        b, iterations, rises, monkeypatch):
     # Binds: round 2's LP stopped after 2 dual simplex iterations (a deterministic stand-in
     # for the time limit) already holds duals that bound this plan at its exhaustive optimum,
     # above round 1's bound, through the plan's differenced per-night families. Does not
@@ -335,21 +335,11 @@ def test_a_plan_whose_lp_stopped_midway_is_bounded_by_the_duals_it_reached(
     monkeypatch.setattr(pricing, "INITIAL_PER_PATIENT", 1)
     monkeypatch.setattr(pricing, "ADD_PER_PATIENT", 1)
     monkeypatch.setattr(pricing, "ADD_BUDGET", 0)
-    runs: list[bool] = []
-    solve_lp = pricing._solve
-
-    def limited(master, deadline, mip=False):
-        runs.append(mip)
-        master.h.setOptionValue("simplex_iteration_limit",
-                                iterations if len(runs) == 2 else 2**31 - 1)
-        return solve_lp(master, deadline, mip)
-
-    monkeypatch.setattr(pricing, "_solve", limited)
+    b.stop_lp_run(monkeypatch, 2, iterations)
     inst, nights = tiny(4)
     seen: list[str] = []
     result = solve_plan(inst, start=START, nights=nights, progress=seen.append)
-    first = [float(line.rsplit("bound ", 1)[1]) for line in seen
-             if line.strip().startswith("pricing round")]
+    first = b.round_bounds(seen)
     assert len(first) == 1 and any("Iteration limit" in line for line in seen)
     best = brute_force(inst, nights)
     assert result.status == "feasible" and result.objective >= best - 1e-6
@@ -359,12 +349,9 @@ def test_a_plan_whose_lp_stopped_midway_is_bounded_by_the_duals_it_reached(
         assert result.bound == pytest.approx(first[0], rel=1e-9) and first[0] < best - 50.0
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_any_duals_clipped_to_their_signs_bound_the_exhaustive_optimum(seed):
-    # Binds: a plan stopped by the time limit is bounded by whatever duals its stopped LP
-    # held, clipped (pricing._sign_feasible); over the plan's differenced per-night families
-    # too, every such bound is at most the optimum (random duals of both signs, 20 draws),
-    # where unclipped they "bound" above it on 7 of these 8 instances.
+def _plan_master(seed: int):
+    """:func:`tiny`'s plan as the fast path's master (rows only, no column yet):
+    (instance, nights, rows, master)."""
     import highspy
 
     from optimiser.core.costs import build_cost_table
@@ -378,7 +365,16 @@ def test_any_duals_clipped_to_their_signs_bound_the_exhaustive_optimum(seed):
                            inst.policy.limits)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    master = pricing._new_master(h, table.costs, rows)
+    return inst, nights, rows, pricing._new_master(h, table.costs, rows)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_any_duals_clipped_to_their_signs_bound_the_exhaustive_optimum(seed):
+    # Binds: a plan stopped by the time limit is bounded by whatever duals its stopped LP
+    # held, clipped (pricing._sign_feasible); over the plan's differenced per-night families
+    # too, every such bound is at most the optimum (random duals of both signs, 20 draws),
+    # where unclipped they "bound" above it on 7 of these 8 instances.
+    inst, nights, rows, master = _plan_master(seed)
     best = brute_force(inst, nights)
     rng = np.random.default_rng(seed)
     above = 0
@@ -392,19 +388,6 @@ def test_any_duals_clipped_to_their_signs_bound_the_exhaustive_optimum(seed):
 
 def test_sign_feasible_duals_are_unchanged_when_already_right():
     # Does not bind: duals already ≤ 0 on every ≤ row come back as they were.
-    import highspy
-
-    from optimiser.core.costs import build_cost_table
-    from optimiser.core.plantable import build_plan_table, horizon
-    from optimiser.core.rows import build_plan_rows
-
-    inst, nights = tiny(3)
-    hz = horizon(inst, START, nights)
-    table = build_plan_table(inst, hz, day=build_cost_table(inst))
-    rows = build_plan_rows(table.costs, table.night, hz.current, hz.last, nights,
-                           inst.policy.limits)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    master = pricing._new_master(h, table.costs, rows)
+    _, _, rows, master = _plan_master(3)
     y = -np.abs(np.random.default_rng(3).normal(0.0, 500.0, rows.n_rows))
     assert np.array_equal(pricing._sign_feasible(master, y), y)

@@ -229,8 +229,7 @@ def test_a_later_round_bound_above_the_cheapest_options_is_kept(b, lean, monkeyp
     # Does not bind: once a pricing round's duals bound the plan higher, that bound is
     # reported (the best of the rounds and of zero duals).
     costs, _, outcome, mip, log = _stopped_early(b, monkeypatch, jump=85.0)
-    rounds = [float(line.rsplit("bound ", 1)[1]) for line in log.splitlines()
-              if line.startswith("pricing round")]
+    rounds = b.round_bounds(log.splitlines())
     bound = outcome.raw.bound
     assert bound is not None and bound <= mip.objective + 1e-6
     assert bound == pytest.approx(max([_cheapest(costs), *rounds]), rel=1e-9)
@@ -269,22 +268,12 @@ def _stopped_in_round_two(b, monkeypatch, iterations: int):
     inst, d = _tight(b)
     costs = build_cost_table(inst, d)
     start = check_beds(inst, costs, inst.policy.limits, _rows(costs)).start
-    runs: list[bool] = []
-    solve_lp = fast._solve
-
-    def limited(master, deadline, mip=False):
-        runs.append(mip)
-        limit = iterations if len(runs) == 2 else 2**31 - 1
-        master.h.setOptionValue("simplex_iteration_limit", limit)
-        return solve_lp(master, deadline, mip)
-
-    monkeypatch.setattr(fast, "_solve", limited)
+    b.stop_lp_run(monkeypatch, 2, iterations)
     seen: list[str] = []
     policy = replace(inst.policy, limits=Limits(max_moves=3, max_admissions_per_unit=2))
     outcome = fast.solve_fast(costs, policy, start=start, progress=seen.append,
                               rows=_rows(costs))
-    rounds = [float(line.rsplit("bound ", 1)[1]) for line in seen
-              if line.startswith("pricing round")]
+    rounds = b.round_bounds(seen)
     assert len(rounds) == 1 and any("Iteration limit" in line for line in seen)
     return outcome, max(_cheapest(costs), *rounds), solve(inst, distances=d,
                                                           method="mip").objective

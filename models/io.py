@@ -169,6 +169,21 @@ def _find(directory: Path, name: str) -> Path | None:
     return None
 
 
+def _optional(directory: Path, name: str, problems: list[Problem]) -> Path | None:
+    """An optional file (:func:`_find`); a directory or other non-file by that name is a
+    problem, not a file to skip silently (the user meant it to be read)."""
+    found = _find(directory, name)
+    if found is None:
+        try:
+            there = [e for e in directory.iterdir() if e.name.lower() == name]
+        except OSError:
+            there = []
+        if there:
+            problems.append(Problem(name, None, None, "is not a regular file (a directory?): "
+                                    f"{name} must be a file, or be left out"))
+    return found
+
+
 def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
           ) -> Instance | None:
     from models.policy import read_policy
@@ -201,10 +216,10 @@ def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
                                         f"missing: every instance needs {name} ({what})"))
             else:
                 tables[name] = read_csv(found, name, _known(name), problems)
-        found = _find(path, "networks.csv")
+        found = _optional(path, "networks.csv", problems)
         if found is not None:
             tables["networks.csv"] = read_csv(found, "networks.csv", NETWORK_COLUMNS, problems)
-        found = _find(path, "policy.toml")
+        found = _optional(path, "policy.toml", problems)
         if found is not None:
             policy = read_policy(found, "policy.toml", problems)
         geo_tables = _read_geography(path / "geography", problems)
@@ -218,7 +233,7 @@ def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
                 problems.append(Problem(path.name, None, None, f"missing sheet {sheet!r}: the "
                                         "workbook needs sheets units and patients"))
         tables = {f"{s}.csv": t for s, t in sheets.items()}
-        found = _find(path.parent, "policy.toml")
+        found = _optional(path.parent, "policy.toml", problems)
         if found is not None:
             policy = read_policy(found, "policy.toml", problems)
     elif is_file:
@@ -276,6 +291,10 @@ def _read_geography(directory: Path, problems: list[Problem]
     from models.validation import LINK_COLUMNS, PLACE_COLUMNS
 
     if not directory.is_dir():
+        if directory.exists():
+            problems.append(Problem("geography", None, None, "is a file: a custom travel "
+                                    "network is a folder geography/ holding places.csv and "
+                                    "links.csv"))
         return None
     if _find(directory, "places.csv") is None and _find(directory, "links.csv") is None:
         return None  # an empty geography/ folder: the built-in network applies

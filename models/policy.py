@@ -37,6 +37,11 @@ SCHEMA: dict[tuple[str, str], str] = {
     ("plan", "nights"): "nights",
 }
 SECTIONS = ("weights", "limits", "solver", "plan")
+#: Upper ends that keep a run finite: a weight beyond MAX_WEIGHT makes costs that the
+#: solvers treat as infinite (HiGHS: 1e20 once multiplied by km, nights and priorities);
+#: a plan beyond MAX_NIGHTS (ten years) would only exhaust memory.
+MAX_WEIGHT = 1e9
+MAX_NIGHTS = 3660
 
 #: override name (command-line flag without dashes) → (section, key)
 OVERRIDES: dict[str, tuple[str, str]] = {
@@ -54,14 +59,14 @@ OVERRIDES: dict[str, tuple[str, str]] = {
 
 _EXPECT = {
     "distance": "\"road\" or \"geodesic\"",
-    "weight": "a number >= 0",
+    "weight": f"a number from 0 to {MAX_WEIGHT:,.0f}",
     "count": "a whole number >= 0 (leave it out for no limit)",
     "solver": "\"highs\" or \"cbc\"",
     "seconds": "a number of seconds > 0",
     "gap": "a number >= 0 (0.01 = 1%)",
     "threads": "a whole number >= 1",
     "date": "a date, 2026-12-07 (a TOML date or the text \"2026-12-07\")",
-    "nights": "a whole number of nights >= 1",
+    "nights": f"a whole number of nights from 1 to {MAX_NIGHTS} (ten years)",
 }
 
 
@@ -86,7 +91,8 @@ def _converted(kind: str, value: object) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool) \
                 and math.isfinite(value):
             number = float(value)
-            if number > 0 or (number == 0 and kind != "seconds"):
+            if (number > 0 or (number == 0 and kind != "seconds")) and \
+                    (kind != "weight" or number <= MAX_WEIGHT):
                 ok = number
     elif kind == "date":
         ok = _date(value)
@@ -94,7 +100,7 @@ def _converted(kind: str, value: object) -> Any:
             and not isinstance(value, bool) and math.isfinite(value) \
             and float(value).is_integer():
         whole = int(value)
-        if whole >= (0 if kind == "count" else 1):
+        if whole >= (0 if kind == "count" else 1) and (kind != "nights" or whole <= MAX_NIGHTS):
             ok = whole
     return ok
 

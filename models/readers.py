@@ -87,10 +87,11 @@ def build_table(file: str, records: Iterable[Sequence[str]], known: Iterable[str
         seen[name] = pos
         names.append(name)
         positions.append(pos)
-    if len(names) == 1 and ";" in names[0]:
-        problems.append(Problem(file, header_row, None,
-                                f"the header uses ';' between column names: {SAVE_AS}"))
-        return None
+    for sep, word in ((";", "';'"), ("\t", "tabs")):
+        if len(names) == 1 and sep in names[0]:
+            problems.append(Problem(file, header_row, None,
+                                    f"the header uses {word} between column names: {SAVE_AS}"))
+            return None
     width = len(header)
     kept: list[Sequence[str]] = []
     rows: list[int] = []
@@ -101,8 +102,15 @@ def build_table(file: str, records: Iterable[Sequence[str]], known: Iterable[str
         if n > width and "".join(rec[width:]).strip():
             problems.append(Problem(file, row_no, None, f"{n} values but the header has "
                                     f"{width} columns (a comma inside an unquoted value?)"))
-        if not "".join(rec).strip():
+        joined = "".join(rec)
+        if not joined.strip():
             continue
+        if "\n" in joined or "\r" in joined:  # fine in a free-text column of the user's own
+            broken = [name for name, pos in zip(names, positions, strict=True)
+                      if name in known_set and pos < n and ("\n" in rec[pos] or "\r" in rec[pos])]
+            if broken:
+                problems.append(Problem(file, row_no, broken[0], "the value runs over several "
+                                        "lines (a quote \" opened and not closed?)"))
         if n != width:
             rec = [*rec, *padding][:width]
         kept.append(rec)

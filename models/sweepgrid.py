@@ -59,6 +59,9 @@ MAX_SCENARIOS = 100_000
 
 _TOP_KEYS = {"demand", "vary", "close_options", "include_no_closure", "policy", "name",
              "description"}
+#: Upper ends that keep a sweep finite (England has about 9,000 specialised beds).
+MAX_REFERRALS = 1_000_000
+MAX_SEEDS = 10_000
 _DEMAND_KEYS = {"seeds", "base_seed", "referrals", "mode", "source"}
 _CLOSE_KEYS = {"unit_ids", "label"}
 
@@ -239,14 +242,14 @@ def _parse_demand(raw: object, bad: Any, seeds_flag: int | None = None) -> Deman
     referrals = raw.get("referrals", d.referrals)
     mode = raw.get("mode", "add" if "referrals" in raw else "instance")
     source = raw.get("source", d.source)
-    if not _is_int(seeds) or seeds < 1:
-        bad("demand.seeds", "must be an integer >= 1")
+    if not _is_int(seeds) or not 1 <= seeds <= MAX_SEEDS:
+        bad("demand.seeds", f"must be an integer from 1 to {MAX_SEEDS:,}")
         seeds = d.seeds
     if not _is_int(base_seed) or base_seed < 0:
         bad("demand.base_seed", "must be an integer >= 0")
         base_seed = d.base_seed
-    if referrals is not None and (not _is_int(referrals) or referrals < 0):
-        bad("demand.referrals", "must be an integer >= 0")
+    if referrals is not None and (not _is_int(referrals) or not 0 <= referrals <= MAX_REFERRALS):
+        bad("demand.referrals", f"must be an integer from 0 to {MAX_REFERRALS:,}")
         referrals = None
     if mode not in DEMAND_MODES:
         bad("demand.mode", f"must be one of {', '.join(DEMAND_MODES)}")
@@ -261,6 +264,8 @@ def _parse_demand(raw: object, bad: Any, seeds_flag: int | None = None) -> Deman
         bad("demand.referrals", 'mode = "add" needs the number of referrals to draw')
     if seeds_flag is not None:
         seeds = seeds_flag
+        if seeds > MAX_SEEDS:
+            bad("--seeds", f"must be at most {MAX_SEEDS:,}")
     if mode == "instance" and _is_int(seeds) and seeds > 1:
         bad("--seeds" if seeds_flag is not None else "demand.seeds",
             f"{seeds} demand draws, but no referrals are drawn (the instance's own referrals "

@@ -73,7 +73,9 @@ def _choices(values: Sequence[str]) -> str:
 
 
 def parse_int(text: str) -> int | None:
-    """``12`` or ``12.0`` → 12; anything else (``12.5``, ``abc``) → None."""
+    """``12`` or ``12.0`` → 12; anything else (``12.5``, ``abc``, Python's ``4_1``) → None."""
+    if "_" in text:
+        return None
     try:
         return int(text)
     except ValueError:
@@ -88,7 +90,9 @@ def parse_int(text: str) -> int | None:
 
 
 def parse_float(text: str) -> float | None:
-    """A finite number, or None."""
+    """A finite number, or None (Python's ``1_000`` is not a number in a CSV)."""
+    if "_" in text:
+        return None
     try:
         number = float(text)
     except ValueError:

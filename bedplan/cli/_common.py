@@ -6,6 +6,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -77,6 +78,20 @@ def guarded_invoke(invoke: Callable[[click.Context], T], ctx: click.Context) -> 
         log.debug("unexpected error", exc_info=True)
         click.echo(f"error: {type(exc).__name__}: {exc} (run with -vv for details)", err=True)
         sys.exit(EXIT_INPUT)
+
+
+class OutDir(click.Path):
+    """``--out``: a directory path, never empty (``Path("")`` is the current directory, and
+    a run would write its outputs there)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(path_type=Path, **kwargs)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty: give the directory to write to", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def emit(ctx_exit_code: int) -> NoReturn:

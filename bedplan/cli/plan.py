@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from bedplan.cli._common import EXIT_INPUT, emit, policy_options
+from bedplan.cli._common import EXIT_INPUT, OutDir, emit, policy_options
 from bedplan.cli._progress import ProgressPrinter
 
 
 @click.command()
 @click.argument("instance", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "out_dir", required=True, type=OutDir(),
               help="Directory for plan.csv, nights.csv, schedule.csv and summary.json.")
 @click.option("--start", default=None, metavar="DATE",
               help="Date of night 1, YYYY-MM-DD (default: [plan] start of policy.toml, "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bedplan.cli._common import EXIT_OK, emit, policy_options
+from bedplan.cli._common import EXIT_OK, OutDir, emit, policy_options
 from bedplan.cli._progress import ProgressPrinter
 from optimiser.planning.run import reallocate as run_reallocate
 from optimiser.planning.runsummary import render
@@ -15,7 +15,7 @@ from optimiser.planning.runsummary import render
 
 @click.command()
 @click.argument("instance", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "out_dir", required=True, type=OutDir(),
               help="Directory for assignments.csv, summary.json and transfers.csv.")
 @click.option("--network", default=None, metavar="ID",
               help="Only one provider collaborative's units and patients.")

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from bedplan.cli._common import EXIT_OK, emit, policy_options
+from bedplan.cli._common import EXIT_OK, OutDir, emit, policy_options
 
 
 @click.command()
 @click.argument("instance", type=click.Path(path_type=Path))
 @click.option("--changes", "changes_path", required=True, type=click.Path(path_type=Path),
               help="CHANGES.toml: [[set]], [[close]], [[add_unit]] tables and [policy].")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "out_dir", required=True, type=OutDir(),
               help="Directory for baseline/, scenario/ and comparison.json.")
 @click.option("--network", default=None, metavar="ID",
               help="Only one provider collaborative's units and patients.")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from bedplan.cli._common import OutDir
+
 
 @click.command()
 @click.argument("instance", type=click.Path(path_type=Path))
@@ -17,7 +19,7 @@ import click
                    "policy).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Run k uses seed SEED + k - 1.")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "out_dir", required=True, type=OutDir(),
               help="Directory for runs.csv, summary.json and report.html.")
 @click.option("--policy", "policies", multiple=True, metavar="NAME",
               help="nearest, reallocate or plan; repeat to compare (default: nearest and "
@@ -60,13 +62,15 @@ def simulate(instance: Path, days: int, runs: int, seed: int, out_dir: Path,
     """
     from models.demand import find_demand, read_demand
     from models.io import read_instance
+    from optimiser.planning.run import check_out_dir
     from optimiser.planning.simulate import check_request, first_night, runs_csv, summary
     from optimiser.planning.simulate import simulate as run_all
     from optimiser.planning.simulate_draws import build_world
     from optimiser.report.simulate import write_outputs
 
     names = policies or ("nearest", "reallocate")
-    check_request(names, days=days, runs=runs, lookahead=lookahead, workers=workers)
+    check_request(names, days=days, runs=runs, lookahead=lookahead, workers=workers, seed=seed)
+    check_out_dir(out_dir)
     inst = read_instance(instance)
     demand_file = demand_path or find_demand(instance)
     rates = read_demand(demand_file, inst) if demand_file is not None else None

@@ -80,6 +80,7 @@ def suggest(instance: Path, patient_id: str | None, referral: str | None, top: i
     """
     from models.io import read_instance_cached
     from models.referral import read_referral
+    from optimiser.geography.network import check_reachable_stays
     from optimiser.planning.suggest import render_suggestion
     from optimiser.planning.suggest import suggest as run_suggest
 
@@ -87,6 +88,7 @@ def suggest(instance: Path, patient_id: str | None, referral: str | None, top: i
         raise click.UsageError("give exactly one of --patient ID or --referral KEY=VALUE,...")
     overrides = {"distance": distance} if distance else {}
     inst, cached = read_instance_cached(instance, policy_overrides=overrides)
+    check_reachable_stays(inst)  # invalid input for every command (a no-op on England's roads)
     if not cached:  # a census not seen before: snap all its homes now, once
         from optimiser.geography.network import remember_snaps
 

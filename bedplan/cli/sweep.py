@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bedplan.cli._common import EXIT_NO_SOLUTION, emit
+from bedplan.cli._common import EXIT_NO_SOLUTION, OutDir, emit
 
 if TYPE_CHECKING:
     from optimiser.planning.sweep import Best
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 @click.argument("instance", type=click.Path(path_type=Path))
 @click.option("--grid", "grid_path", required=True, type=click.Path(path_type=Path),
               help="SWEEP.toml: the bed changes, closures and demand draws to cross.")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "out_dir", required=True, type=OutDir(),
               help="Directory for sweep.parquet, sweep.csv and sweep.png.")
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True,
               help="Local Dask worker processes; 0 runs in this process, one by one.")
@@ -68,10 +68,14 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
     """
     from models.io import read_instance
     from models.sweepgrid import read_grid
+    from optimiser.geography.network import check_reachable_stays
+    from optimiser.planning.run import check_out_dir
     from optimiser.planning.sweep import best_scenarios, describe_demand, run_sweep
     from optimiser.report.sweep import write_sweep
 
+    check_out_dir(out_dir)
     inst = read_instance(instance)
+    check_reachable_stays(inst)  # invalid input, not a failed scenario (exit 2, nothing written)
     grid = read_grid(grid_path, inst, seeds=seeds)
     draws = len(grid.demand.draws)
     where = scheduler or ("in this process" if workers == 0 else f"{workers} local workers")

@@ -40,7 +40,7 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
     else:
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address
             raise InputError(Problem("--scheduler", None, None,
                                      f"cannot reach a Dask scheduler at {scheduler}: {exc}")
                              ) from None

@@ -96,7 +96,10 @@ class PhaseClock:
 
 
 def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
-    """Refuse an --out that cannot be a directory before any work is done."""
+    """Refuse an --out that cannot be a directory before any work is done (an empty one
+    would write into the current directory)."""
+    if not str(out_dir).strip():
+        raise InputError(Problem("--out", None, None, "is empty: give the directory to write to"))
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(Problem("--out", None, None, f"{out} exists and is not a directory"))

@@ -53,16 +53,22 @@ def first_night(instance: Instance, start: dt.date | None) -> dt.date:
 
 
 def check_request(policies: Sequence[str], *, days: int, runs: int, lookahead: int,
-                  workers: int) -> None:
+                  workers: int, seed: int = 0) -> None:
     """Every problem with the command's numbers and policies at once (InputError, exit 2),
     before the instance is read."""
+    from models.policy import MAX_NIGHTS
     from optimiser.planning.simulate_policies import policy_problems
 
     problems = policy_problems(policies)
     for flag, value, low in (("--days", days, 1), ("--runs", runs, 1),
-                             ("--lookahead", lookahead, 1), ("--workers", workers, 0)):
+                             ("--lookahead", lookahead, 1), ("--workers", workers, 0),
+                             ("--seed", seed, 0)):
         if value < low:
             problems.append(Problem(flag, None, None, f"must be at least {low}, got {value}"))
+    for flag, value in (("--days", days), ("--lookahead", lookahead)):
+        if value > MAX_NIGHTS:
+            problems.append(Problem(flag, None, None, f"must be at most {MAX_NIGHTS} (ten "
+                                    f"years of nights), got {value}"))
     if problems:
         raise InputError(problems)
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from models.atomic import atomic_write
+from optimiser.planning.outputs import write_files
 from optimiser.planning.simulate import differences
 from optimiser.planning.simulate_draws import World
 from optimiser.planning.simulate_run import FIGURES, RunResult
@@ -44,20 +44,18 @@ FIGURE_WORDS: Mapping[str, str] = {
 
 def write_outputs(out_dir: Path, runs_text: str, summ: Mapping[str, Any],
                   results: Sequence[RunResult], world: World) -> list[Path]:
-    """runs.csv, summary.json and report.html in ``out_dir`` (each atomically)."""
-    out_dir = Path(out_dir)
-    paths = [out_dir / RUNS_FILE, out_dir / SUMMARY_FILE, out_dir / REPORT_FILE]
-    atomic_write(paths[0], runs_text)
-    atomic_write(paths[1], json.dumps(summ, indent=2) + "\n")
-    atomic_write(paths[2], report_html(summ, results, world))
-    return paths
+    """runs.csv, summary.json and report.html in ``out_dir``, all rendered first and then
+    written all or nothing (a report that fails leaves the previous three in place)."""
+    return write_files(out_dir, {RUNS_FILE: runs_text,
+                                 SUMMARY_FILE: json.dumps(summ, indent=2) + "\n",
+                                 REPORT_FILE: report_html(summ, results, world)})
 
 
 def _num(value: float | None) -> str:
     """Thousands separated; one decimal below 100 unless whole; never "-0"."""
     if value is None:
         return "–"
-    rounded = round(value, 1)
+    rounded = round(float(value), 1)  # an int (e.g. a count of 0) has no is_integer
     text = f"{rounded:,.0f}" if abs(rounded) >= 100 or rounded.is_integer() \
         else f"{rounded:,.1f}"
     return "0" if text.strip("-0.,") == "" else text

@@ -114,7 +114,8 @@ def test_flags_override_the_plan_table(tmp_path):
     (("patients.csv", "2026-12-11", "11/12/2026"),
      "patients.csv:4: arrives_on: '11/12/2026' is not a date (YYYY-MM-DD)"),
     (("policy.toml", "nights = 7", "nights = 0"),
-     "policy.toml:5: plan.nights: must be a whole number of nights >= 1, got 0"),
+     "policy.toml:5: plan.nights: must be a whole number of nights from 1 to 3660 (ten "
+     "years), got 0"),
 ])
 def test_bad_input_exits_2_naming_file_row_and_column(tmp_path, edit, message):
     inst = copy_example(tmp_path)
@@ -130,7 +131,11 @@ def test_bad_input_exits_2_naming_file_row_and_column(tmp_path, edit, message):
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--nights", "0"], "--nights: must be a whole number of nights >= 1, got 0"),
+    (["--nights", "0"], "--nights: must be a whole number of nights from 1 to 3660 (ten "
+                        "years), got 0"),
+    (["--nights", "100000000"], "--nights: must be a whole number of nights from 1 to 3660 "
+                                "(ten years), got 100000000"),
+    (["--out", ""], "Invalid value for '--out': is empty: give the directory to write to"),
     (["--start", "tomorrow"], "--start: 'tomorrow' is not a date (YYYY-MM-DD)"),
     (["--method", "flow"], "--method flow cannot plan over nights"),
 ])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bedplan.cli import cli
@@ -104,6 +105,19 @@ def test_unknown_network_is_exit_2_and_nothing_written(tmp_path):
     assert res.exit_code == 2
     assert "unknown network 'N9'" in res.stderr and "Traceback" not in res.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("out", ["", "  "])
+def test_an_empty_out_exits_2_instead_of_writing_here(tmp_path, monkeypatch, out):
+    inst = make_instance(tmp_path / "inst")
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = invoke(str(inst), "--out", out)
+    assert result.exit_code == 2
+    assert "Invalid value for '--out': is empty: give the directory to write to" in \
+        result.output
+    assert list(here.iterdir()) == []
 
 
 def test_garbage_is_exit_2_without_traceback_and_previous_outputs_survive(tmp_path):

@@ -57,6 +57,8 @@ def test_one_policy_and_one_run_has_no_interval(tmp_path):
                               "reallocate, plan"),
     (["--days", "0"], "error: --days: must be at least 1, got 0"),
     (["--runs", "0"], "error: --runs: must be at least 1, got 0"),
+    (["--days", "3661"], "error: --days: must be at most 3660 (ten years of nights), got 3661"),
+    (["--seed", "-5"], "error: --seed: must be at least 0, got -5"),
     (["--policy", "nearest", "--policy", "nearest"], "error: --policy: a policy is named twice"),
 ])
 def test_bad_flags_exit_2_and_write_nothing(tmp_path, args, message):
@@ -119,6 +121,44 @@ def test_an_unreachable_scheduler_exits_2(tmp_path):
                  "2027-01-01", "--scheduler", "tcp://127.0.0.1:9", "--no-progress")
     assert res.exit_code == 2
     assert "--scheduler: cannot reach a Dask scheduler at tcp://127.0.0.1:9" in res.output
+
+
+def test_an_out_that_is_a_file_exits_2(tmp_path):
+    (tmp_path / "o").write_text("x")
+    res = invoke(EXAMPLE, "--days", "2", "--out", str(tmp_path / "o"), "--no-progress")
+    assert res.exit_code == 2
+    assert f"error: --out: {tmp_path / 'o'} exists and is not a directory" in res.output
+
+
+def test_no_patients_at_all_is_simulated(tmp_path):
+    """A header-only patients.csv is a valid instance: zeros, not a failed report (its
+    figures were ints, which the report's number format could not round)."""
+    inst = tmp_path / "inst"
+    shutil.copytree(EXAMPLE, inst)
+    header = (inst / "patients.csv").read_text().splitlines()[0]
+    (inst / "patients.csv").write_text(header + "\n")
+    (inst / "demand.csv").unlink(missing_ok=True)
+    res = invoke(str(inst), "--days", "2", "--runs", "1", "--out", str(tmp_path / "o"),
+                 "--no-progress")
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {"runs.csv", "summary.json",
+                                                             "report.html"}
+
+
+def test_a_report_that_fails_leaves_the_earlier_outputs(tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    args = ("--days", "2", "--runs", "1", "--out", str(out), "--no-progress")
+    assert invoke(EXAMPLE, *args).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    import optimiser.report.simulate as report
+
+    def broken(*_a, **_k):
+        raise RuntimeError("report failed")
+
+    monkeypatch.setattr(report, "report_html", broken)
+    res = invoke(EXAMPLE, *args[:-3], "--seed", "7", *args[-3:])
+    assert res.exit_code == 2 and "report failed" in res.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_help_lists_the_policies():

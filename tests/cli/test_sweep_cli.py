@@ -130,6 +130,19 @@ def test_missing_grid_file_and_bad_instance_exit_2(tmp_path, instance_dir):
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
+def test_an_out_that_is_a_file_and_a_malformed_scheduler_exit_2(tmp_path, instance_dir):
+    (tmp_path / "f").write_text("x")
+    result = _run("sweep", instance_dir, "--grid", _grid(tmp_path, ""), "--out", tmp_path / "f")
+    assert result.exit_code == 2
+    assert f"error: --out: {tmp_path / 'f'} exists and is not a directory" in result.stderr
+    result = _run("sweep", instance_dir, "--grid", _grid(tmp_path, ""), "--out",
+                  tmp_path / "out", "--scheduler", "not-an-address", "--no-progress")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "error: --scheduler: cannot reach a Dask scheduler at not-an-address" in \
+        result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow  # Dask tries to connect for 10 s
 def test_unreachable_scheduler_exits_2(tmp_path, instance_dir):
     result = _run("sweep", instance_dir, "--grid", _grid(tmp_path, ""), "--out",

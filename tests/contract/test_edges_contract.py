@@ -325,3 +325,32 @@ def test_only_required_columns(tmp_path: Path) -> None:
     spec.networks = [{"network_id": n["network_id"]} for n in spec.networks or []]
     run, out = cu.reallocate(spec, tmp_path)
     assert cu.check_reallocate(spec, out, run) == []
+
+
+def _unreachable_stay(tmp_path: Path) -> Path:
+    """P1's current unit FAR lies in another component of the custom geography than P1's
+    home: invalid input for every command (the contract), found only with the paths."""
+    spec = Spec([unit_row("FAR", beds=2, lat=52.62, lon=1.29), unit_row("U1", beds=2)],
+                [patient_row("P1", status="inpatient", lat=51.5, lon=-0.1, current="FAR",
+                             movable="true"), patient_row("R1")],
+                policy={"distance": "road"}, geography=cu.CUSTOM_GEOGRAPHY)
+    return cu.write_spec(spec, tmp_path / "inst")
+
+
+@pytest.mark.parametrize("command", [
+    ["validate"], ["reallocate", "--out", "OUT"], ["plan", "--out", "OUT", "--nights", "2"],
+    ["suggest", "--patient", "R1"], ["sweep", "--grid", "GRID", "--out", "OUT", "--workers", "0"],
+    ["simulate", "--days", "2", "--runs", "1", "--out", "OUT", "--no-progress"]])
+def test_an_unreachable_stay_is_invalid_input_for_every_command(tmp_path: Path,
+                                                                command: list[str]) -> None:
+    """Before, sweep reported it as every scenario failing (exit 4, results written) and
+    suggest for another patient answered (exit 0)."""
+    inst = _unreachable_stay(tmp_path)
+    grid = tmp_path / "SWEEP.toml"
+    grid.write_text('[[vary]]\nunit_id = "U1"\nbeds = [1, 2]\n', encoding="utf-8")
+    args = [str(tmp_path / "out") if a == "OUT" else str(grid) if a == "GRID" else a
+            for a in command[1:]]
+    run = cu.run_cli(command[0], inst, *args)
+    assert run.code == 2, (run.stdout, run.stderr)
+    assert "patients.csv:2: current_unit_id: unit 'FAR' is unreachable from home" in run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "out").exists()

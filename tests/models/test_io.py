@@ -502,3 +502,33 @@ def test_a_read_from_the_cache_imports_no_validation(cache_dir, tiny_instance):
 
     assert run() == "False True True"
     assert run() == "True False False"
+
+
+# --------------------------------------------------------------- what is there but not a file
+
+@pytest.mark.parametrize("name", ["policy.toml", "networks.csv"])
+def test_an_optional_file_that_is_a_directory_is_a_problem(tiny_instance, name):
+    (tiny_instance / name).unlink(missing_ok=True)
+    (tiny_instance / name).mkdir()
+    _, problems = validate(tiny_instance)
+    assert [str(p) for p in problems] == [
+        f"{name}: is not a regular file (a directory?): {name} must be a file, or be left out"]
+
+
+def test_an_optional_file_left_out_is_no_problem(tiny_instance):
+    (tiny_instance / "policy.toml").unlink(missing_ok=True)
+    assert validate(tiny_instance)[1] == []
+
+
+def test_geography_that_is_a_file_is_a_problem(tiny_instance):
+    (tiny_instance / "geography").write_text("places\n", encoding="utf-8")
+    _, problems = validate(tiny_instance)
+    assert [p.message for p in problems] == [
+        "is a file: a custom travel network is a folder geography/ holding places.csv and "
+        "links.csv"]
+
+
+def test_an_empty_geography_folder_keeps_the_built_in_network(tiny_instance):
+    (tiny_instance / "geography").mkdir()
+    instance, problems = validate(tiny_instance)
+    assert problems == [] and instance is not None and instance.geography is None

@@ -99,11 +99,11 @@ def test_every_policy_mistake_is_named_with_its_line(make_instance):
         "policy.toml:1: distance: must be \"road\" or \"geodesic\", got 'air'",
         "policy.toml:2: colour: unknown key (known: distance, [weights], [limits], [solver], "
         "[plan])",
-        "policy.toml:5: weights.km: must be a number >= 0, got -1",
+        "policy.toml:5: weights.km: must be a number from 0 to 1,000,000,000, got -1",
         "policy.toml:6: weights.kms: unknown key in [weights] (known: km, out_of_area, cost, "
         "move, delayed, unplaced)",
-        "policy.toml:7: weights.move: must be a number >= 0, got 'lots'",
-        "policy.toml:8: weights.delayed: must be a number >= 0, got true",
+        "policy.toml:7: weights.move: must be a number from 0 to 1,000,000,000, got 'lots'",
+        "policy.toml:8: weights.delayed: must be a number from 0 to 1,000,000,000, got true",
         "policy.toml:11: limits.max_moves: must be a whole number >= 0 (leave it out for no "
         "limit), got 2.5",
         "policy.toml:12: limits.max_admissions_per_unit: must be a whole number >= 0 (leave "
@@ -132,7 +132,7 @@ def test_the_plan_table_of_contract_1_2(make_instance, text, start, nights):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[plan]\nnights = 0\n", "policy.toml:2: plan.nights: must be a whole number of nights "
-     ">= 1, got 0"),
+     "from 1 to 3660 (ten years), got 0"),
     ("[plan]\nstart = \"7/12/2026\"\n", "policy.toml:2: plan.start: must be a date, "
      "2026-12-07 (a TOML date or the text \"2026-12-07\"), got '7/12/2026'"),
     ("[plan]\nstart = 2026-12-07T20:00:00\n", "policy.toml:2: plan.start: must be a date, "
@@ -161,8 +161,23 @@ def test_plan_overrides_name_their_flag():
     from models.policy import apply_overrides
 
     assert apply_overrides(Policy(), nights=5, start="2027-01-02").plan.nights == 5
-    with pytest.raises(InputError, match="--nights: must be a whole number of nights >= 1"):
+    with pytest.raises(InputError, match=r"--nights: must be a whole number of nights from 1 "
+                                         r"to 3660 \(ten years\)"):
         apply_overrides(Policy(), nights=0)
+
+
+@pytest.mark.parametrize(("key", "top", "above"), [
+    ("weights.unplaced", 1e9, 1e308), ("weights.km", 1e9, 1.5e9), ("plan.nights", 3660, 3661)])
+def test_upper_ends_keep_a_run_finite(key, top, above):
+    """At the upper end a value is taken; beyond it (1e308 made NaN costs in the flow path,
+    10^8 nights exhausted memory) it is named as a mistake."""
+    section, name = key.split(".")
+    policy, problems = policy_from_mapping({section: {name: top}}, file="p.toml")
+    assert problems == [] and getattr(getattr(policy, section), name) == top
+    _, problems = policy_from_mapping({section: {name: above}}, file="p.toml")
+    assert len(problems) == 1
+    assert str(problems[0]).startswith(f"p.toml: {key}: must be ")
+    assert f"to {top:,.0f}" in str(problems[0]) or f"to {top}" in str(problems[0])
 
 
 def test_section_that_is_not_a_table(make_instance):

@@ -66,6 +66,11 @@ CASES: list[tuple[str, list[Edit], list[str], list[Edit]]] = [
      [("units", 0, "provider_type", "independent")]),
     ("age_min not whole", [("units", 0, "age_min", "12.5")],
      ["units.csv:2: age_min: '12.5' is not a whole number"], [("units", 0, "age_min", "12.0")]),
+    ("age_min with Python's digit separator", [("units", 0, "age_min", "1_2")],
+     ["units.csv:2: age_min: '1_2' is not a whole number"], [("units", 0, "age_min", "12")]),
+    ("cost_per_day with Python's digit separator", [("units", 0, "cost_per_day", "1_000")],
+     ["units.csv:2: cost_per_day: '1_000' is not a number"],
+     [("units", 0, "cost_per_day", "1000")]),
     ("age_max above 120", [("units", 0, "age_max", "130")],
      ["units.csv:2: age_max: must be between 0 and 120, got 130"],
      [("units", 0, "age_max", "120")]),
@@ -389,6 +394,28 @@ def test_semicolon_separated_file(make_instance):
     assert [str(p) for p in problems] == [
         "networks.csv:1: the header uses ';' between column names: save it from Excel as "
         "\"CSV UTF-8 (comma delimited)\""]
+
+
+def test_tab_separated_file(make_instance):
+    path = make_instance(networks="network_id\tname\nN1\tNorth\n")
+    _, problems = validate(path)
+    assert [str(p) for p in problems] == [
+        "networks.csv:1: the header uses tabs between column names: save it from Excel as "
+        "\"CSV UTF-8 (comma delimited)\""]
+
+
+def test_a_quote_left_open_names_the_row_and_column(make_instance):
+    path = make_instance(networks='network_id,name\nN1,"North\nN2,South\n')
+    _, problems = validate(path)
+    assert "networks.csv:2: name: the value runs over several lines (a quote \" opened and " \
+        "not closed?)" in [str(p) for p in problems]
+
+
+def test_a_closed_quote_over_lines_in_a_column_of_the_users_own_is_fine(make_instance,
+                                                                       tiny_tables):
+    tiny_tables["networks"][0]["notes"] = "two\nlines"
+    tiny_tables["networks"][1]["notes"] = ""
+    assert validate(make_instance(**tiny_tables))[1] == []
 
 
 def test_excel_sep_line_is_skipped_and_rows_still_counted(make_instance):

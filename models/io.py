@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,17 +51,18 @@ def apply_overrides(policy: Policy, **overrides: Any) -> Policy:
 
 def read_instance(path: str | os.PathLike[str], *,
                   policy_overrides: Mapping[str, object] | None = None,
-                  cache: bool = False) -> Instance:
+                  cache: bool = False, plan: bool = True) -> Instance:
     """Read and check an instance directory or workbook; raise InputError with every problem.
 
     ``policy_overrides`` (command-line flags: distance, max_moves, max_admissions_per_unit,
     solver, time_limit, gap, threads; None values ignored) apply after policy.toml.
     ``cache=True``: see :func:`read_instance_cached` (the same instance, faster the second
-    time).
+    time). ``plan=False``: policy.toml's ``[plan]`` is not read (the contract: only
+    ``bedplan plan`` reads it), so a mistake there stops only the commands that use it.
     """
     if cache:
-        return read_instance_cached(path, policy_overrides=policy_overrides)[0]
-    instance, problems = validate(path, policy_overrides=policy_overrides)
+        return read_instance_cached(path, policy_overrides=policy_overrides, plan=plan)[0]
+    instance, problems = validate(path, policy_overrides=policy_overrides, plan=plan)
     if problems or instance is None:
         raise InputError(problems or [Problem(str(path), None, None, "cannot be read")])
     return instance
@@ -68,7 +70,7 @@ def read_instance(path: str | os.PathLike[str], *,
 
 def read_instance_cached(path: str | os.PathLike[str], *,
                          policy_overrides: Mapping[str, object] | None = None,
-                         ) -> tuple[Instance, bool]:
+                         plan: bool = True) -> tuple[Instance, bool]:
     """:func:`read_instance`, keeping a directory's valid instance in the cache
     (:mod:`models.instance_cache`); (instance, True when it came from the cache).
 
@@ -81,24 +83,26 @@ def read_instance_cached(path: str | os.PathLike[str], *,
     from models import cache as cache_files
     from models import instance_cache
 
-    key = content_key(path, policy_overrides) if cache_files.enabled() else None
+    key = content_key(path, policy_overrides, plan) if cache_files.enabled() else None
     if key is not None:
         found = instance_cache.load(key, str(path))
         if found is not None:
             return found, True
-    instance = read_instance(path, policy_overrides=policy_overrides)
-    if key is not None and content_key(path, policy_overrides) == key:  # unchanged meanwhile
+    instance = read_instance(path, policy_overrides=policy_overrides, plan=plan)
+    if key is not None and content_key(path, policy_overrides, plan) == key:  # unchanged
         instance_cache.store(key, instance)
     return instance, False
 
 
 def content_key(path: str | os.PathLike[str],
-                policy_overrides: Mapping[str, object] | None = None) -> str | None:
+                policy_overrides: Mapping[str, object] | None = None,
+                plan: bool = True) -> str | None:
     """SHA-256 of everything reading the directory ``path`` depends on: each file the reader
     would read (found as :func:`_read` finds it: name and bytes, or absent), the overrides,
     :func:`code_digest`. None for a workbook or anything that cannot be read now."""
     folder = Path(path)
     given = sorted((k, repr(v)) for k, v in (policy_overrides or {}).items() if v is not None)
+    given.append(("[plan] read", repr(plan)))
     try:
         if not folder.is_dir():
             return None
@@ -143,13 +147,14 @@ def code_digest() -> str:
 
 
 def validate(path: str | os.PathLike[str], *,
-             policy_overrides: Mapping[str, object] | None = None,
+             policy_overrides: Mapping[str, object] | None = None, plan: bool = True,
              ) -> tuple[Instance | None, list[Problem]]:
-    """(instance, []) when valid, else (None, every problem found), sorted by file and row."""
+    """(instance, []) when valid, else (None, every problem found), sorted by file and row.
+    ``plan``: as for :func:`read_instance`."""
     from models.validation import sort_problems
 
     problems: list[Problem] = []
-    instance = _read(Path(path), problems, policy_overrides or {})
+    instance = _read(Path(path), problems, policy_overrides or {}, plan)
     if problems:
         return None, sort_problems(problems, {f: i for i, f in enumerate(FILE_ORDER)})
     return instance, []
@@ -169,6 +174,20 @@ def _find(directory: Path, name: str) -> Path | None:
     return None
 
 
+def _policy(found: Path, problems: list[Problem], plan: bool) -> Policy:
+    """policy.toml; without ``plan``, its ``[plan]`` table is neither checked nor used."""
+    from models.domain import PlanSettings
+    from models.policy import read_policy
+
+    mine: list[Problem] = []
+    policy = read_policy(found, "policy.toml", mine)
+    if not plan:
+        mine = [p for p in mine if (p.column or "").split(".")[0] != "plan"]
+        policy = replace(policy, plan=PlanSettings())
+    problems.extend(mine)
+    return policy
+
+
 def _optional(directory: Path, name: str, problems: list[Problem]) -> Path | None:
     """An optional file (:func:`_find`); a directory or other non-file by that name is a
     problem, not a file to skip silently (the user meant it to be read)."""
@@ -184,9 +203,8 @@ def _optional(directory: Path, name: str, problems: list[Problem]) -> Path | Non
     return found
 
 
-def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
-          ) -> Instance | None:
-    from models.policy import read_policy
+def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object],
+          plan: bool = True) -> Instance | None:
     from models.readers import read_csv, read_workbook
     from models.validation import (
         NETWORK_COLUMNS,
@@ -221,7 +239,7 @@ def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
             tables["networks.csv"] = read_csv(found, "networks.csv", NETWORK_COLUMNS, problems)
         found = _optional(path, "policy.toml", problems)
         if found is not None:
-            policy = read_policy(found, "policy.toml", problems)
+            policy = _policy(found, problems, plan)
         geo_tables = _read_geography(path / "geography", problems)
     elif is_file and path.suffix.lower() in WORKBOOK_SUFFIXES:
         sheets = read_workbook(path, {"units": UNIT_COLUMNS, "patients": PATIENT_COLUMNS,
@@ -235,7 +253,7 @@ def _read(path: Path, problems: list[Problem], overrides: Mapping[str, object]
         tables = {f"{s}.csv": t for s, t in sheets.items()}
         found = _optional(path.parent, "policy.toml", problems)
         if found is not None:
-            policy = read_policy(found, "policy.toml", problems)
+            policy = _policy(found, problems, plan)
     elif is_file:
         hint = {".csv": " (give the directory that holds this file, not the file)",
                 ".xls": " (save it from Excel as .xlsx)",

@@ -58,7 +58,7 @@ def bed_values(instance: Path, top: int | None, unit_ids: tuple[str, ...], as_js
                  if k in overrides]
         if given:
             raise click.UsageError(f"--no-limits and {' / '.join(given)} contradict each other")
-    inst = read_instance(instance, policy_overrides=overrides)
+    inst = read_instance(instance, policy_overrides=overrides, plan=False)
     if no_limits:
         from dataclasses import replace
 

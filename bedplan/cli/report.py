@@ -63,7 +63,7 @@ def report(run_dir: Path, instance: Path | None, changes: Path | None, title: st
     from optimiser.report.html import load_run, write_report
 
     inst, result, baseline = load_run(
-        run_dir, read_instance(instance_path(run_dir, instance)),
+        run_dir, read_instance(instance_path(run_dir, instance), plan=False),
         read_changes(changes) if changes is not None else None)
     path = write_report(run_dir, inst, result, baseline=baseline, title=title)
     click.echo(f"written to  {path} (charts in {path.parent / 'charts'})")

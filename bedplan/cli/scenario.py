@@ -36,7 +36,7 @@ def scenario(instance: Path, changes_path: Path, out_dir: Path, network: str | N
     from optimiser.planning.run import PhaseEvent
     from optimiser.planning.scenario import render_comparison, run_scenario
 
-    inst = read_instance(instance, policy_overrides=overrides)
+    inst = read_instance(instance, policy_overrides=overrides, plan=False)
     changes = read_changes(changes_path)
 
     def progress(label: str, event: PhaseEvent) -> None:

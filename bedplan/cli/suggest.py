@@ -87,7 +87,7 @@ def suggest(instance: Path, patient_id: str | None, referral: str | None, top: i
     if (patient_id is None) == (referral is None):
         raise click.UsageError("give exactly one of --patient ID or --referral KEY=VALUE,...")
     overrides = {"distance": distance} if distance else {}
-    inst, cached = read_instance_cached(instance, policy_overrides=overrides)
+    inst, cached = read_instance_cached(instance, policy_overrides=overrides, plan=False)
     check_reachable_stays(inst)  # invalid input for every command (a no-op on England's roads)
     if not cached:  # a census not seen before: snap all its homes now, once
         from optimiser.geography.network import remember_snaps

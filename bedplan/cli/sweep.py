@@ -74,7 +74,7 @@ def sweep(instance: Path, grid_path: Path, out_dir: Path, workers: int,
     from optimiser.report.sweep import write_sweep
 
     check_out_dir(out_dir)
-    inst = read_instance(instance)
+    inst = read_instance(instance, plan=False)
     check_reachable_stays(inst)  # invalid input, not a failed scenario (exit 2, nothing written)
     grid = read_grid(grid_path, inst, seeds=seeds)
     draws = len(grid.demand.draws)

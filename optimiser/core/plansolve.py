@@ -21,8 +21,10 @@ from dataclasses import replace
 import numpy as np
 
 from models.domain import Instance, Policy
+from models.errors import InputError, Problem
 from optimiser.core.costs import ADMIT, KIND_NAMES, LATER, UNPLACED, build_cost_table
 from optimiser.core.diagnosis import check_beds
+from optimiser.core.plandiagnosis import explain_unplaced_plan
 from optimiser.core.planresult import PlanResult, PlanRow, plan_objective
 from optimiser.core.plantable import PlanTable, build_plan_table, horizon
 from optimiser.core.result import ERROR, INFEASIBLE, OPTIMAL
@@ -42,6 +44,12 @@ log = logging.getLogger(__name__)
 METHODS = ("auto", "mip", "fast")
 #: Beyond this many nights the plan starts from the rolling baseline (see solve_plan).
 ROLLING_START_NIGHTS = 28
+#: The rolling start may take at most this share of the time limit (365 nights of England
+#: take minutes); past it the plan starts from the greedy one.
+ROLLING_SHARE = 0.5
+#: Peak bytes per plan option (England with 12 weeks' referrals over 84 nights: 28.8M
+#: options, 5.4 GiB; the budget counts every one-night option on every night, 44.8M there).
+BYTES_PER_OPTION = 200
 
 
 def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.date,
@@ -71,6 +79,7 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         distances = distance_matrix(instance, policy.distance)
         lap("distances")
     day = build_cost_table(instance, distances, policy)
+    check_size(day.n_options, nights)
     check = check_beds(instance, day, policy.limits, build_rows(day, policy.limits))
     lap("bed check", "tonight's inpatients fit" if check.feasible else "they do not fit")
     use_fast = method == "fast" or (method == "auto" and spec.name == "highs")
@@ -102,12 +111,14 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
 
         t_roll = time.perf_counter()
         rolled = rolling_plan(instance, policy, start=start, nights=nights,
-                              distances=distances)
-        options = as_options(table, rolled)
+                              distances=distances,
+                              deadline=t_roll + ROLLING_SHARE * float(policy.solver.time_limit))
+        options = as_options(table, rolled) if rolled.has_plan else None
         if options is not None and rows.violated(options) == [] and \
                 costs.cost[options].sum() < costs.cost[begin].sum():
             begin = options
-        lap("rolling start", f"objective {rolled.objective}")
+        lap("rolling start", f"objective {rolled.objective}" if rolled.has_plan else
+            f"none ({'; '.join(rolled.diagnosis)}): the greedy plan starts")
         policy = _less_time(policy, time.perf_counter() - t_roll)
     if use_fast:
         from optimiser.core.pricing import solve_fast
@@ -132,9 +143,37 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     plan_rows = _rows(instance, table, chosen)
     objective = plan_objective(instance, plan_rows, hz, distances, policy)
     verdict = judge(outcome.raw, objective)
-    notes = (verdict.message,) if verdict.message and verdict.status != OPTIMAL else ()
+    notes = tuple(explain_unplaced_plan(instance, table, rows, chosen, policy))
+    if verdict.message and verdict.status != OPTIMAL:
+        notes = (verdict.message, *notes)
     lap("plan")
     return result(verdict.status, verdict, notes, plan_rows)
+
+
+def check_size(day_options: int, nights: int, memory: int | None = None) -> None:
+    """InputError (naming --nights) when the plan table could not fit in this machine's
+    memory (``memory`` bytes; by default the physical memory): about BYTES_PER_OPTION per
+    option at the peak, at most ``day_options`` options a night. A plan of 10^8 nights of a
+    three-patient instance would otherwise run until the machine gave out."""
+    if memory is None:
+        memory = physical_memory()
+    need = day_options * nights * BYTES_PER_OPTION
+    if memory is not None and need > memory:
+        raise InputError(Problem(
+            "command line", None, "--nights",
+            f"{nights:,} nights of {day_options:,} options a night need about "
+            f"{need / 2**30:,.0f} GiB, more than this machine's {memory / 2**30:,.0f} GiB: "
+            "plan fewer nights, or one collaborative (--network)"))
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory, or None where the platform does not say."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _less_time(policy: Policy, spent: float) -> Policy:
@@ -151,6 +190,8 @@ def as_options(table: PlanTable, plan: PlanResult) -> np.ndarray | None:
     """The plan table's option of each patient's row of ``plan`` (None when a row has no
     option, e.g. a plan of another instance)."""
     c = table.costs
+    if len(plan.rows) != c.n_patients:
+        return None
     unit_index = {uid: j for j, uid in enumerate(c.unit_ids)}
     kinds = {name: k for k, name in enumerate(KIND_NAMES)}
     out = np.empty(c.n_patients, dtype=np.int64)

@@ -13,6 +13,7 @@ plan's: the plan's optimum is never worse (it chooses among every such schedule)
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -21,14 +22,19 @@ import numpy as np
 from models.domain import Instance, Patient, Policy
 from optimiser.core.planresult import PlanResult, PlanRow, plan_objective
 from optimiser.core.plantable import horizon
-from optimiser.core.result import FEASIBLE, INFEASIBLE
+from optimiser.core.result import ERROR, FEASIBLE, INFEASIBLE
 from optimiser.core.solve import solve
 
 
 def rolling_plan(instance: Instance, policy: Policy | None = None, *, start: dt.date,
                  nights: int, distances: np.ndarray | None = None,
-                 progress: Callable[[str], None] | None = None) -> PlanResult:
-    """Re-run the one-night optimum on every night (see the module docstring)."""
+                 progress: Callable[[str], None] | None = None,
+                 deadline: float | None = None) -> PlanResult:
+    """Re-run the one-night optimum on every night (see the module docstring).
+
+    ``deadline`` (a ``time.perf_counter()`` time): stop there with no plan (status error,
+    the night reached in the diagnosis), so that a start for a long plan keeps to the time
+    the user allowed."""
     from optimiser.geography.distances import distance_matrix
 
     policy = policy or instance.policy
@@ -39,6 +45,10 @@ def rolling_plan(instance: Instance, policy: Policy | None = None, *, start: dt.
     changed: dict[int, tuple[str, int, str]] = {}  # patient → (action, night, unit)
     now: dict[int, Patient] = {}  # who changed: an inpatient where they went, not movable
     for t in range(1, nights + 1):
+        if deadline is not None and time.perf_counter() > deadline:
+            return PlanResult(ERROR, None, None, None, policy.solver.name, 0.0, start, nights,
+                              (), (f"stopped by its deadline after {t - 1} of {nights} "
+                                   "nights",), "rolling", horizon=hz)
         keep = [i for i, p in enumerate(instance.patients)
                 if (not p.is_referral and t <= hz.last[i])
                 or (p.is_referral and i in changed)

@@ -19,6 +19,7 @@ from models.domain import Instance, Patient, Policy
 from optimiser.core.planresult import PlanResult, PlanRow, stays_of
 from optimiser.core.plansolve import solve_plan
 from optimiser.core.result import Assignment, Result
+from optimiser.planning.outputs import KM_DECIMALS
 from optimiser.planning.transfers import transfer_plan
 
 __all__ = ["PlanNight", "PlanResult", "PlanRow", "ScheduleStep", "brought_home", "plan",
@@ -145,7 +146,8 @@ def plan_metrics(instance: Instance, result: PlanResult,
         "out_of_area_first_night": nights[0].out_of_area if nights else 0,
         "out_of_area_last_night": nights[-1].out_of_area if nights else 0,
         "out_of_area_nights": sum(x.out_of_area for x in nights),
-        "km_nights": round(sum(x.total_km for x in nights), 3),
+        # the sum of nights.csv's total_km as written (each rounded to the metre)
+        "km_nights": round(sum(round(x.total_km, KM_DECIMALS) for x in nights), KM_DECIMALS),
     }
 
 

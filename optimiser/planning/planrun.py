@@ -46,13 +46,15 @@ def resolve_horizon(policy: Policy, start: dt.date | None, nights: int | None,
                     today: dt.date | None = None) -> tuple[dt.date, int]:
     """The contract's order: the flag, else ``[plan]`` of policy.toml, else today / 28."""
     begin = start or policy.plan.start or today or dt.date.today()
-    from models.policy import MAX_NIGHTS
-
     count = nights if nights is not None else policy.plan.nights
-    if not 1 <= count <= MAX_NIGHTS:
+    if count < 1:
         raise InputError(Problem("command line", None, "--nights",
-                                 f"must be a whole number of nights from 1 to {MAX_NIGHTS} "
-                                 f"(ten years), got {count}"))
+                                 f"must be a whole number of nights >= 1, got {count}"))
+    if count - 1 > (dt.date.max - begin).days:
+        raise InputError(Problem("command line", None, "--nights",
+                                 f"{count:,} nights from {begin.isoformat()} end after "
+                                 f"{dt.date.max.isoformat()}, the last date that can be "
+                                 "written"))
     return begin, count
 
 

@@ -116,7 +116,8 @@ def reallocate(instance_path: str | os.PathLike[str], out_dir: str | os.PathLike
     out = check_out_dir(out_dir)
     clock = PhaseClock(progress)
     with clock.phase("read") as note:
-        instance = read_instance(instance_path, policy_overrides=dict(overrides or {}))
+        instance = read_instance(instance_path, policy_overrides=dict(overrides or {}),
+                                 plan=False)
         note.append(f"{count(len(instance.patients), 'patient')}, "
                     f"{count(len(instance.units), 'unit')}")
     return _run(instance, out, clock, network=network, method=method, solve_fn=solve_fn)

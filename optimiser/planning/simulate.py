@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 RUNS_COLUMNS: tuple[str, ...] = ("policy", "run", "seed", *FIGURES)
 #: Figures written with two decimals (the others are whole numbers).
+#: Ten years of nights: beyond, a simulation would only run out of memory or time.
+MAX_DAYS = 3660
 DECIMAL_FIGURES = frozenset({"km_bed_days", "cost"})
 
 
@@ -56,7 +58,6 @@ def check_request(policies: Sequence[str], *, days: int, runs: int, lookahead: i
                   workers: int, seed: int = 0) -> None:
     """Every problem with the command's numbers and policies at once (InputError, exit 2),
     before the instance is read."""
-    from models.policy import MAX_NIGHTS
     from optimiser.planning.simulate_policies import policy_problems
 
     problems = policy_problems(policies)
@@ -66,8 +67,8 @@ def check_request(policies: Sequence[str], *, days: int, runs: int, lookahead: i
         if value < low:
             problems.append(Problem(flag, None, None, f"must be at least {low}, got {value}"))
     for flag, value in (("--days", days), ("--lookahead", lookahead)):
-        if value > MAX_NIGHTS:
-            problems.append(Problem(flag, None, None, f"must be at most {MAX_NIGHTS} (ten "
+        if value > MAX_DAYS:
+            problems.append(Problem(flag, None, None, f"must be at most {MAX_DAYS} (ten "
                                     f"years of nights), got {value}"))
     if problems:
         raise InputError(problems)

@@ -354,3 +354,18 @@ def test_an_unreachable_stay_is_invalid_input_for_every_command(tmp_path: Path,
     assert run.code == 2, (run.stdout, run.stderr)
     assert "patients.csv:2: current_unit_id: unit 'FAR' is unreachable from home" in run.stderr
     assert "Traceback" not in run.stderr and not (tmp_path / "out").exists()
+
+
+def test_only_plan_reads_the_plan_table(tmp_path: Path) -> None:
+    """policy.toml's [plan] "(1.2) only `bedplan plan` reads it": a mistake there does not
+    stop reallocate or suggest; plan and validate name it."""
+    spec = base_spec()
+    spec.policy = {"distance": "geodesic", "plan": {"nights": 0}}
+    inst = cu.write_spec(spec, tmp_path / "inst")
+    assert cu.run_cli("reallocate", inst, "--out", tmp_path / "out").code == 0
+    suggested = cu.run_cli("suggest", inst, "--patient", "R1", "--json")
+    assert suggested.code == 0 and cu.strict_json(suggested.stdout)["patient_id"] == "R1"
+    for run in (cu.run_cli("plan", inst, "--out", tmp_path / "plan"),
+                cu.run_cli("validate", inst)):
+        assert run.code == 2 and "plan.nights: must be a whole number of nights >= 1" in \
+            run.stderr

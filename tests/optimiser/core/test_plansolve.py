@@ -391,3 +391,14 @@ def test_sign_feasible_duals_are_unchanged_when_already_right():
     _, _, rows, master = _plan_master(3)
     y = -np.abs(np.random.default_rng(3).normal(0.0, 500.0, rows.n_rows))
     assert np.array_equal(pricing._sign_feasible(master, y), y)
+
+
+# ------------------------------------------------------------------ what a machine can hold
+
+def test_a_plan_table_beyond_memory_is_refused_naming_nights():
+    from optimiser.core.plansolve import BYTES_PER_OPTION, check_size
+
+    check_size(10, 100, memory=10 * 100 * BYTES_PER_OPTION)  # exactly fits: no error
+    with pytest.raises(InputError, match=r"--nights: 101 nights of 10 options a night need "
+                                         r"about 0 GiB, more than this machine's 0 GiB"):
+        check_size(10, 101, memory=10 * 100 * BYTES_PER_OPTION)

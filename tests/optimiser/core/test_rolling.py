@@ -116,3 +116,30 @@ def test_the_rolling_start_counts_against_the_time_limit(limit, spent, left):
     after = ps._less_time(policy, spent)
     assert after.solver.time_limit == (None if left is None else pytest.approx(left))
     assert after.solver.name == "highs" and after.limits == policy.limits
+
+
+def test_a_deadline_stops_the_baseline_without_a_plan():
+    import time
+
+    inst = read_instance(EXAMPLE)
+    stopped = rolling_plan(inst, start=START, nights=7, deadline=time.perf_counter() - 1.0)
+    assert stopped.status == "error" and not stopped.has_plan and stopped.rows == ()
+    assert stopped.diagnosis == ("stopped by its deadline after 0 of 7 nights",)
+    kept = rolling_plan(inst, start=START, nights=7, deadline=time.perf_counter() + 600.0)
+    assert kept == rolling_plan(inst, start=START, nights=7)
+
+
+def test_a_long_plan_whose_baseline_is_stopped_starts_greedy_and_is_still_proven(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over more than 28 nights with a time limit the plan starts from the baseline, which
+    may take at most ROLLING_SHARE of the limit (a year of England's nights takes minutes):
+    with no share at all it is dropped, and the plan is the same proven optimum."""
+    import optimiser.core.plansolve as plansolve
+
+    inst = read_instance(EXAMPLE)
+    with_baseline = solve_plan(inst, start=START, nights=30)
+    monkeypatch.setattr(plansolve, "ROLLING_SHARE", 0.0)
+    without = solve_plan(inst, start=START, nights=30)
+    assert "rolling start" in dict(without.timings)
+    assert with_baseline.status == without.status == "optimal"
+    assert without.objective == pytest.approx(with_baseline.objective, rel=1e-9)

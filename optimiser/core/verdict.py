@@ -60,6 +60,11 @@ class SolveOutcome:
     chosen: np.ndarray | None
 
 
+#: Relative differences at or below this between a proven optimum's recomputed objective
+#: and its bound are floating-point noise (HiGHS's own tolerances are 1e-6 and above).
+FLOAT_NOISE = 1e-12
+
+
 def relative_gap(objective: float, bound: float) -> float:
     """``(objective - bound) / max(|objective|, 1e-9)``, clipped at 0 (HiGHS's convention)."""
     return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
@@ -76,6 +81,8 @@ def judge(raw: RawOutcome, objective: float | None = None) -> Verdict:
     bound = raw.bound if raw.bound is not None and math.isfinite(raw.bound) else None
     if raw.proven_optimal:
         bound = obj if bound is None else min(bound, obj)
+        if relative_gap(obj, bound) <= FLOAT_NOISE:  # the recomputed objective's rounding
+            bound = obj  # (a gap of 9.7e-16 is not a gap: say 0, as the contract shows)
         return Verdict(OPTIMAL, obj, bound, relative_gap(obj, bound), raw.message)
     gap = relative_gap(obj, bound) if bound is not None else None
     return Verdict(FEASIBLE, obj, bound, gap,

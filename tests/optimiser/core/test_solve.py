@@ -114,6 +114,16 @@ def test_judge_time_limit_with_incumbent_is_feasible_never_optimal():
     assert v.gap == pytest.approx(10 / 110)
 
 
+def test_judge_optimal_gap_of_float_noise_is_zero_and_a_real_one_stays():
+    # Binds: a proven optimum whose recomputed objective differs from the solver's bound by
+    # rounding only (an audit saw "gap": 9.7e-16) reports bound = objective and gap 0.
+    v = judge(RawOutcome("highs", "Optimal", True, False, True, 350.7499, 350.7499 - 3e-13))
+    assert (v.status, v.bound, v.gap) == (OPTIMAL, 350.7499, 0.0)
+    # Does not bind: optimal within a requested mip_gap keeps its true bound and gap.
+    v = judge(RawOutcome("highs", "Optimal", True, False, True, 100.0, 99.5))
+    assert (v.status, v.bound) == (OPTIMAL, 99.5) and v.gap == pytest.approx(0.005)
+
+
 def test_judge_no_solution_is_error_with_message():
     raw = RawOutcome("highs", "Time limit reached", False, False, False, None, None,
                      "highs: no solution found within the time limit")

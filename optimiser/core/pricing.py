@@ -40,7 +40,7 @@ Algorithm and proof:
 
 5. *Time limit.* Pricing stops at 80 % of the limit (``RESERVE_SHARE``); the time left
    rounds the last LP (its columns at 1 kept, the patients it left fractional completed at
-   once by :func:`_complete`, then a MIP over them started from that completion)
+   once by :mod:`~optimiser.core.completion`, then a MIP over them started from there)
    and then solves a MIP over the master's columns that LP leaves open by reduced cost
    (:func:`_dive`), from the best plan known. That plan is reported ``feasible`` with the
    best Lagrangian bound of the pricing rounds, of the duals an LP stopped by the limit had
@@ -66,7 +66,8 @@ from typing import Any
 import numpy as np
 
 from models.domain import Policy
-from optimiser.core.costs import ADMIT, STAY, STILL, UNPLACED, CostTable, cheapest_per_patient
+from optimiser.core.completion import complete_lp
+from optimiser.core.costs import STILL, CostTable, cheapest_per_patient
 from optimiser.core.rows import ModelRows, build_rows
 from optimiser.core.solvers import highs_options, prepare_highs, read_highs
 from optimiser.core.verdict import RawOutcome, SolveOutcome
@@ -499,7 +500,7 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
     at_one = np.zeros(opts.size, bool)
     at_one[:x.size] = x > 1 - 1e-6
     delta = max(SCREEN_DELTA * abs(z_lp), 1.0)
-    best = _round_lp(master, at_one, deadline, say, x)
+    best = _round_lp(master, at_one, x, deadline, say)
     if best is not None and best[0] <= z_lp + delta:
         return best
     rc = _master_reduced_costs(master, duals)  # a pass over the whole table: only if needed
@@ -525,25 +526,22 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
     return best
 
 
-def _round_lp(master: _Master, at_one: np.ndarray, deadline: float,
-              say: Callable[[str], None], x: np.ndarray | None = None
-              ) -> tuple[float, np.ndarray] | None:
-    """The LP's rounding: master columns ``at_one`` (1 in the LP) fixed at 1, the rest of
-    their patients' columns at 0, a MIP over the columns of every other patient, started
-    from :func:`_complete` (the LP values ``x`` order its choices): (cost, options) of the
-    better of the two, or None (neither completes the LP's integral part in time)."""
-    opts = master.options
-    patient = master.costs.patient[opts]
-    settled = np.zeros(master.costs.n_patients, bool)
-    settled[patient[at_one]] = True
+def _round_lp(master: _Master, at_one: np.ndarray, x: np.ndarray, deadline: float,
+              say: Callable[[str], None]) -> tuple[float, np.ndarray] | None:
+    """The LP's rounding: master columns ``at_one`` (1 in the LP, whose values are ``x``)
+    fixed at 1, their patients' other columns at 0, a MIP over every other patient's
+    columns started from :func:`~optimiser.core.completion.complete_lp`: (cost, options)
+    of the better of the two, or None (neither completes the LP's integral part in time)."""
+    c, opts = master.costs, master.options
+    settled = np.zeros(c.n_patients, bool)
+    settled[c.patient[opts[at_one]]] = True
     values = np.zeros(opts.size)  # columns priced in after that LP: 0
-    if x is not None:
-        values[:min(x.size, opts.size)] = x[:opts.size]
-    quick = _complete(master, at_one, values)
-    found = None if quick is None else (float(master.costs.cost[quick].sum()), quick)
-    n_free, n_one = _fix_outside(master, opts[~settled[patient]], opts[at_one])
+    values[:min(x.size, opts.size)] = x[:opts.size]
+    quick = complete_lp(c, master.rows, opts, at_one, values)
+    found = None if quick is None else (float(c.cost[quick].sum()), quick)
+    n_free, n_one = _fix_outside(master, opts[~settled[c.patient[opts]]], opts[at_one])
     say(f"rounding the last LP: {n_one} columns at 1 kept, {n_free} columns of the "
-        f"{master.costs.n_patients - int(settled.sum())} patients it left fractional free"
+        f"{c.n_patients - int(settled.sum())} patients it left fractional free"
         + (f"; completed at once: {found[0]:.10g}" if found else ""))
     if time.perf_counter() >= deadline:
         return found
@@ -551,95 +549,6 @@ def _round_lp(master: _Master, at_one: np.ndarray, deadline: float,
     if chosen is None or raw.objective is None or (found and raw.objective >= found[0]):
         return found
     return raw.objective, chosen
-
-
-def _complete(master: _Master, at_one: np.ndarray, x: np.ndarray) -> np.ndarray | None:
-    """The LP's integral part (master columns ``at_one``) completed at once, greedily: each
-    patient the LP left fractional, the most decided first, takes the first of its master
-    columns — by LP value ``x``, then cost — that still fits every ``≤`` row (a referral
-    can always wait: its unplaced option has none). An inpatient with none that fits stays
-    where they are, and referrals admitted to that ward (the fewest, cheapest to make wait)
-    wait instead. The plan, one option per patient in patient order, or None when even that
-    does not fit.
-
-    Milliseconds, where the rounding MIP may need more than the time a limit leaves; it
-    also starts that MIP."""
-    costs, rows = master.costs, master.rows
-    opts = master.options
-    patient = costs.patient[opts]
-    chosen = np.full(costs.n_patients, -1, dtype=np.int64)
-    chosen[patient[at_one]] = opts[at_one]
-    loose = chosen[patient] < 0
-    cand, value = opts[loose], x[loose]
-    seen = np.unique(np.concatenate([opts[at_one], cand, _waits(costs)]))
-    parts, room, at = [], [], 0
-    for f in rows.families:
-        if f.sense != "<=":
-            continue
-        r, o = f.restricted(seen)
-        parts.append((r + at, o))
-        room.append(f.rhs)
-        at += f.n_rows
-    cap = np.concatenate(room) if room else np.zeros(0)
-    r_all = np.concatenate([r for r, _ in parts]) if parts else np.zeros(0, np.int64)
-    o_all = np.concatenate([o for _, o in parts]) if parts else np.zeros(0, np.int64)
-    order = np.argsort(o_all, kind="stable")
-    r_all, o_all = r_all[order], o_all[order]
-
-    def rows_of(k: int) -> np.ndarray:
-        a, b = np.searchsorted(o_all, (k, k + 1))
-        return r_all[a:b]
-
-    act = np.bincount(r_all[np.isin(o_all, opts[at_one])], minlength=cap.size).astype(float)
-    best = np.full(costs.n_patients, -np.inf)
-    np.maximum.at(best, patient[loose], value)
-    who = patient[loose]
-    by = np.lexsort((costs.cost[cand], -value, who, -best[who]))  # last key first
-    cand, who = cand[by], who[by]
-    cuts = np.flatnonzero(np.diff(who)) + 1
-    for part in np.split(np.arange(cand.size), cuts) if cand.size else []:
-        p = int(who[part[0]])
-        for k in cand[part]:
-            r = rows_of(int(k))
-            if np.all(act[r] + 1 <= cap[r] + 1e-9):
-                act[r] += 1
-                chosen[p] = k
-                break
-        else:
-            stay = cand[part][costs.kind[cand[part]] == STAY]
-            if stay.size == 0 or not _make_room(costs, chosen, act, cap, rows_of,
-                                                int(stay[0])):
-                return None
-            act[rows_of(int(stay[0]))] += 1
-            chosen[p] = stay[0]
-    return chosen if np.all(chosen >= 0) and rows.violated(chosen) == [] else None
-
-
-def _waits(costs: CostTable) -> np.ndarray:
-    """Every referral's unplaced option."""
-    return np.flatnonzero(costs.kind == UNPLACED)
-
-
-def _make_room(costs: CostTable, chosen: np.ndarray, act: np.ndarray, cap: np.ndarray,
-               rows_of: Callable[[int], np.ndarray], k: int) -> bool:
-    """Referrals admitted where option ``k`` needs a bed wait instead (``chosen`` and the
-    rows' activity ``act`` updated), the cheapest first, until ``k`` fits; False when no
-    referral's waiting makes it fit."""
-    need = rows_of(k)
-    admitted = np.flatnonzero(costs.kind[np.maximum(chosen, 0)] == ADMIT)
-    admitted = admitted[chosen[admitted] >= 0]
-    wait_of = {int(costs.patient[w]): int(w) for w in _waits(costs)}
-    extra = {int(q): float(costs.cost[wait_of[int(q)]] - costs.cost[chosen[q]])
-             for q in admitted if int(q) in wait_of}
-    for q in sorted(extra, key=lambda q: (extra[q], q)):
-        over = need[act[need] + 1 > cap[need] + 1e-9]
-        if over.size == 0:
-            return True
-        mine = rows_of(int(chosen[q]))
-        if np.isin(over, mine).any():
-            act[mine] -= 1
-            chosen[q] = wait_of[q]
-    return bool(np.all(act[need] + 1 <= cap[need] + 1e-9))
 
 def _solve(master: _Master, deadline: float, mip: bool = False) -> bool:
     """Run HiGHS with the time left before ``deadline``; False when none was left (not run).

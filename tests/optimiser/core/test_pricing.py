@@ -390,7 +390,7 @@ def test_screening_out_of_time_looks_for_a_plan_and_keeps_what_it_proved(b, monk
                           None if mip_bound is None else lp + mip_bound), None)
     dived = (RawOutcome("highs", "Optimal", True, False, True, z, z), start)
     cutoffs = _stub_mips(monkeypatch, [none, stopped], then=dived)
-    monkeypatch.setattr(fast, "_complete", lambda *_a: None)  # the MIPs' plans only
+    monkeypatch.setattr(fast, "complete_lp", lambda *_a: None)  # the MIPs' plans only
     seen: list[str] = []
     out = fast._screened_mip(master, duals, lp, float("inf"), seen.append, x)
     assert out is not None and np.array_equal(out.chosen, start)
@@ -437,7 +437,7 @@ def test_rounding_keeps_the_lps_ones_and_searches_only_its_fractional_patients(b
     split = np.unique(costs.patient[opts[(x > 1e-6) & ~at_one]])
     assert split.size > 0
     seen: list[str] = []
-    found = fast._round_lp(master, at_one, float("inf"), seen.append)
+    found = fast._round_lp(master, at_one, x, float("inf"), seen.append)
     assert found is not None
     z, chosen = found
     assert _is_plan(costs, chosen)

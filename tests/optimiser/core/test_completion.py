@@ -1,0 +1,110 @@
+"""A stopped LP completed at once (:func:`optimiser.core.completion.complete_lp`): a plan
+or None, never one that breaks a row; each rule where it binds and where it does not."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+import optimiser.core.pricing as pricing
+from optimiser.core.completion import complete_lp
+from optimiser.core.costs import ADMIT, STAY, UNPLACED
+
+
+def _cases() -> ModuleType:
+    """The tiny plan instances and exhaustive search of tests/optimiser/core/test_plansolve.py."""
+    name = "plan_cases_for_completion"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parent / "test_plansolve.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+C = _cases()
+
+
+def complete(master, at_one: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+    return complete_lp(master.costs, master.rows, master.options, at_one, x)
+
+
+def _full_master(inst, nights: int):
+    """The fast path's master holding every option of the plan (instance, rows, master)."""
+    import highspy
+
+    from optimiser.core.costs import build_cost_table
+    from optimiser.core.plantable import build_plan_table, horizon
+    from optimiser.core.rows import build_plan_rows
+
+    hz = horizon(inst, C.START, nights)
+    table = build_plan_table(inst, hz, day=build_cost_table(inst))
+    rows = build_plan_rows(table.costs, table.night, hz.current, hz.last, nights,
+                           inst.policy.limits)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    master = pricing._new_master(h, table.costs, rows)
+    pricing._add_columns(master, np.arange(table.costs.n_options))
+    return rows, master
+
+
+def test_completion_gives_the_bed_to_the_most_decided_and_the_other_waits():
+    # Binds: one bed, two referrals the LP split; the one it favoured more is admitted, the
+    # other's admission no longer fits and it waits (its unplaced option has no row).
+    inst = C.instance([C.ward("A", 1, 53.0)], [C.person("R1", 53.0), C.person("R2", 53.0)])
+    rows, master = _full_master(inst, 1)
+    c, opts = master.costs, master.options
+    x = np.full(opts.size, 0.5)  # every column half
+    x[(c.patient[opts] == 1) & (c.kind[opts] == ADMIT)] = 0.6  # R2's admission more decided
+    chosen = complete(master, np.zeros(opts.size, bool), x)
+    assert chosen is not None and rows.violated(chosen) == []
+    assert [int(c.kind[k]) for k in chosen] == [UNPLACED, ADMIT]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_completion_keeps_the_integral_part_and_always_gives_a_plan_or_none(seed):
+    # Does not bind: the LP's whole integral plan comes back unchanged. Binds: half of it
+    # kept, the other patients' columns in random order, the completion is a feasible plan
+    # (or None when a patient has nothing that fits), never one that breaks a row.
+    inst, nights = C.tiny(seed)
+    rows, master = _full_master(inst, nights)
+    master.h.setOptionValue("solver", "simplex")
+    master.h.run()
+    x = np.asarray(master.h.getSolution().col_value)[master.aux:]
+    at_one = x > 1 - 1e-6
+    if np.all(np.abs(x - np.round(x)) <= 1e-6):
+        whole = complete(master, at_one, x)
+        assert whole is not None and set(whole.tolist()) == set(master.options[at_one].tolist())
+    rng = np.random.default_rng(seed)
+    keep = at_one & (rng.random(at_one.size) < 0.5)
+    chosen = complete(master, keep, rng.random(at_one.size))
+    if chosen is not None:
+        assert rows.violated(chosen) == []
+        assert set(master.options[keep].tolist()) <= set(chosen.tolist())
+        assert float(master.costs.cost[chosen].sum()) >= C.brute_force(inst, nights) - 1e-6
+
+
+def test_completion_makes_an_admitted_referral_wait_for_an_inpatient_with_nowhere_else():
+    # Binds: the LP's integral part admitted R to A, P's bed; P (fractional) cannot move
+    # to B, which Q fills: P stays and R waits. Does not bind: with a second bed in A,
+    # R keeps its admission and P stays beside them.
+    for beds_a, r_waits in ((1, True), (2, False)):
+        inst = C.instance([C.ward("A", beds_a, 53.0), C.ward("B", 1, 53.5)],
+                        [C.person("P", 53.0, current="A"), C.person("Q", 53.5, current="B",
+                                                               movable=False),
+                         C.person("R", 53.0)])
+        rows, master = _full_master(inst, 1)
+        c, opts = master.costs, master.options
+        admit_r = (c.patient[opts] == 2) & (c.kind[opts] == ADMIT) & (c.unit[opts] == 0)
+        stay_q = (c.patient[opts] == 1)
+        chosen = complete(master, admit_r | stay_q, np.zeros(opts.size))
+        assert chosen is not None and rows.violated(chosen) == []
+        assert int(c.kind[chosen[0]]) == STAY  # P stays in A
+        assert int(c.kind[chosen[2]]) == (UNPLACED if r_waits else ADMIT)

@@ -120,19 +120,41 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         lap("rolling start", f"objective {rolled.objective}" if rolled.has_plan else
             f"none ({'; '.join(rolled.diagnosis)}): the greedy plan starts")
         policy = _less_time(policy, time.perf_counter() - t_roll)
-    if use_fast:
-        from optimiser.core.pricing import solve_fast
+    background = None
+    if use_fast and nights > 1 and policy.solver.time_limit is not None and \
+            nights <= ROLLING_START_NIGHTS:
+        # Fewer nights: the baseline on the other core while the plan is solved, so that a
+        # plan stopped by the limit is compared with it without costing the proof its time.
+        from optimiser.core.background import Baseline
 
-        outcome = solve_fast(costs, policy, start=begin, progress=say, log_solver=solver_log,
-                             rows=rows, screen=True)
-    else:
-        from optimiser.core.formulation import build_plan_model, solve_model
+        background = Baseline.start(instance, policy, start=start, nights=nights,
+                                    distances=distances,
+                                    seconds=float(policy.solver.time_limit))
+    try:
+        if use_fast:
+            from optimiser.core.pricing import solve_fast
 
-        model = build_plan_model(costs, rows)
-        lap("build", f"{costs.n_options:,} binaries")
-        outcome = solve_model(model, policy.solver, log_solver=solver_log)
-    lap("solve", outcome.raw.solver_status)
-    chosen = _per_patient(costs.patient, costs.n_patients, outcome)
+            outcome = solve_fast(costs, policy, start=begin, progress=say,
+                                 log_solver=solver_log, rows=rows, screen=True)
+        else:
+            from optimiser.core.formulation import build_plan_model, solve_model
+
+            model = build_plan_model(costs, rows)
+            lap("build", f"{costs.n_options:,} binaries")
+            outcome = solve_model(model, policy.solver, log_solver=solver_log)
+        lap("solve", outcome.raw.solver_status)
+        chosen = _per_patient(costs.patient, costs.n_patients, outcome)
+        better = None
+        if background is not None and chosen is not None and not outcome.raw.proven_optimal:
+            left = t0 + float(policy.solver.time_limit or 0.0) - time.perf_counter()
+            better = _better_baseline(background.result(left), table, rows, chosen)
+    finally:
+        if background is not None:
+            background.stop()
+    if better is not None:
+        chosen = better
+        say("the rolling baseline, computed beside the plan, is better than the plan found "
+            "within the time limit: it is returned")
     if chosen is None:
         verdict = judge(outcome.raw)
         why = verdict.message or "no solution"
@@ -144,10 +166,24 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     objective = plan_objective(instance, plan_rows, hz, distances, policy)
     verdict = judge(outcome.raw, objective)
     notes = tuple(explain_unplaced_plan(instance, table, rows, chosen, policy))
+    if better is not None:
+        notes = ("the plan found within the time limit was worse than re-running tonight's "
+                 "optimum every night: that plan is returned", *notes)
     if verdict.message and verdict.status != OPTIMAL:
         notes = (verdict.message, *notes)
     lap("plan")
     return result(verdict.status, verdict, notes, plan_rows)
+
+
+def _better_baseline(rolled: PlanResult | None, table: PlanTable, rows: ModelRows,
+                     chosen: np.ndarray) -> np.ndarray | None:
+    """The rolling baseline's options when they make a plan cheaper than ``chosen``."""
+    options = as_options(table, rolled) if rolled is not None else None
+    if options is None or rows.violated(options) != []:
+        return None
+    cost = table.costs.cost
+    worse = float(cost[chosen].sum()) - float(cost[options].sum())
+    return options if worse > 1e-9 * max(1.0, abs(float(cost[chosen].sum()))) else None
 
 
 def check_size(day_options: int, nights: int, memory: int | None = None) -> None:

@@ -388,19 +388,12 @@ def test_too_many_values_in_a_row(make_instance, tiny_tables):
         "value?)"]
 
 
-def test_semicolon_separated_file(make_instance):
-    path = make_instance(networks="network_id;name\nN1;North\n")
+@pytest.mark.parametrize(("sep", "word"), [(";", "';'"), ("\t", "tabs")])
+def test_another_separator_than_a_comma(make_instance, sep, word):
+    path = make_instance(networks=f"network_id{sep}name\nN1{sep}North\n")
     _, problems = validate(path)
     assert [str(p) for p in problems] == [
-        "networks.csv:1: the header uses ';' between column names: save it from Excel as "
-        "\"CSV UTF-8 (comma delimited)\""]
-
-
-def test_tab_separated_file(make_instance):
-    path = make_instance(networks="network_id\tname\nN1\tNorth\n")
-    _, problems = validate(path)
-    assert [str(p) for p in problems] == [
-        "networks.csv:1: the header uses tabs between column names: save it from Excel as "
+        f"networks.csv:1: the header uses {word} between column names: save it from Excel as "
         "\"CSV UTF-8 (comma delimited)\""]
 
 

@@ -181,6 +181,25 @@ def round_bounds(lines: list[str]) -> list[float]:
             if line.strip().startswith("pricing round")]
 
 
+@pytest.fixture(scope="session")
+def plan_cases() -> Any:
+    """tests/optimiser/core/test_plansolve.py as a module: its seeded tiny plan instances
+    (``tiny``, ``instance``, ``ward``, ``person``, ``START``) and exhaustive search, for the
+    tests of the modules around the plan (the importlib import mode has no test packages)."""
+    import importlib.util
+    from pathlib import Path
+
+    name = "plan_cases"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parent / "core" / "test_plansolve.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 @pytest.fixture
 def b():
     """This module, so tests write ``b.unit(...)``, ``b.make(...)`` without importing conftest."""

@@ -3,11 +3,6 @@ or None, never one that breaks a row; each rule where it binds and where it does
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 import pytest
 
@@ -16,27 +11,11 @@ from optimiser.core.completion import complete_lp
 from optimiser.core.costs import ADMIT, STAY, UNPLACED
 
 
-def _cases() -> ModuleType:
-    """The tiny plan instances and exhaustive search of tests/optimiser/core/test_plansolve.py."""
-    name = "plan_cases_for_completion"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parent / "test_plansolve.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-C = _cases()
-
-
 def complete(master, at_one: np.ndarray, x: np.ndarray) -> np.ndarray | None:
     return complete_lp(master.costs, master.rows, master.options, at_one, x)
 
 
-def _full_master(inst, nights: int):
+def _full_master(inst, nights: int, start):
     """The fast path's master holding every option of the plan (instance, rows, master)."""
     import highspy
 
@@ -44,7 +23,7 @@ def _full_master(inst, nights: int):
     from optimiser.core.plantable import build_plan_table, horizon
     from optimiser.core.rows import build_plan_rows
 
-    hz = horizon(inst, C.START, nights)
+    hz = horizon(inst, start, nights)
     table = build_plan_table(inst, hz, day=build_cost_table(inst))
     rows = build_plan_rows(table.costs, table.night, hz.current, hz.last, nights,
                            inst.policy.limits)
@@ -55,11 +34,12 @@ def _full_master(inst, nights: int):
     return rows, master
 
 
-def test_completion_gives_the_bed_to_the_most_decided_and_the_other_waits():
+def test_completion_gives_the_bed_to_the_most_decided_and_the_other_waits(plan_cases):
+    C = plan_cases
     # Binds: one bed, two referrals the LP split; the one it favoured more is admitted, the
     # other's admission no longer fits and it waits (its unplaced option has no row).
     inst = C.instance([C.ward("A", 1, 53.0)], [C.person("R1", 53.0), C.person("R2", 53.0)])
-    rows, master = _full_master(inst, 1)
+    rows, master = _full_master(inst, 1, C.START)
     c, opts = master.costs, master.options
     x = np.full(opts.size, 0.5)  # every column half
     x[(c.patient[opts] == 1) & (c.kind[opts] == ADMIT)] = 0.6  # R2's admission more decided
@@ -69,12 +49,13 @@ def test_completion_gives_the_bed_to_the_most_decided_and_the_other_waits():
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_completion_keeps_the_integral_part_and_always_gives_a_plan_or_none(seed):
+def test_completion_keeps_the_integral_part_and_always_gives_a_plan_or_none(plan_cases, seed):
+    C = plan_cases
     # Does not bind: the LP's whole integral plan comes back unchanged. Binds: half of it
     # kept, the other patients' columns in random order, the completion is a feasible plan
     # (or None when a patient has nothing that fits), never one that breaks a row.
     inst, nights = C.tiny(seed)
-    rows, master = _full_master(inst, nights)
+    rows, master = _full_master(inst, nights, C.START)
     master.h.setOptionValue("solver", "simplex")
     master.h.run()
     x = np.asarray(master.h.getSolution().col_value)[master.aux:]
@@ -91,7 +72,9 @@ def test_completion_keeps_the_integral_part_and_always_gives_a_plan_or_none(seed
         assert float(master.costs.cost[chosen].sum()) >= C.brute_force(inst, nights) - 1e-6
 
 
-def test_completion_makes_an_admitted_referral_wait_for_an_inpatient_with_nowhere_else():
+def test_completion_makes_an_admitted_referral_wait_for_an_inpatient_with_nowhere_else(
+        plan_cases):
+    C = plan_cases
     # Binds: the LP's integral part admitted R to A, P's bed; P (fractional) cannot move
     # to B, which Q fills: P stays and R waits. Does not bind: with a second bed in A,
     # R keeps its admission and P stays beside them.
@@ -100,7 +83,7 @@ def test_completion_makes_an_admitted_referral_wait_for_an_inpatient_with_nowher
                         [C.person("P", 53.0, current="A"), C.person("Q", 53.5, current="B",
                                                                movable=False),
                          C.person("R", 53.0)])
-        rows, master = _full_master(inst, 1)
+        rows, master = _full_master(inst, 1, C.START)
         c, opts = master.costs, master.options
         admit_r = (c.patient[opts] == 2) & (c.kind[opts] == ADMIT) & (c.unit[opts] == 0)
         stay_q = (c.patient[opts] == 1)

@@ -4,10 +4,7 @@ than ``bedplan plan``'s optimum, and worse where a bed frees later."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -18,19 +15,6 @@ from optimiser.core.rolling import rolling_plan
 HERE = Path(__file__).resolve()
 EXAMPLE = HERE.parents[3] / "instances" / "examples" / "plan-home-ward"
 START = dt.date(2026, 12, 7)
-
-
-def _cases() -> ModuleType:
-    """The seeded tiny plan instances of tests/optimiser/core/test_plansolve.py."""
-    name = "plan_cases_for_rolling"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, HERE.parents[1] / "core" / "test_plansolve.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def test_the_worked_example_shows_the_mistake_of_moving_tonight():
@@ -46,27 +30,26 @@ def test_the_worked_example_shows_the_mistake_of_moving_tonight():
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_the_plan_is_never_worse_than_re_running_tonight(seed):
-    cases = _cases()
-    inst, nights = cases.tiny(seed)
+def test_the_plan_is_never_worse_than_re_running_tonight(plan_cases, seed):
+    inst, nights = plan_cases.tiny(seed)
     rolling = rolling_plan(inst, start=START, nights=nights)
     best = solve_plan(inst, start=START, nights=nights)
     assert best.status == "optimal"
     assert rolling.status == "feasible"
     # the rolling schedule is a plan of the model: the exhaustive optimum is no worse
     assert best.objective <= rolling.objective + 1e-6
-    assert cases.brute_force(inst, nights) == pytest.approx(best.objective, rel=1e-9)
+    assert plan_cases.brute_force(inst, nights) == pytest.approx(best.objective, rel=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_a_rolling_plan_is_a_plan_of_the_table_and_can_start_the_plan(seed, monkeypatch):
+def test_a_rolling_plan_is_a_plan_of_the_table_and_can_start_the_plan(plan_cases, seed,
+                                                                    monkeypatch):
     import optimiser.core.plansolve as ps
     from optimiser.core.costs import build_cost_table
     from optimiser.core.plantable import build_plan_table, horizon
     from optimiser.core.rows import build_plan_rows
 
-    cases = _cases()
-    inst, nights = cases.tiny(seed)
+    inst, nights = plan_cases.tiny(seed)
     rolling = rolling_plan(inst, start=START, nights=nights)
     hz = horizon(inst, START, nights)
     table = build_plan_table(inst, hz, day=build_cost_table(inst))
@@ -78,11 +61,11 @@ def test_a_rolling_plan_is_a_plan_of_the_table_and_can_start_the_plan(seed, monk
     monkeypatch.setattr(ps, "ROLLING_START_NIGHTS", 0)  # start every plan from it
     best = ps.solve_plan(inst, start=START, nights=nights)
     assert best.status == "optimal"
-    assert best.objective == pytest.approx(cases.brute_force(inst, nights), rel=1e-9)
+    assert best.objective == pytest.approx(plan_cases.brute_force(inst, nights), rel=1e-9)
 
 
 @pytest.mark.parametrize("time_limit,used", [(60.0, True), (None, False)])
-def test_a_long_plan_starts_from_the_rolling_plan_only_under_a_time_limit(
+def test_a_long_plan_starts_from_the_rolling_plan_only_under_a_time_limit(plan_cases,
         time_limit, used, monkeypatch):
     # Binds under a time limit (a plan stopped early is never worse than the baseline);
     # without one the plan is proven optimal, so the baseline would only cost time.
@@ -91,15 +74,14 @@ def test_a_long_plan_starts_from_the_rolling_plan_only_under_a_time_limit(
     import optimiser.core.plansolve as ps
     from models.domain import SolverSettings
 
-    cases = _cases()
-    inst, nights = cases.tiny(3)
+    inst, nights = plan_cases.tiny(3)
     inst = replace(inst, policy=replace(inst.policy, solver=SolverSettings(
         name="highs", time_limit=time_limit, mip_gap=0.0)))
     monkeypatch.setattr(ps, "ROLLING_START_NIGHTS", 0)
     best = ps.solve_plan(inst, start=START, nights=nights)
     assert ("rolling start" in dict(best.timings)) is used
     assert best.status == "optimal"
-    assert best.objective == pytest.approx(cases.brute_force(inst, nights), rel=1e-9)
+    assert best.objective == pytest.approx(plan_cases.brute_force(inst, nights), rel=1e-9)
 
 
 @pytest.mark.parametrize("limit,spent,left", [(300.0, 88.0, 212.0), (300.0, 290.0, 30.0),

@@ -79,8 +79,11 @@ class Baseline:
 
 def _child(send: Connection, instance: Instance, policy: Policy, start: dt.date,
            nights: int, distances: np.ndarray, seconds: float) -> None:
+    import signal
+
     from optimiser.core.rolling import rolling_plan
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it ends this child
     try:
         rolled = rolling_plan(instance, policy, start=start, nights=nights,
                               distances=distances, deadline=time.perf_counter() + seconds)

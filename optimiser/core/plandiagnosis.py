@@ -6,8 +6,8 @@ A referral admitted on night s sleeps in its unit on every night s..N, so a unit
 it on night s only with a bed free on every one of those nights in the plan as written and,
 with ``max_admissions_per_unit``, room for one more new patient on night s. The sentence says
 which of the two stopped every compatible unit on every night from the referral's arrival,
-or — when some unit could have taken it — that waiting was cheaper, or that the solver
-stopped first.
+or — when some unit could have taken it — that waiting cost no more, or that the plan is not
+proven optimal.
 """
 
 from __future__ import annotations
@@ -58,13 +58,14 @@ def explain_unplaced_plan(instance: Instance, table: PlanTable, rows: ModelRows,
             best = opts[possible][np.argmin(c.cost[opts[possible]])]
             waiting = float(c.cost[chosen[i]])
             if c.cost[best] >= waiting:
-                out.append(f"{head}: cheaper to wait every night ({waiting:g}) than the "
-                           f"cheapest admission with a bed to the last night (unit "
+                out.append(f"{head}: waiting every night ({waiting:g}) costs no more than "
+                           f"the cheapest admission with a bed to the last night (unit "
                            f"{instance.units[int(c.unit[best])].unit_id} on night "
                            f"{int(table.night[best])}, cost {c.cost[best]:.1f})")
             else:
-                out.append(f"{head}: a compatible bed was free to the last night but the "
-                           "solver stopped before placing them")
+                out.append(f"{head}: a compatible bed was free to the last night, but this "
+                           "plan (not proven optimal, or optimal within the requested gap) "
+                           "does not admit them")
             continue
         out.append(f"{head}: " + _blocked(instance, u, room[u, s], c.km[opts], limit))
     return out
@@ -77,8 +78,8 @@ def _blocked(instance: Instance, unit: np.ndarray, roomy: np.ndarray, km: np.nda
     units = np.unique(unit)
     limited = np.array([roomy[unit == u].any() for u in units])  # the limit bound, not beds
     near = {int(u): float(km[unit == u].min()) for u in units}
-    full_words = ("full on some night after every night it could admit them (an admitted "
-                  "referral stays to the last night)")
+    full_words = ("full on some night on or after every night it could admit them (an "
+                  "admitted referral stays to the last night)")
     cap_words = ("takes no new patient (max_admissions_per_unit = 0)" if limit == 0 else
                  f"had taken max_admissions_per_unit = {count(limit or 0, 'new patient')} on "
                  "each of those nights")
@@ -90,8 +91,8 @@ def _blocked(instance: Instance, unit: np.ndarray, roomy: np.ndarray, km: np.nda
                 f"{cap_words}")
     n, n_lim = int(units.size), int(limited.sum())
     if n_lim == 0:
-        return (f"all {n} compatible units are full on some night after every night they "
-                "could admit them (an admitted referral stays to the last night)")
+        return (f"all {n} compatible units are full on some night on or after every night "
+                "they could admit them (an admitted referral stays to the last night)")
     named = sorted((int(u) for u in units[limited]), key=lambda u: (near[u], u))
     more = f" and {n_lim - NAMED_UNITS} more" if n_lim > NAMED_UNITS else ""
     names = ", ".join(unit_label(instance.units[u]) for u in named[:NAMED_UNITS]) + more

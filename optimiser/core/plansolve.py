@@ -47,9 +47,9 @@ ROLLING_START_NIGHTS = 28
 #: The rolling start may take at most this share of the time limit (365 nights of England
 #: take minutes); past it the plan starts from the greedy one.
 ROLLING_SHARE = 0.5
-#: Peak bytes per plan option (England with 12 weeks' referrals over 84 nights: 28.8M
-#: options, 5.4 GiB; the budget counts every one-night option on every night, 44.8M there).
-BYTES_PER_OPTION = 200
+#: Peak bytes per option the budget counts (every one-night option on every night): England
+#: with 12 weeks' referrals over 84 nights counts 44.8M (28.8M real) and peaked at 5.4 GiB.
+BYTES_PER_OPTION = 130
 
 
 def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.date,
@@ -127,9 +127,9 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         # plan stopped by the limit is compared with it without costing the proof its time.
         from optimiser.core.background import Baseline
 
-        background = Baseline.start(instance, policy, start=start, nights=nights,
-                                    distances=distances,
-                                    seconds=float(policy.solver.time_limit))
+        background = Baseline.start(
+            instance, policy, start=start, nights=nights, distances=distances,
+            seconds=max(0.0, t0 + float(policy.solver.time_limit) - time.perf_counter()))
     try:
         if use_fast:
             from optimiser.core.pricing import solve_fast
@@ -144,10 +144,12 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
             outcome = solve_model(model, policy.solver, log_solver=solver_log)
         lap("solve", outcome.raw.solver_status)
         chosen = _per_patient(costs.patient, costs.n_patients, outcome)
-        better = None
+        better, compared = None, False
         if background is not None and chosen is not None and not outcome.raw.proven_optimal:
             left = t0 + float(policy.solver.time_limit or 0.0) - time.perf_counter()
-            better = _better_baseline(background.result(left), table, rows, chosen)
+            beside = background.result(left)
+            compared = beside is not None
+            better = _better_baseline(beside, table, rows, chosen)
     finally:
         if background is not None:
             background.stop()
@@ -168,7 +170,12 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
     notes = tuple(explain_unplaced_plan(instance, table, rows, chosen, policy))
     if better is not None:
         notes = ("the plan found within the time limit was worse than re-running tonight's "
-                 "optimum every night: that plan is returned", *notes)
+                 "optimum every night (the rolling baseline): the baseline is returned instead",
+                 *notes)
+    elif verdict.status != OPTIMAL and use_fast and not compared and \
+            policy.solver.time_limit is not None and 1 < nights <= ROLLING_START_NIGHTS:
+        notes = ("not compared with re-running tonight's optimum every night (no baseline "
+                 "was computed beside the plan, or it was not ready in time)", *notes)
     if verdict.message and verdict.status != OPTIMAL:
         notes = (verdict.message, *notes)
     lap("plan")

@@ -85,8 +85,7 @@ ADD_PER_PATIENT = 4
 #: patient; 9 rounds and 114 s within 40,000 (10,000: 15 rounds, 171 s; 100,000: 139 s).
 ADD_BUDGET = 40_000
 #: Share of a finite time limit kept for a MIP over the master's columns when pricing has
-#: not converged by then (:func:`_restricted_plan`): a long plan returns a good plan, not
-#: only its starting one.
+#: not converged by then (:func:`_restricted_plan`): a good plan, not only the first one.
 RESERVE_SHARE = 0.2
 #: The first screening keeps options within SCREEN_DELTA · |z_LP| (at least 1) of the LP
 #: bound: a plan's MIP is usually within a unit or two of its LP, and on a long horizon
@@ -528,17 +527,17 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
 
 def _round_lp(master: _Master, at_one: np.ndarray, x: np.ndarray, deadline: float,
               say: Callable[[str], None]) -> tuple[float, np.ndarray] | None:
-    """The LP's rounding: master columns ``at_one`` (1 in the LP, whose values are ``x``)
-    fixed at 1, their patients' other columns at 0, a MIP over every other patient's
-    columns started from :func:`~optimiser.core.completion.complete_lp`: (cost, options)
-    of the better of the two, or None (neither completes the LP's integral part in time)."""
+    """The LP's rounding: master columns ``at_one`` (1 in the LP of values ``x``) fixed at
+    1, their patients' other columns at 0, a MIP over the rest started from
+    :func:`~optimiser.core.completion.complete_lp`: (cost, options) of the better, or None."""
     c, opts = master.costs, master.options
-    settled = np.zeros(c.n_patients, bool)
-    settled[c.patient[opts[at_one]]] = True
     values = np.zeros(opts.size)  # columns priced in after that LP: 0
     values[:min(x.size, opts.size)] = x[:opts.size]
     quick = complete_lp(c, master.rows, opts, at_one, values)
     found = None if quick is None else (float(c.cost[quick].sum()), quick)
+    at_one = at_one if quick is None else at_one & np.isin(opts, quick)  # start fits fixings
+    settled = np.zeros(c.n_patients, bool)
+    settled[c.patient[opts[at_one]]] = True
     n_free, n_one = _fix_outside(master, opts[~settled[c.patient[opts]]], opts[at_one])
     say(f"rounding the last LP: {n_one} columns at 1 kept, {n_free} columns of the "
         f"{c.n_patients - int(settled.sum())} patients it left fractional free"
@@ -549,6 +548,7 @@ def _round_lp(master: _Master, at_one: np.ndarray, x: np.ndarray, deadline: floa
     if chosen is None or raw.objective is None or (found and raw.objective >= found[0]):
         return found
     return raw.objective, chosen
+
 
 def _solve(master: _Master, deadline: float, mip: bool = False) -> bool:
     """Run HiGHS with the time left before ``deadline``; False when none was left (not run).

@@ -26,6 +26,18 @@ from optimiser.core.result import ERROR, FEASIBLE, INFEASIBLE
 from optimiser.core.solve import solve
 
 
+def _within(policy: Policy, deadline: float | None) -> Policy:
+    """``policy`` whose time limit ends by ``deadline`` at the latest (one night's solve may
+    not overrun the baseline's share of the time)."""
+    if deadline is None:
+        return policy
+    left = max(deadline - time.perf_counter(), 0.1)
+    limit = policy.solver.time_limit
+    if limit is not None and float(limit) <= left:
+        return policy
+    return replace(policy, solver=replace(policy.solver, time_limit=left))
+
+
 def rolling_plan(instance: Instance, policy: Policy | None = None, *, start: dt.date,
                  nights: int, distances: np.ndarray | None = None,
                  progress: Callable[[str], None] | None = None,
@@ -56,8 +68,8 @@ def rolling_plan(instance: Instance, policy: Policy | None = None, *, start: dt.
         patients = tuple(now.get(i, instance.patients[i]) for i in keep)
         night = replace(instance, patients=patients)
         rows = np.asarray(keep, dtype=np.int64)
-        result = solve(night, policy, distances=np.asarray(km)[rows] if rows.size else
-                       np.zeros((0, len(instance.units))))
+        result = solve(night, _within(policy, deadline), distances=np.asarray(km)[rows]
+                       if rows.size else np.zeros((0, len(instance.units))))
         if not result.has_plan:
             status = INFEASIBLE if result.status == INFEASIBLE else result.status
             return PlanResult(status, None, None, None, result.solver, 0.0, start, nights, (),

@@ -29,9 +29,9 @@ from optimiser.planning.simulate_run import FIGURES, RunResult, simulate_run
 log = logging.getLogger(__name__)
 
 RUNS_COLUMNS: tuple[str, ...] = ("policy", "run", "seed", *FIGURES)
-#: Figures written with two decimals (the others are whole numbers).
 #: Ten years of nights: beyond, a simulation would only run out of memory or time.
 MAX_DAYS = 3660
+#: Figures written with two decimals (the others are whole numbers).
 DECIMAL_FIGURES = frozenset({"km_bed_days", "cost"})
 
 

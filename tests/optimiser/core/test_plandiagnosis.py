@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+
 from models.domain import Instance, Limits, Patient, Policy, SolverSettings, Unit, Weights
 from optimiser.core.plansolve import solve_plan
 
@@ -38,8 +40,8 @@ def diagnosis(units: list[Unit], patients: list[Patient], nights: int, *,
 def test_the_only_unit_full_to_the_last_night():
     (line,) = diagnosis([ward("A", 1)], [person("P", current="A"), person("R")], 3)
     assert line.startswith("referral R left unplaced: the only compatible unit, unit A (")
-    assert line.endswith("is full on some night after every night it could admit them (an "
-                         "admitted referral stays to the last night)")
+    assert line.endswith("is full on some night on or after every night it could admit them "
+                         "(an admitted referral stays to the last night)")
 
 
 def test_a_bed_that_frees_before_the_last_night_admits_and_says_nothing():
@@ -69,8 +71,8 @@ def test_several_units_full_and_at_their_limit():
     (line,) = diagnosis(units, [person("P", current="A"), person("Q", current="B"),
                                 person("R")], 2)
     assert line == ("referral R left unplaced: all 2 compatible units are full on some night "
-                    "after every night they could admit them (an admitted referral stays to "
-                    "the last night)")
+                    "on or after every night they could admit them (an admitted referral "
+                    "stays to the last night)")
     (line,) = diagnosis([ward("A", 1), ward("B", 1, lat=53.5)],
                         [person("P", current="A"), person("R")], 2, max_adm=0)
     assert line.startswith("referral R left unplaced: none of the 2 compatible units could "
@@ -83,10 +85,31 @@ def test_waiting_cheaper_than_a_far_bed():
     far = [ward("F", 1, lat=55.0)]
     (line,) = diagnosis(far, [person("R")], 2, unplaced=1.0)
     # admitted on night 2 it waits one night (1) and sleeps 222.6 km away for one
-    assert line == ("referral R left unplaced: cheaper to wait every night (2) than the "
-                    "cheapest admission with a bed to the last night (unit F on night 2, "
+    assert line == ("referral R left unplaced: waiting every night (2) costs no more than "
+                    "the cheapest admission with a bed to the last night (unit F on night 2, "
                     "cost 223.6)")
     assert diagnosis(far, [person("R")], 2, unplaced=1000.0) == ()
+
+
+def test_a_free_bed_the_plan_does_not_use_is_said_of_a_plan_not_proven():
+    # Binds: a plan within a requested gap (or stopped) may leave a referral waiting beside
+    # a free bed; the sentence says the plan is not proven, not that the beds were full.
+    import optimiser.core.plandiagnosis as pd
+    from optimiser.core.costs import UNPLACED
+
+    inst = Instance((ward("A", 1),), (person("R"),), policy=Policy(distance="geodesic"))
+    from optimiser.core.costs import build_cost_table
+    from optimiser.core.plantable import build_plan_table, horizon
+    from optimiser.core.rows import build_plan_rows
+
+    hz = horizon(inst, START, 2)
+    table = build_plan_table(inst, hz, day=build_cost_table(inst))
+    rows = build_plan_rows(table.costs, table.night, hz.current, hz.last, 2, inst.policy.limits)
+    waits = np.flatnonzero(table.costs.kind == UNPLACED)
+    (line,) = pd.explain_unplaced_plan(inst, table, rows, waits, inst.policy)
+    assert line == ("referral R left unplaced: a compatible bed was free to the last night, "
+                    "but this plan (not proven optimal, or optimal within the requested gap) "
+                    "does not admit them")
 
 
 def test_no_compatible_unit_and_a_referral_after_the_last_night():

@@ -368,6 +368,22 @@ def test_a_valid_instance_is_read_from_the_cache_the_second_time(cache_dir, tmp_
     assert read_instance(tmp_path / "rich", cache=True) == first  # the flag, same answer
 
 
+def test_a_read_without_plan_is_cached_apart_from_one_with_it(cache_dir, tiny_instance):
+    """A cached ``plan=False`` read (suggest: [plan] not read) must not serve a command that
+    reads [plan]: its mistake there is still found, and its values are not the defaults."""
+    (tiny_instance / "policy.toml").write_text("[plan]\nnights = 0\n", encoding="utf-8")
+    instance, hit = _cached(tiny_instance, plan=False)
+    assert not hit and instance.policy.plan.nights == 28
+    assert _cached(tiny_instance, plan=False)[1]  # the same read: from the cache
+    from models.errors import InputError
+
+    with pytest.raises(InputError, match=r"plan\.nights"):
+        _cached(tiny_instance, plan=True)
+    (tiny_instance / "policy.toml").write_text("[plan]\nnights = 7\n", encoding="utf-8")
+    assert _cached(tiny_instance, plan=False)[0].policy.plan.nights == 28
+    assert _cached(tiny_instance, plan=True)[0].policy.plan.nights == 7
+
+
 @pytest.mark.parametrize("change", ["units.csv", "patients.csv", "networks.csv",
                                     "policy.toml", "geography/links.csv", "geography/places.csv",
                                     "a new policy.toml"])

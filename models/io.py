@@ -165,13 +165,15 @@ def _find(directory: Path, name: str) -> Path | None:
     exact = directory / name
     if exact.is_file():
         return exact
+    return next((entry for entry in _named(directory, name) if entry.is_file()), None)
+
+
+def _named(directory: Path, name: str) -> list[Path]:
+    """Every entry of ``directory`` called ``name`` in any case (none when unreadable)."""
     try:
-        for entry in directory.iterdir():
-            if entry.name.lower() == name and entry.is_file():
-                return entry
+        return [entry for entry in directory.iterdir() if entry.name.lower() == name]
     except OSError:
-        return None
-    return None
+        return []
 
 
 def _policy(found: Path, problems: list[Problem], plan: bool) -> Policy:
@@ -192,13 +194,8 @@ def _optional(directory: Path, name: str, problems: list[Problem]) -> Path | Non
     """An optional file (:func:`_find`); a directory or other non-file by that name is a
     problem, not a file to skip silently (the user meant it to be read)."""
     found = _find(directory, name)
-    if found is None:
-        try:
-            there = [e for e in directory.iterdir() if e.name.lower() == name]
-        except OSError:
-            there = []
-        if there:
-            problems.append(Problem(name, None, None, "is not a regular file (a directory?): "
+    if found is None and _named(directory, name):
+        problems.append(Problem(name, None, None, "is not a regular file (a directory?): "
                                     f"{name} must be a file, or be left out"))
     return found
 

@@ -34,7 +34,9 @@ def complete_lp(costs: CostTable, rows: ModelRows, opts: np.ndarray, at_one: np.
     chosen[patient[at_one]] = opts[at_one]
     loose = chosen[patient] < 0
     cand, value = opts[loose], x[loose]
-    seen = np.unique(np.concatenate([opts[at_one], cand, _waits(costs)]))
+    waits = np.flatnonzero(costs.kind == UNPLACED)  # every referral's unplaced option
+    wait_of = {int(costs.patient[w]): int(w) for w in waits}
+    seen = np.unique(np.concatenate([opts[at_one], cand, waits]))
     parts, room, at = [], [], 0
     for f in rows.families:
         if f.sense != "<=":
@@ -70,7 +72,7 @@ def complete_lp(costs: CostTable, rows: ModelRows, opts: np.ndarray, at_one: np.
                 break
         else:
             stay = cand[part][costs.kind[cand[part]] == STAY]
-            if stay.size == 0 or not _make_room(costs, chosen, act, cap, rows_of,
+            if stay.size == 0 or not _make_room(costs, chosen, act, cap, rows_of, wait_of,
                                                 int(stay[0])):
                 return None
             act[rows_of(int(stay[0]))] += 1
@@ -78,20 +80,13 @@ def complete_lp(costs: CostTable, rows: ModelRows, opts: np.ndarray, at_one: np.
     return chosen if np.all(chosen >= 0) and rows.violated(chosen) == [] else None
 
 
-def _waits(costs: CostTable) -> np.ndarray:
-    """Every referral's unplaced option."""
-    return np.flatnonzero(costs.kind == UNPLACED)
-
-
 def _make_room(costs: CostTable, chosen: np.ndarray, act: np.ndarray, cap: np.ndarray,
-               rows_of: Callable[[int], np.ndarray], k: int) -> bool:
+               rows_of: Callable[[int], np.ndarray], wait_of: dict[int, int], k: int) -> bool:
     """Referrals admitted where option ``k`` needs a bed wait instead (``chosen`` and the
-    rows' activity ``act`` updated), the cheapest first, until ``k`` fits; False when no
-    referral's waiting makes it fit."""
+    rows' activity ``act`` updated; ``wait_of``: each referral's unplaced option), the
+    cheapest first, until ``k`` fits; False when no referral's waiting makes it fit."""
     need = rows_of(k)
-    admitted = np.flatnonzero(costs.kind[np.maximum(chosen, 0)] == ADMIT)
-    admitted = admitted[chosen[admitted] >= 0]
-    wait_of = {int(costs.patient[w]): int(w) for w in _waits(costs)}
+    admitted = np.flatnonzero((chosen >= 0) & (costs.kind[np.maximum(chosen, 0)] == ADMIT))
     extra = {int(q): float(costs.cost[wait_of[int(q)]] - costs.cost[chosen[q]])
              for q in admitted if int(q) in wait_of}
     for q in sorted(extra, key=lambda q: (extra[q], q)):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.compatibility import compatibility_matrix
-from models.domain import Instance, Limits, Policy, Unit
+from models.domain import Instance, Limits, Patient, Policy, Unit
 from models.text import count
 from optimiser.core.costs import (
     ADMIT,
@@ -272,9 +272,7 @@ def explain_unplaced(instance: Instance, costs: CostTable, chosen: np.ndarray,
         p = instance.patients[i]
         head = f"referral {p.patient_id} left unplaced"
         if opts.size == 0:
-            compat = compatibility_matrix([p], instance.units, profiles)
-            out.append(f"{head}: every compatible unit is unreachable from home"
-                       if compat.any() else f"{head}: no compatible unit at all")
+            out.append(f"{head}: {no_unit_words(instance, p, profiles)}")
             continue
         ok = costs.unit[opts]
         if not free_u[ok].any():
@@ -283,6 +281,14 @@ def explain_unplaced(instance: Instance, costs: CostTable, chosen: np.ndarray,
         out.append(_why_free_unused(instance, costs, i, opts[free_u[ok]], head,
                                     policy.weights.unplaced))
     return out
+
+
+def no_unit_words(instance: Instance, patient: Patient, profiles: dict) -> str:
+    """Why a referral has no unit to be admitted to at all (``profiles``: the compatibility
+    cache shared over one diagnosis)."""
+    if compatibility_matrix([patient], instance.units, profiles).any():
+        return "every compatible unit is unreachable from home"
+    return "no compatible unit at all"
 
 
 def _unavailable(instance: Instance, state: UnitsTonight, ok: np.ndarray,

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.compatibility import compatibility_matrix
 from models.domain import Instance, Policy
 from models.text import count
 from optimiser.core.costs import ADMIT, UNPLACED
-from optimiser.core.diagnosis import NAMED_UNITS, unit_label
+from optimiser.core.diagnosis import NAMED_UNITS, no_unit_words, unit_label
 from optimiser.core.plantable import PlanTable
 from optimiser.core.rows import NIGHTLY_ADMISSIONS, NIGHTLY_CAPACITY, ModelRows
 
@@ -48,9 +47,7 @@ def explain_unplaced_plan(instance: Instance, table: PlanTable, rows: ModelRows,
         opts = np.arange(c.start[i], c.start[i + 1])
         opts = opts[c.kind[opts] == ADMIT]
         if opts.size == 0:
-            compat = compatibility_matrix([p], instance.units, profiles)
-            out.append(f"{head}: every compatible unit is unreachable from home"
-                       if compat.any() else f"{head}: no compatible unit at all")
+            out.append(f"{head}: {no_unit_words(instance, p, profiles)}")
             continue
         u, s = c.unit[opts], table.night[opts] - 1
         possible = room[u, s] & ~taken[u, s]

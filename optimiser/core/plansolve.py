@@ -113,23 +113,22 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         rolled = rolling_plan(instance, policy, start=start, nights=nights,
                               distances=distances,
                               deadline=t_roll + ROLLING_SHARE * float(policy.solver.time_limit))
-        options = as_options(table, rolled) if rolled.has_plan else None
-        if options is not None and rows.violated(options) == [] and \
-                costs.cost[options].sum() < costs.cost[begin].sum():
-            begin = options
+        cheaper = _better_baseline(rolled, table, rows, begin)
+        begin = begin if cheaper is None else cheaper
         lap("rolling start", f"objective {rolled.objective}" if rolled.has_plan else
             f"none ({'; '.join(rolled.diagnosis)}): the greedy plan starts")
         policy = _less_time(policy, time.perf_counter() - t_roll)
     background = None
-    if use_fast and nights > 1 and policy.solver.time_limit is not None and \
-            nights <= ROLLING_START_NIGHTS:
+    beside = use_fast and policy.solver.time_limit is not None and \
+        1 < nights <= ROLLING_START_NIGHTS  # the baseline computed beside the solve
+    if beside:
         # Fewer nights: the baseline on the other core while the plan is solved, so that a
         # plan stopped by the limit is compared with it without costing the proof its time.
         from optimiser.core.background import Baseline
 
         background = Baseline.start(
             instance, policy, start=start, nights=nights, distances=distances,
-            seconds=max(0.0, t0 + float(policy.solver.time_limit) - time.perf_counter()))
+            seconds=max(0.0, t0 + float(policy.solver.time_limit or 0.0) - time.perf_counter()))
     try:
         if use_fast:
             from optimiser.core.pricing import solve_fast
@@ -147,9 +146,9 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         better, compared = None, False
         if background is not None and chosen is not None and not outcome.raw.proven_optimal:
             left = t0 + float(policy.solver.time_limit or 0.0) - time.perf_counter()
-            beside = background.result(left)
-            compared = beside is not None
-            better = _better_baseline(beside, table, rows, chosen)
+            baseline = background.result(left)
+            compared = baseline is not None
+            better = _better_baseline(baseline, table, rows, chosen)
     finally:
         if background is not None:
             background.stop()
@@ -172,8 +171,7 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
         notes = ("the plan found within the time limit was worse than re-running tonight's "
                  "optimum every night (the rolling baseline): the baseline is returned instead",
                  *notes)
-    elif verdict.status != OPTIMAL and use_fast and not compared and \
-            policy.solver.time_limit is not None and 1 < nights <= ROLLING_START_NIGHTS:
+    elif beside and verdict.status != OPTIMAL and not compared:
         notes = ("not compared with re-running tonight's optimum every night (no baseline "
                  "was computed beside the plan, or it was not ready in time)", *notes)
     if verdict.message and verdict.status != OPTIMAL:
@@ -184,7 +182,8 @@ def solve_plan(instance: Instance, policy: Policy | None = None, *, start: dt.da
 
 def _better_baseline(rolled: PlanResult | None, table: PlanTable, rows: ModelRows,
                      chosen: np.ndarray) -> np.ndarray | None:
-    """The rolling baseline's options when they make a plan cheaper than ``chosen``."""
+    """The rolling baseline's options when they make a plan cheaper than ``chosen`` (by more
+    than float noise); None when it has no plan, or none of this table."""
     options = as_options(table, rolled) if rolled is not None else None
     if options is None or rows.violated(options) != []:
         return None

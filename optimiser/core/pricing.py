@@ -496,10 +496,11 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
     Returns (cost, options) of the best plan found, or None."""
     duals, x, z_lp = last
     opts = master.options
-    at_one = np.zeros(opts.size, bool)
-    at_one[:x.size] = x > 1 - 1e-6
+    values = np.zeros(opts.size)  # the LP's values; columns priced in after it: 0
+    values[:x.size] = x
+    at_one = values > 1 - 1e-6
     delta = max(SCREEN_DELTA * abs(z_lp), 1.0)
-    best = _round_lp(master, at_one, x, deadline, say)
+    best = _round_lp(master, at_one, values, deadline, say)
     if best is not None and best[0] <= z_lp + delta:
         return best
     rc = _master_reduced_costs(master, duals)  # a pass over the whole table: only if needed
@@ -527,13 +528,12 @@ def _dive(master: _Master, last: tuple[np.ndarray, np.ndarray, float], deadline:
 
 def _round_lp(master: _Master, at_one: np.ndarray, x: np.ndarray, deadline: float,
               say: Callable[[str], None]) -> tuple[float, np.ndarray] | None:
-    """The LP's rounding: master columns ``at_one`` (1 in the LP of values ``x``) fixed at
-    1, their patients' other columns at 0, a MIP over the rest started from
-    :func:`~optimiser.core.completion.complete_lp`: (cost, options) of the better, or None."""
+    """The LP's rounding: master columns ``at_one`` (1 in the LP, whose value of every master
+    column is ``x``) fixed at 1, their patients' other columns at 0, a MIP over the rest
+    started from :func:`~optimiser.core.completion.complete_lp`: (cost, options) of the
+    better, or None."""
     c, opts = master.costs, master.options
-    values = np.zeros(opts.size)  # columns priced in after that LP: 0
-    values[:min(x.size, opts.size)] = x[:opts.size]
-    quick = complete_lp(c, master.rows, opts, at_one, values)
+    quick = complete_lp(c, master.rows, opts, at_one, x)
     found = None if quick is None else (float(c.cost[quick].sum()), quick)
     at_one = at_one if quick is None else at_one & np.isin(opts, quick)  # start fits fixings
     settled = np.zeros(c.n_patients, bool)

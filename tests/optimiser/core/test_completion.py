@@ -14,22 +14,10 @@ def complete(master, at_one: np.ndarray, x: np.ndarray) -> np.ndarray | None:
     return complete_lp(master.costs, master.rows, master.options, at_one, x)
 
 
-def _full_master(inst, nights: int, start):
-    """The fast path's master holding every option of the plan (instance, rows, master)."""
-    import highspy
-
-    from optimiser.core.costs import build_cost_table
-    from optimiser.core.plantable import build_plan_table, horizon
-    from optimiser.core.rows import build_plan_rows
-
-    hz = horizon(inst, start, nights)
-    table = build_plan_table(inst, hz, day=build_cost_table(inst))
-    rows = build_plan_rows(table.costs, table.night, hz.current, hz.last, nights,
-                           inst.policy.limits)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    master = pricing._new_master(h, table.costs, rows)
-    pricing._add_columns(master, np.arange(table.costs.n_options))
+def _full_master(cases, inst, nights: int):
+    """The fast path's master holding every option of the plan: (rows, master)."""
+    rows, master = cases.plan_master(inst, nights)
+    pricing._add_columns(master, np.arange(master.costs.n_options))
     return rows, master
 
 
@@ -38,7 +26,7 @@ def test_completion_gives_the_bed_to_the_most_decided_and_the_other_waits(plan_c
     # Binds: one bed, two referrals the LP split; the one it favoured more is admitted, the
     # other's admission no longer fits and it waits (its unplaced option has no row).
     inst = C.instance([C.ward("A", 1, 53.0)], [C.person("R1", 53.0), C.person("R2", 53.0)])
-    rows, master = _full_master(inst, 1, C.START)
+    rows, master = _full_master(C, inst, 1)
     c, opts = master.costs, master.options
     x = np.full(opts.size, 0.5)  # every column half
     x[(c.patient[opts] == 1) & (c.kind[opts] == ADMIT)] = 0.6  # R2's admission more decided
@@ -56,7 +44,7 @@ def test_completion_keeps_the_integral_part_and_always_gives_a_plan_or_none(plan
     plans = 0
     for seed in range(12):
         inst, nights = C.tiny(seed)
-        rows, master = _full_master(inst, nights, C.START)
+        rows, master = _full_master(C, inst, nights)
         master.h.setOptionValue("solver", "simplex")
         master.h.run()
         x = np.asarray(master.h.getSolution().col_value)[master.aux:]
@@ -90,7 +78,7 @@ def test_completion_makes_an_admitted_referral_wait_for_an_inpatient_with_nowher
                         [C.person("P", 53.0, current="A"), C.person("Q", 53.5, current="B",
                                                                movable=False),
                          C.person("R", 53.0)])
-        rows, master = _full_master(inst, 1, C.START)
+        rows, master = _full_master(C, inst, 1)
         c, opts = master.costs, master.options
         admit_r = (c.patient[opts] == 2) & (c.kind[opts] == ADMIT) & (c.unit[opts] == 0)
         stay_q = (c.patient[opts] == 1)

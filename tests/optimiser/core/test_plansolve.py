@@ -349,23 +349,28 @@ def test_a_plan_whose_lp_stopped_midway_is_bounded_by_the_duals_it_reached(
         assert result.bound == pytest.approx(first[0], rel=1e-9) and first[0] < best - 50.0
 
 
-def _plan_master(seed: int):
-    """:func:`tiny`'s plan as the fast path's master (rows only, no column yet):
-    (instance, nights, rows, master)."""
+def plan_master(inst: Instance, nights: int):
+    """``inst``'s plan over ``nights`` nights as the fast path's master (rows only, no
+    column yet): (rows, master)."""
     import highspy
 
     from optimiser.core.costs import build_cost_table
     from optimiser.core.plantable import build_plan_table, horizon
     from optimiser.core.rows import build_plan_rows
 
-    inst, nights = tiny(seed)
     hz = horizon(inst, START, nights)
     table = build_plan_table(inst, hz, day=build_cost_table(inst))
     rows = build_plan_rows(table.costs, table.night, hz.current, hz.last, nights,
                            inst.policy.limits)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    return inst, nights, rows, pricing._new_master(h, table.costs, rows)
+    return rows, pricing._new_master(h, table.costs, rows)
+
+
+def _plan_master(seed: int):
+    """:func:`tiny`'s plan as the fast path's master: (instance, nights, rows, master)."""
+    inst, nights = tiny(seed)
+    return (inst, nights, *plan_master(inst, nights))
 
 
 @pytest.mark.parametrize("seed", range(8))

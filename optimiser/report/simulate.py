@@ -78,7 +78,9 @@ def out_of_area_png(results: Sequence[RunResult], world: World) -> bytes:
                 color=POLICY_COLOURS[k % len(POLICY_COLOURS)], linewidth=1.6)
     ax.set_xlabel(f"night (night 1 = {world.start.isoformat()})")
     ax.set_ylabel("patients out of area")
-    ax.set_ylim(bottom=0)
+    # at least one patient high, as the plan's charts: an all-zero series (a census with no
+    # patients) would otherwise get ten ticks between 0 and 0.05, every one labelled "0"
+    ax.set_ylim(0, max([1, *(n for res in first for n in res.out_of_area)]) * 1.05)
     ax.set_xlim(1, max(world.days, 2))
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(f"Patients in a bed outside their home collaborative, run {first[0].run}"

@@ -13,7 +13,7 @@ from bedplan.cli._common import OutDir
 
 @click.command()
 @click.argument("instance", type=click.Path(path_type=Path))
-@click.option("--days", type=int, required=True, help="Nights to simulate (>= 1).")
+@click.option("--days", type=int, required=True, help="Nights to simulate (1 to 3,660).")
 @click.option("--runs", type=int, default=10, show_default=True,
               help="Runs per policy (each a different draw; run k is the same for every "
                    "policy).")

@@ -79,7 +79,8 @@ def cli(verbose: int) -> None:
 
     \b
     Exit codes: 0 done, 2 invalid input (nothing written), 3 infeasible
-    (summary.json explains which wards conflict), 4 no solution in the time limit.
+    (summary.json explains which wards conflict), 4 no solution in the time limit or
+    the solver failed (summary.json says which).
 
     Run `bedplan COMMAND --help` for each command.
     """

@@ -105,9 +105,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _policy_flag_decorators() -> list[Callable[[F], F]]:
     return [
         click.option("--max-moves", type=click.IntRange(min=0), default=None,
-                     help="At most this many inpatients move tonight (overrides policy.toml)."),
+                     help="At most this many inpatients move in a night (overrides "
+                          "policy.toml)."),
         click.option("--max-admissions-per-unit", type=click.IntRange(min=0), default=None,
-                     help="At most this many moves in plus admissions per unit."),
+                     help="At most this many moves in plus admissions per unit in a night."),
         click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
                      default=None, help="Seconds each solve may run."),
         click.option("--gap", type=click.FloatRange(min=0), default=None,

@@ -139,19 +139,19 @@ def solve_fast(costs: CostTable, policy: Policy, *, start: np.ndarray | None = N
     rows = rows or build_rows(costs, policy.limits)
     prepare_highs(settings)
     h = highspy.Highs()
-    tmp = tempfile.TemporaryDirectory(prefix="bedplan-fast-")
-    log_path = os.path.join(tmp.name, "highs.log") if log_solver else None
+    # Only for a log asked for: a run killed meanwhile (a baseline process) leaves nothing.
+    tmp = tempfile.TemporaryDirectory(prefix="bedplan-fast-") if log_solver else None
+    log_path = os.path.join(tmp.name, "highs.log") if tmp else None
     for name, value in highs_options(settings, log_path).items():
         h.setOptionValue(name, value)
     try:
-        master = _new_master(h, costs, rows)
-        outcome = _run(master, costs, start, deadline, say, screen)
+        return _run(_new_master(h, costs, rows), costs, start, deadline, say, screen)
     finally:
-        if log_path is not None and os.path.exists(log_path):
+        if log_path and os.path.exists(log_path):
             with open(log_path, encoding="utf-8", errors="replace") as f:
                 log.info("highs log (fast path):\n%s", f.read())
-        tmp.cleanup()
-    return outcome
+        if tmp:
+            tmp.cleanup()
 
 
 def _new_master(h: Any, costs: CostTable, rows: ModelRows) -> _Master:

@@ -451,25 +451,33 @@ def is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def check_exit(run: Run, status: str, detail: str) -> list[str]:
+    """A printed traceback, and the exit code against the oracle's ``status``: 2 for invalid
+    input, 0 for a plan, 3 for infeasible (``detail``: what the oracle found, for the message).
+    """
+    problems = ["traceback printed"] if "Traceback" in run.stderr + run.stdout else []
+    if status == "invalid":
+        if run.code != 2:
+            problems.append(f"exit {run.code}, expected 2 (invalid input)")
+        return problems
+    expected_code = 0 if status == "optimal" else 3
+    if run.code != expected_code:
+        problems.append(f"exit {run.code}, expected {expected_code} (oracle: {status}, "
+                        f"{detail}); stderr: {run.stderr[-400:]}")
+    return problems
+
+
 def check_reallocate(spec: Spec, out: Path, run: Run, *, brute_force: bool = True) -> list[str]:
     """Every deviation of a finished ``reallocate`` run from the contract and the oracle.
 
     ``brute_force=False`` (instances too big to enumerate): the run must be a plan (exit 0)
     and is checked for everything but optimality.
     """
-    problems: list[str] = []
     inst = spec.oracle_instance()
     best = oracle.solve(inst) if brute_force else oracle.Optimum("optimal", None, None)
-    if "Traceback" in run.stderr or "Traceback" in run.stdout:
-        problems.append("traceback printed")
+    problems = check_exit(run, best.status, f"objective {best.objective}")
     if best.status == "invalid":
-        if run.code != 2:
-            problems.append(f"exit {run.code}, expected 2 (invalid input)")
         return problems
-    expected_code = 0 if best.status == "optimal" else 3
-    if run.code != expected_code:
-        problems.append(f"exit {run.code}, expected {expected_code} (oracle: {best.status}, "
-                        f"objective {best.objective}); stderr: {run.stderr[-400:]}")
     if not (out / "summary.json").exists() or not (out / "assignments.csv").exists():
         problems.append("summary.json or assignments.csv missing")
         return problems

@@ -541,3 +541,29 @@ def test_without_a_solved_lp_the_stopped_plan_comes_from_every_column_priced_in(
     assert out.raw.objective == pytest.approx(mip) and mip < costs.cost[start].sum()
     assert not any("screening the" in line for line in seen)
     assert _is_plan(costs, np.asarray(out.chosen))
+
+
+@pytest.mark.parametrize("log_solver", [False, True])
+def test_a_temporary_folder_only_for_a_solver_log(b, monkeypatch, caplog, log_solver):
+    """A folder made per solve outlives a process killed meanwhile (the baseline beside a
+    plan): none unless the solver's log is asked for, and that one is removed."""
+    import logging
+    import os
+    import tempfile
+
+    made: list[tempfile.TemporaryDirectory[str]] = []
+    real = tempfile.TemporaryDirectory
+
+    def counting(*args: object, **kwargs: object) -> tempfile.TemporaryDirectory[str]:
+        made.append(real(*args, **kwargs))  # type: ignore[call-overload]
+        return made[-1]
+
+    monkeypatch.setattr(fast.tempfile, "TemporaryDirectory", counting)
+    inst, d = b.random_instance(4, 12, 4)
+    costs = build_cost_table(inst, d)
+    with caplog.at_level(logging.INFO, logger=fast.__name__):
+        outcome = fast.solve_fast(costs, inst.policy, log_solver=log_solver)
+    assert outcome.chosen is not None
+    assert len(made) == int(log_solver)
+    assert not any(os.path.exists(t.name) for t in made)
+    assert ("highs log (fast path)" in caplog.text) == log_solver

@@ -77,20 +77,18 @@ log = logging.getLogger(__name__)
 #: Initial candidates per patient (cheapest first) and columns added per patient per round.
 INITIAL_PER_PATIENT = 4
 ADD_PER_PATIENT = 4
-#: Columns a pricing round may add: all it priced in when they are at most this many, else
-#: the k best of each patient, k ≥ ADD_PER_PATIENT as large as fits (:func:`_to_add`). A
-#: plan's options of one patient differ only in the night of the change, so late rounds
-#: find a few patients with many negative options; four a round moved such a patient one
-#: night a round. Measured, England over 84 nights: 57 rounds and 355 s with four per
-#: patient; 9 rounds and 114 s within 40,000 (10,000: 15 rounds, 171 s; 100,000: 139 s).
+#: Columns a pricing round may add: all it priced in when at most this many, else the k best
+#: of each patient, k ≥ ADD_PER_PATIENT as large as fits (:func:`_to_add`). A patient's plan
+#: options differ only in the night of the change: four a round moved a patient one night a
+#: round. England, 84 nights: 57 rounds and 355 s with four per patient; 9 rounds and 114 s
+#: within 40,000 (10,000: 15 rounds, 171 s; 100,000: 139 s).
 ADD_BUDGET = 40_000
 #: Share of a finite time limit kept for a MIP over the master's columns when pricing has
 #: not converged by then (:func:`_restricted_plan`): a good plan, not only the first one.
 RESERVE_SHARE = 0.2
 #: The first screening keeps options within SCREEN_DELTA · |z_LP| (at least 1) of the LP
-#: bound: a plan's MIP is usually within a unit or two of its LP, and on a long horizon
-#: (England, 84 nights) 1e-6 · |z_LP| kept 400k options free (a MIP unfinished after
-#: 750 s), 1e-7 kept 67k (18 s).
+#: bound: a plan's MIP is usually within a unit or two of its LP; England over 84 nights:
+#: 1e-6 · |z_LP| kept 400k options free (a MIP unfinished after 750 s), 1e-7 67k (18 s).
 SCREEN_DELTA = 1e-7
 #: How much Δ grows from one screened MIP to the next (at most to the best plan known).
 SCREEN_GROWTH = 8.0
@@ -385,11 +383,12 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
     bounds 0 ≤ x ≤ 1). So a plan costing at most ``z_LP + Δ`` uses no option with
     ``rc > Δ`` and every option with ``rc < −Δ``: the MIP over the options with ``|rc| ≤ Δ``
     (the rest fixed) holds every such plan. It is solved with the cutoff ``z_LP + Δ``
-    (HiGHS's ``objective_bound``): a plan it finds is the full model's optimum; "no plan
-    under the cutoff" proves that none costs less than ``z_LP + Δ`` anywhere, and Δ grows
-    eightfold (to the best plan known at most, where the set holds it). A cutoff makes these
-    proofs cheap: England with 12 weeks' referrals over 28 nights, Δ = 1.66 (26k options
-    free) 6.5 s with it, 179 s without (finding that set's own optimum, 1,411 above the LP).
+    (HiGHS's ``objective_bound``): a plan it finds under the cutoff is the full model's
+    optimum; "no plan under the cutoff" (or one proven optimal above it: HiGHS may ignore the
+    cutoff) proves that none costs less than ``z_LP + Δ`` anywhere, and Δ grows eightfold (to
+    the best plan known at most, where the set holds it). A cutoff makes these proofs cheap:
+    England with 12 weeks' referrals, 28 nights, Δ = 1.66 (26k options free): 6.5 s, 179 s
+    without (finding that set's own optimum, 1,411 above the LP).
 
     Under a time limit the cutoffs get all but ``RESERVE_SHARE`` of the time left; if they
     have not found a plan by then, the rest looks for a good one without a cutoff
@@ -416,13 +415,14 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
             raw, chosen = _solve_mip(master, clear_by, best if best_z <= cutoff else None)
             if chosen is not None and raw.objective is not None and raw.objective < best_z:
                 best, best_z = chosen, raw.objective
-            if raw.proven_optimal and raw.objective is not None:
+            if raw.proven_optimal and raw.objective is not None and raw.objective <= cutoff:
                 say(f"MIP {raw.objective:.10g} within {delta:.6g} of the LP bound: proven "
                     "optimal")
                 return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost screening)",
                                                True, False, True, raw.objective,
                                                raw.objective), chosen)
-            if raw.proven_infeasible:  # no plan costs less than z_LP + Δ
+            # The set's own optimum above the cutoff (HiGHS 1.16): no plan under it either.
+            if raw.proven_infeasible or raw.proven_optimal:
                 floor = max(floor, lp_value + delta)
                 if delta >= best_z - lp_value:  # the best plan was inside: numerical trouble
                     break

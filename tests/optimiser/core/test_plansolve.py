@@ -187,6 +187,29 @@ def test_exhaustive_optimum_many_seeds(seed):
     assert run(inst, nights).objective == pytest.approx(brute_force(inst, nights), rel=1e-9)
 
 
+@pytest.mark.parametrize(("seed", "patients", "units", "nights", "moves"), [
+    (100, 200, 24, 14, 2),  # the screened set's own optimum came back above the cutoff
+    (124, 300, 21, 7, 3),
+])
+def test_fast_and_model_of_record_agree_on_a_generated_plan(seed, patients, units, nights,
+                                                             moves):
+    # Mid-size plans whose LP is fractional, where the screening proof does real work. Both
+    # were reported optimal by the fast path above the optimum the model of record (and
+    # CBC) proves, before an optimum above a screened MIP's cutoff stopped counting as a
+    # proof.
+    from models.generate import generate_instance
+
+    inst = generate_instance(seed, patients, units, future_days=21)
+    inst = dataclasses.replace(inst, policy=dataclasses.replace(
+        inst.policy, limits=Limits(max_moves=moves, max_admissions_per_unit=1),
+        solver=SolverSettings(name="highs", mip_gap=0.0)))
+    start = inst.policy.plan.start
+    fast = solve_plan(inst, start=start, nights=nights, method="fast")
+    mip = solve_plan(inst, start=start, nights=nights, method="mip")
+    assert fast.status == mip.status == "optimal"
+    assert fast.objective == pytest.approx(mip.objective, rel=1e-9)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_highs_and_cbc_agree(seed):
     inst, nights = tiny(100 + seed)

@@ -356,6 +356,24 @@ def test_screening_clears_each_delta_with_a_cutoff_then_proves(b, monkeypatch):
     assert master.h.getOptionValue("objective_bound")[1] == float("inf")
 
 
+def test_an_optimum_above_the_cutoff_proves_nothing_but_the_cutoff(b, monkeypatch):
+    # Binds: HiGHS 1.16 may answer "Optimal" with the screened set's own optimum above the
+    # cutoff z_LP + 1 (seen on generated plans; the plan was up to 0.5% above the model's
+    # optimum and reported optimal). That shows only that no plan costs less than z_LP + 1:
+    # Δ grows, to that plan's cost at most, and the set then holds it.
+    from optimiser.core.verdict import RawOutcome
+
+    _costs, start, master, (duals, _x, lp) = _lp_master(b)
+    above = (RawOutcome("highs", "Optimal", True, False, True, lp + 5.0, lp + 5.0), start)
+    cutoffs = _stub_mips(monkeypatch, [above, above])
+    seen: list[str] = []
+    out = fast._screened_mip(master, duals, lp, float("inf"), seen.append)
+    assert cutoffs == pytest.approx([lp + 1.0, lp + 5.0], abs=1e-4)
+    assert out is not None and out.raw.proven_optimal and out.raw.objective == lp + 5.0
+    assert [line for line in seen if "proven optimal" in line] == [
+        f"MIP {lp + 5.0:.10g} within 5 of the LP bound: proven optimal"]
+
+
 def test_screening_never_looks_beyond_the_best_plan_known(b, monkeypatch):
     # Does not grow past the plan known: its cost caps Δ (the set then holds it), and a
     # solver that still finds nothing ends the screening with that plan, not a loop.

@@ -392,10 +392,9 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
 
     Under a time limit the cutoffs get all but ``RESERVE_SHARE`` of the time left; if they
     have not found a plan by then, the rest looks for a good one without a cutoff
-    (:func:`_dive` from the LP values ``x``, started from ``incumbent``). The bound reported
-    is the LP's raised by what the MIPs proved: no plan costs less than
-    ``min(b_Δ, z_LP + Δ)`` where ``b_Δ`` is a stopped MIP's own bound. Returns None when
-    there is no plan to report (no ``incumbent`` and none found).
+    (:func:`_dive` from the LP values ``x``, started from ``incumbent``). The bound is the
+    LP's raised by what the MIPs proved: no plan under ``min(b_Δ, z_LP + Δ)``, ``b_Δ`` a
+    MIP's own bound (even a proof's: a requested gap). None: no plan to report.
     """
     left = deadline - time.perf_counter()
     clear_by = deadline - RESERVE_SHARE * left if math.isfinite(left) else deadline
@@ -415,21 +414,22 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
             raw, chosen = _solve_mip(master, clear_by, best if best_z <= cutoff else None)
             if chosen is not None and raw.objective is not None and raw.objective < best_z:
                 best, best_z = chosen, raw.objective
+            # No plan in the set under the MIP's own bound (a requested gap may leave it below
+            # the plan's cost), none outside under z_LP + Δ; "infeasible": none under that.
+            own = raw.bound if raw.bound is not None and math.isfinite(raw.bound) else lp_value
+            floor = max(floor, lp_value + delta if raw.proven_infeasible else
+                        min(own, lp_value + delta))
             if raw.proven_optimal and raw.objective is not None and raw.objective <= cutoff:
                 say(f"MIP {raw.objective:.10g} within {delta:.6g} of the LP bound: proven "
                     "optimal")
                 return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost screening)",
                                                True, False, True, raw.objective,
-                                               raw.objective), chosen)
-            # The set's own optimum above the cutoff (HiGHS 1.16): no plan under it either.
-            if raw.proven_infeasible or raw.proven_optimal:
-                floor = max(floor, lp_value + delta)
+                                               min(floor, raw.objective)), chosen)
+            if raw.proven_infeasible or raw.proven_optimal:  # nothing under the cutoff
                 if delta >= best_z - lp_value:  # the best plan was inside: numerical trouble
                     break
                 delta = min(SCREEN_GROWTH * delta, best_z - lp_value)
                 continue
-            if raw.bound is not None and math.isfinite(raw.bound):
-                floor = max(floor, min(raw.bound, lp_value + delta))
             break
     finally:
         master.h.setOptionValue("objective_bound", math.inf)

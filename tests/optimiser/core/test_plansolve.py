@@ -210,6 +210,27 @@ def test_fast_and_model_of_record_agree_on_a_generated_plan(seed, patients, unit
     assert fast.objective == pytest.approx(mip.objective, rel=1e-9)
 
 
+def test_a_plan_within_a_requested_gap_keeps_an_honest_bound():
+    # Binds: with --gap 0.001 a screened MIP is "optimal" within that gap; its plan (here
+    # 1.2e-4 above the optimum) was reported with bound = objective, a bound above the
+    # optimum. The bound is now the MIP's own, at or below the optimum.
+    from models.generate import generate_instance
+
+    inst = generate_instance(101, 400, 22, future_days=21)
+    policy = dataclasses.replace(
+        inst.policy, weights=Weights(cost=1.0), limits=Limits(max_moves=3,
+                                                              max_admissions_per_unit=2),
+        solver=SolverSettings(name="highs", mip_gap=0.0))
+    start = inst.policy.plan.start
+    exact = solve_plan(inst, policy, start=start, nights=7, method="mip")
+    gapped = solve_plan(inst, dataclasses.replace(
+        policy, solver=SolverSettings(name="highs", mip_gap=1e-3)), start=start, nights=7)
+    assert exact.status == gapped.status == "optimal"
+    assert exact.objective is not None and gapped.bound is not None
+    assert gapped.bound <= exact.objective * (1 + 1e-9) <= gapped.objective * (1 + 2e-9)
+    assert gapped.objective <= exact.objective * (1 + 1e-3)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_highs_and_cbc_agree(seed):
     inst, nights = tiny(100 + seed)

@@ -374,6 +374,25 @@ def test_an_optimum_above_the_cutoff_proves_nothing_but_the_cutoff(b, monkeypatc
         f"MIP {lp + 5.0:.10g} within 5 of the LP bound: proven optimal"]
 
 
+@pytest.mark.parametrize(("own", "bound"), [(3.0, 3.0), (None, 1.0), (5.0, 5.0)])
+def test_a_proof_within_a_requested_gap_reports_the_mips_own_bound(b, monkeypatch, own,
+                                                                     bound):
+    # Binds (own 3): under a requested gap a screened MIP's "optimal" plan (z_LP + 5) is
+    # only within that gap of its own bound (z_LP + 3), which is what is reported; without
+    # one, what the cutoffs proved (nothing under z_LP + 1). Does not bind when the MIP's
+    # bound is the plan's cost (no gap asked): bound = objective.
+    from optimiser.core.verdict import RawOutcome
+
+    _costs, start, master, (duals, _x, lp) = _lp_master(b)
+    none = (RawOutcome("highs", "Infeasible", False, True, False, None, None), None)
+    plan = (RawOutcome("highs", "Optimal", True, False, True, lp + 5.0,
+                       None if own is None else lp + own), start)
+    _stub_mips(monkeypatch, [none, plan])
+    out = fast._screened_mip(master, duals, lp, float("inf"), lambda _m: None)
+    assert out is not None and out.raw.proven_optimal and out.raw.objective == lp + 5.0
+    assert out.raw.bound == pytest.approx(lp + bound)
+
+
 def test_screening_never_looks_beyond_the_best_plan_known(b, monkeypatch):
     # Does not grow past the plan known: its cost caps Δ (the set then holds it), and a
     # solver that still finds nothing ends the screening with that plan, not a loop.

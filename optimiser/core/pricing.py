@@ -420,11 +420,11 @@ def _screened_mip(master: _Master, duals: np.ndarray, lp_value: float, deadline:
             floor = max(floor, lp_value + delta if raw.proven_infeasible else
                         min(own, lp_value + delta))
             if raw.proven_optimal and raw.objective is not None and raw.objective <= cutoff:
-                say(f"MIP {raw.objective:.10g} within {delta:.6g} of the LP bound: proven "
-                    "optimal")
+                say(f"MIP {raw.objective:.10g} within {delta:.6g} of the LP bound: proven optimal")
+                # within HiGHS's absolute gap (1e-6) of its bound: the plan's cost, as HiGHS says
+                low = raw.objective if raw.objective - floor <= 1e-6 else floor
                 return SolveOutcome(RawOutcome("highs", "Optimal (reduced-cost screening)",
-                                               True, False, True, raw.objective,
-                                               min(floor, raw.objective)), chosen)
+                                               True, False, True, raw.objective, low), chosen)
             if raw.proven_infeasible or raw.proven_optimal:  # nothing under the cutoff
                 if delta >= best_z - lp_value:  # the best plan was inside: numerical trouble
                     break

@@ -309,32 +309,28 @@ def test_unplaced_cost_per_waiting_night_and_delayed_per_night(tmp_path: Path) -
 
 
 # --------------------------------------------------------------------------- random tiny
-DEFAULT_SEEDS = range(30)
-SLOW_SEEDS = range(30, 230)
+def sweep(default: int, slow: int) -> list[Any]:
+    """Seeds ``0..default-1`` in the default run, then ``slow`` more marked slow."""
+    return [*range(default),
+            *(pytest.param(s, marks=pytest.mark.slow) for s in range(default, default + slow))]
 
 
-@pytest.mark.parametrize("seed", DEFAULT_SEEDS)
+def check_random_plan(tmp_path: Path, seed: int, *flags: str) -> None:
+    case = po.random_plan_case(seed)
+    run, out = po.run_plan(case, tmp_path, *flags)
+    assert pc.check_plan(case.oracle(), out, run) == []
+
+
+@pytest.mark.parametrize("seed", sweep(30, 200))
 def test_random_tiny_plans(tmp_path: Path, seed: int) -> None:
-    case = po.random_plan_case(seed)
-    run, out = po.run_plan(case, tmp_path)
-    assert pc.check_plan(case.oracle(), out, run) == []
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", SLOW_SEEDS)
-def test_random_tiny_plans_sweep(tmp_path: Path, seed: int) -> None:
-    case = po.random_plan_case(seed)
-    run, out = po.run_plan(case, tmp_path)
-    assert pc.check_plan(case.oracle(), out, run) == []
+    check_random_plan(tmp_path, seed)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(40))
 @pytest.mark.parametrize("method", ["mip", "fast"])
 def test_random_tiny_plans_each_method(tmp_path: Path, seed: int, method: str) -> None:
-    case = po.random_plan_case(seed)
-    run, out = po.run_plan(case, tmp_path, "--method", method)
-    assert pc.check_plan(case.oracle(), out, run) == []
+    check_random_plan(tmp_path, seed, "--method", method)
 
 
 # --------------------------------------------------------------------------- one night
@@ -356,14 +352,8 @@ def one_night_equals_reallocate(spec: Spec, tmp: Path) -> None:
             (p_obj, r_obj, best.objective)
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", sweep(8, 100))
 def test_one_night_without_dates_equals_reallocate(tmp_path: Path, seed: int) -> None:
-    one_night_equals_reallocate(cu.random_spec(seed, hard=seed % 2 == 1), tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", range(8, 108))
-def test_one_night_without_dates_equals_reallocate_sweep(tmp_path: Path, seed: int) -> None:
     one_night_equals_reallocate(cu.random_spec(seed, hard=seed % 2 == 1), tmp_path)
 
 
